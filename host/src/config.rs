@@ -1,0 +1,314 @@
+//! The TOML configuration: what to load and trade. Unknown keys are errors, and every error names
+//! the file, line and column.
+
+use plugin_api::Role;
+use serde::Deserialize;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// A configuration error, located in its file.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{col}: {message}")]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        col: usize,
+        message: String,
+    },
+}
+
+/// Role as written in the config (`"entry"` / `"exit"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RoleName {
+    Entry,
+    Exit,
+}
+
+impl RoleName {
+    pub fn role(self) -> Role {
+        match self {
+            RoleName::Entry => Role::Entry,
+            RoleName::Exit => Role::Exit,
+        }
+    }
+}
+
+impl fmt::Display for RoleName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.role().as_str())
+    }
+}
+
+/// `[plugins]`: where plugin libraries are found and how their calls are watched.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginsConfig {
+    /// Directory of plugin libraries, relative to the config file. Default: the directory of the
+    /// `strategy-host` executable (where `cargo build` puts the workspace's plugins).
+    pub dir: Option<PathBuf>,
+    /// A plugin call slower than this (µs) is counted as over budget for that plugin.
+    #[serde(default = "default_call_budget_us")]
+    pub call_budget_us: u64,
+    /// Intents a strategy may emit per call; more are refused with `too_many_intents`.
+    #[serde(default = "default_intent_capacity")]
+    pub intent_capacity: usize,
+}
+
+fn default_call_budget_us() -> u64 {
+    50
+}
+
+fn default_intent_capacity() -> usize {
+    16
+}
+
+impl Default for PluginsConfig {
+    fn default() -> Self {
+        PluginsConfig {
+            dir: None,
+            call_budget_us: default_call_budget_us(),
+            intent_capacity: default_intent_capacity(),
+        }
+    }
+}
+
+/// One `[[strategies]]` entry: a plugin instance bound to markets.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StrategyConfig {
+    /// Unique name; tags the strategy's log lines, metrics and journal rows.
+    pub name: Spanned<String>,
+    /// A plugin name resolved in the plugin directory (`dislocation-entry` →
+    /// `libdislocation_entry.so`), or a path to a library (relative to the config file).
+    pub plugin: Spanned<String>,
+    /// What the plugin must be: `entry` or `exit`. Checked against the library.
+    pub role: Spanned<RoleName>,
+    /// Markets as `venue/coin` (`hl/BTC`, `hl/xyz:TSLA` for a HIP-3 dex market).
+    pub markets: Spanned<Vec<Spanned<String>>>,
+    /// The plugin's own parameters, passed to it as TOML text and validated by the plugin.
+    #[serde(default)]
+    pub params: toml::Table,
+}
+
+impl StrategyConfig {
+    pub fn name(&self) -> &str {
+        self.name.get_ref()
+    }
+
+    pub fn market_keys(&self) -> Vec<String> {
+        self.markets
+            .get_ref()
+            .iter()
+            .map(|m| m.get_ref().clone())
+            .collect()
+    }
+
+    /// The params table as the TOML text handed to the plugin's `create`.
+    pub fn params_toml(&self) -> String {
+        toml::to_string(&self.params).unwrap_or_default()
+    }
+}
+
+/// The whole file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    #[serde(default)]
+    pub plugins: PluginsConfig,
+    #[serde(default)]
+    pub strategies: Vec<StrategyConfig>,
+}
+
+/// A parsed and checked configuration, with where it came from.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub raw: RawConfig,
+    /// The file it was read from (for error messages).
+    pub path: PathBuf,
+    /// Its text (to turn spans into line:col in later errors).
+    pub text: String,
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::parse(path, text)
+    }
+
+    pub fn parse(path: &Path, text: String) -> Result<Config, ConfigError> {
+        let raw: RawConfig = toml::from_str(&text).map_err(|e| {
+            let (line, col) = e.span().map(|s| line_col(&text, s.start)).unwrap_or((1, 1));
+            ConfigError::Invalid {
+                path: path.to_path_buf(),
+                line,
+                col,
+                message: e.message().trim().replace('\n', " "),
+            }
+        })?;
+        let config = Config {
+            raw,
+            path: path.to_path_buf(),
+            text,
+        };
+        config.check()?;
+        Ok(config)
+    }
+
+    /// An error located at byte offset `at` of this config's text.
+    pub fn error_at(&self, at: usize, message: impl Into<String>) -> ConfigError {
+        let (line, col) = line_col(&self.text, at);
+        ConfigError::Invalid {
+            path: self.path.clone(),
+            line,
+            col,
+            message: message.into(),
+        }
+    }
+
+    /// The directory relative paths in the config are resolved against.
+    pub fn base_dir(&self) -> PathBuf {
+        self.path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."))
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        let mut seen = std::collections::HashSet::new();
+        for s in &self.raw.strategies {
+            if s.name.get_ref().trim().is_empty() {
+                return Err(self.error_at(s.name.span().start, "strategy name is empty"));
+            }
+            if !seen.insert(s.name.get_ref().clone()) {
+                return Err(self.error_at(
+                    s.name.span().start,
+                    format!("duplicate strategy name `{}`", s.name.get_ref()),
+                ));
+            }
+            if s.markets.get_ref().is_empty() {
+                return Err(self.error_at(
+                    s.markets.span().start,
+                    format!("strategy `{}` has no markets", s.name.get_ref()),
+                ));
+            }
+            for m in s.markets.get_ref() {
+                if let Err(why) = check_market_key(m.get_ref()) {
+                    return Err(self.error_at(m.span().start, why));
+                }
+            }
+        }
+        if self.raw.plugins.intent_capacity == 0 || self.raw.plugins.intent_capacity > 1024 {
+            return Err(self.error_at(0, "plugins.intent_capacity must be between 1 and 1024"));
+        }
+        Ok(())
+    }
+}
+
+/// `venue/coin`, both parts non-empty, coin possibly `dex:COIN`.
+pub fn check_market_key(key: &str) -> Result<(), String> {
+    match key.split_once('/') {
+        Some((venue, coin))
+            if !venue.is_empty()
+                && !coin.is_empty()
+                && !coin.contains('/')
+                && !venue.contains(char::is_whitespace)
+                && !coin.contains(char::is_whitespace) =>
+        {
+            match coin.split_once(':') {
+                Some((dex, c)) if dex.is_empty() || c.is_empty() || c.contains(':') => Err(
+                    format!("market `{key}`: a HIP-3 coin is `dex:COIN` with both parts non-empty"),
+                ),
+                _ => Ok(()),
+            }
+        }
+        _ => Err(format!(
+            "market `{key}` is not `venue/coin` (e.g. `hl/BTC`, `hl/xyz:TSLA`)"
+        )),
+    }
+}
+
+/// 1-based line and column of byte offset `at` in `text`.
+pub fn line_col(text: &str, at: usize) -> (usize, usize) {
+    let at = at.min(text.len());
+    let before = &text[..at];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(Path::new("test.toml"), text.to_string())
+    }
+
+    const GOOD: &str = r#"
+[plugins]
+call_budget_us = 20
+
+[[strategies]]
+name = "a"
+plugin = "fx-echo"
+role = "entry"
+markets = ["hl/BTC", "hl/xyz:TSLA"]
+[strategies.params]
+threshold_bps = 40
+"#;
+
+    #[test]
+    fn parses_a_good_config() {
+        let c = parse(GOOD).unwrap();
+        assert_eq!(c.raw.strategies.len(), 1);
+        let s = &c.raw.strategies[0];
+        assert_eq!(s.market_keys(), vec!["hl/BTC", "hl/xyz:TSLA"]);
+        assert_eq!(s.params_toml().trim(), "threshold_bps = 40");
+        assert_eq!(c.raw.plugins.call_budget_us, 20);
+    }
+
+    #[test]
+    fn unknown_key_gives_file_line_col() {
+        let text = GOOD.replace("role = \"entry\"", "role = \"entry\"\nrol = 1");
+        let e = parse(&text).unwrap_err().to_string();
+        assert!(e.starts_with("test.toml:9:1: "), "{e}");
+        assert!(e.contains("rol"), "{e}");
+    }
+
+    #[test]
+    fn bad_role_and_market_are_located() {
+        let e = parse(&GOOD.replace("\"entry\"", "\"entri\""))
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("test.toml:8:8: "), "{e}");
+        let e = parse(&GOOD.replace("hl/BTC", "BTC"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("test.toml:9:12: ") && e.contains("venue/coin"),
+            "{e}"
+        );
+        let e = parse(&GOOD.replace("hl/xyz:TSLA", "hl/xyz:"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("dex:COIN"), "{e}");
+    }
+
+    #[test]
+    fn duplicate_names_are_refused() {
+        let text = format!("{GOOD}\n{}", &GOOD[GOOD.find("[[strategies]]").unwrap()..]);
+        let e = parse(&text).unwrap_err().to_string();
+        assert!(e.contains("duplicate strategy name `a`"), "{e}");
+    }
+}

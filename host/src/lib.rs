@@ -1,0 +1,12 @@
+//! strategy-host: runs perpetual-futures strategy plugins behind safety gates.
+//!
+//! Map of the pieces (see `docs/` and `../shared/DESIGN.md` for the why):
+//! - [`config`]: the TOML config, with file:line:col errors.
+//! - [`plugins`]: loading, validating and calling strategy plugins (panic → disabled).
+//! - [`cli`]: the `strategy-host` command line.
+//! - [`logging`]: tracing setup.
+
+pub mod cli;
+pub mod config;
+pub mod logging;
+pub mod plugins;

@@ -1,0 +1,20 @@
+//! Tracing setup for the binary: human-readable lines on stderr, filter from `--log` or
+//! `STRATEGY_HOST_LOG` (env-filter syntax: `info`, `debug,plugin=trace`, …).
+
+use tracing_subscriber::EnvFilter;
+
+/// Installs the global subscriber. A bad filter falls back to `info` with a warning.
+pub fn init(filter: &str) {
+    let (filter, bad) = match EnvFilter::try_new(filter) {
+        Ok(f) => (f, None),
+        Err(e) => (EnvFilter::new("info"), Some(e)),
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(true)
+        .try_init();
+    if let Some(e) = bad {
+        tracing::warn!("ignoring bad log filter ({e}); using `info`");
+    }
+}

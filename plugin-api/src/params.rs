@@ -1,0 +1,77 @@
+//! Parsing a strategy's `params` table (handed over as TOML text) into a typed struct, with error
+//! messages that name the offending key.
+//!
+//! Use `#[serde(deny_unknown_fields)]` on the params struct so a typo is an error, not a default.
+
+use serde::de::DeserializeOwned;
+
+/// Parses `text` into `T`. Errors read `params.<key>: <what is wrong>` (or `params: …` when the
+/// problem is not tied to one key, e.g. a missing field, whose name the message already gives).
+pub fn parse<T: DeserializeOwned>(text: &str) -> Result<T, String> {
+    toml::from_str::<T>(text).map_err(|e| describe(text, &e))
+}
+
+fn describe(text: &str, e: &toml::de::Error) -> String {
+    let msg = e.message().trim().replace('\n', " ");
+    match e.span().and_then(|span| key_at(text, span.start)) {
+        Some(key) => format!("params.{key}: {msg}"),
+        None => format!("params: {msg}"),
+    }
+}
+
+/// The dotted key whose line contains byte offset `at` (`section.key` under a `[section]` header).
+fn key_at(text: &str, at: usize) -> Option<String> {
+    let mut section: Option<&str> = None;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let end = offset + line.len();
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') {
+            section = Some(trimmed.trim_matches(|c| c == '[' || c == ']').trim());
+        }
+        if at >= offset && at < end.max(offset + 1) {
+            let key = trimmed.split('=').next()?.trim().trim_matches('"');
+            if key.is_empty() || trimmed.starts_with('[') || !trimmed.contains('=') {
+                return None;
+            }
+            return Some(match section {
+                Some(s) => format!("{s}.{key}"),
+                None => key.to_string(),
+            });
+        }
+        offset = end;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal::Decimal;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct P {
+        threshold_bps: Decimal,
+        notional: Decimal,
+    }
+
+    #[test]
+    fn names_the_key() {
+        let e = parse::<P>("threshold_bps = \"abc\"\nnotional = 10\n").unwrap_err();
+        assert!(e.starts_with("params.threshold_bps:"), "{e}");
+        let e = parse::<P>("threshold_bps = 1\nnotional = 10\nthreshhold = 3\n").unwrap_err();
+        assert!(e.contains("threshhold"), "{e}");
+        let e = parse::<P>("threshold_bps = 1\n").unwrap_err();
+        assert!(e.contains("notional"), "{e}");
+    }
+
+    #[test]
+    fn decimals_from_toml_numbers_are_exact() {
+        let p = parse::<P>("threshold_bps = 0.1\nnotional = 25\n").unwrap();
+        assert_eq!(p.threshold_bps.to_string(), "0.1");
+        assert_eq!(p.notional, Decimal::from(25));
+    }
+}

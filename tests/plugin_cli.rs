@@ -1,0 +1,193 @@
+//! `strategy-host plugin check` and `config check` through the real binary: one clear line and a
+//! non-zero exit for each failure, name/version/role/ABI on success.
+
+use std::process::{Command, Output};
+use strategy_host_e2e::{host_binary, plugin_path, scratch_dir, write_file};
+
+fn run(args: &[&str]) -> Output {
+    Command::new(host_binary())
+        .args(args)
+        .env("STRATEGY_HOST_LOG", "warn")
+        .output()
+        .expect("run strategy-host")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// The error output is exactly one line starting with `error: plugin `.
+fn assert_one_line_error(out: &Output, needles: &[&str]) {
+    assert!(
+        !out.status.success(),
+        "expected failure: {}",
+        text(&out.stdout)
+    );
+    let err = text(&out.stderr);
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one line, got:\n{err}");
+    assert!(lines[0].starts_with("error: plugin `"), "{err}");
+    for n in needles {
+        assert!(lines[0].contains(n), "missing {n:?} in: {err}");
+    }
+}
+
+#[test]
+fn check_succeeds_on_a_good_plugin_by_path_and_by_name() {
+    let path = plugin_path("fx-echo");
+    for arg in [path.to_str().unwrap(), "fx-echo"] {
+        let out = run(&["plugin", "check", arg]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let stdout = text(&out.stdout);
+        assert!(
+            stdout.contains("ok: fx-echo 0.1.0 (entry plugin)"),
+            "{stdout}"
+        );
+        assert!(
+            stdout.contains("plugin ABI: plugin-api 0.1.0 (host: 0.1.0)"),
+            "{stdout}"
+        );
+    }
+}
+
+#[test]
+fn check_with_params_creates_the_strategy() {
+    let dir = scratch_dir(env!("CARGO_TARGET_TMPDIR"), "cli-params");
+    let good = write_file(&dir, "good.toml", "threshold_bps = 12.5\n");
+    let out = run(&[
+        "plugin",
+        "check",
+        "fx-strict-params",
+        "--params",
+        good.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("(exit plugin)"));
+    assert!(text(&out.stdout).contains("params: accepted"));
+
+    let bad = write_file(&dir, "bad.toml", "threshold_bps = 5\nverbose = true\n");
+    let out = run(&[
+        "plugin",
+        "check",
+        "fx-strict-params",
+        "--params",
+        bad.to_str().unwrap(),
+    ]);
+    assert_one_line_error(
+        &out,
+        &["params.verbose", "unknown field", "fix the params file"],
+    );
+
+    let out = run(&["plugin", "check", "fx-strict-params", "--role", "entry"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("is an exit plugin, not entry"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn check_fails_with_one_line_for_each_broken_plugin() {
+    assert_one_line_error(
+        &run(&["plugin", "check", "fx-panic-create"]),
+        &[
+            "fx-panic-create",
+            "create() panicked",
+            "constructor exploded",
+            "fix the plugin",
+        ],
+    );
+    assert_one_line_error(
+        &run(&["plugin", "check", "fx-old-api"]),
+        &["plugin-api 0.0.9", "host uses 0.1.0", "rebuild the plugin"],
+    );
+    assert_one_line_error(
+        &run(&["plugin", "check", "fx-new-api"]),
+        &["expected 0.1.0, found 0.2.0", "rebuild the plugin"],
+    );
+    assert_one_line_error(
+        &run(&["plugin", "check", "no-such-plugin"]),
+        &[
+            "libno_such_plugin",
+            "not found",
+            "cargo build --release -p no-such-plugin",
+        ],
+    );
+    let dir = scratch_dir(env!("CARGO_TARGET_TMPDIR"), "cli-junk");
+    let junk = write_file(&dir, "libjunk.so", "#!/bin/sh\n");
+    assert_one_line_error(
+        &run(&["plugin", "check", junk.to_str().unwrap()]),
+        &["cannot open library", "libjunk.so"],
+    );
+}
+
+#[test]
+fn config_check_reports_located_config_errors_and_every_plugin_error() {
+    let dir = scratch_dir(env!("CARGO_TARGET_TMPDIR"), "cli-config");
+    let plugin_dir = plugin_path("fx-echo")
+        .parent()
+        .unwrap()
+        .display()
+        .to_string();
+    let cfg = write_file(
+        &dir,
+        "c.toml",
+        &format!(
+            "[plugins]\ndir = \"{plugin_dir}\"\n\n[[strategies]]\nname = \"a\"\nplugin = \"fx-echo\"\nrole = \"entry\"\nmarkets = [\"sim/BTC\"]\n"
+        ),
+    );
+    let out = run(&["config", "check", cfg.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("a = fx-echo 0.1.0 (entry) on sim/BTC"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    let typo = write_file(
+        &dir,
+        "typo.toml",
+        "[[strategies]]\nname = \"a\"\nplugn = \"x\"\n",
+    );
+    let out = run(&["config", "check", typo.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("typo.toml:3:1: unknown field `plugn`"),
+        "{err}"
+    );
+
+    let two_bad = write_file(
+        &dir,
+        "two.toml",
+        &format!(
+            "[plugins]\ndir = \"{plugin_dir}\"\n\n[[strategies]]\nname = \"a\"\nplugin = \"fx-panic-create\"\nrole = \"entry\"\nmarkets = [\"sim/BTC\"]\n\n[[strategies]]\nname = \"b\"\nplugin = \"fx-old-api\"\nrole = \"entry\"\nmarkets = [\"sim/BTC\"]\n"
+        ),
+    );
+    let out = run(&["config", "check", two_bad.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert_eq!(
+        err.lines()
+            .filter(|l| l.starts_with("error: plugin"))
+            .count(),
+        2,
+        "{err}"
+    );
+}
+
+#[test]
+fn help_reads_well() {
+    let out = run(&["--help"]);
+    assert!(out.status.success());
+    let help = text(&out.stdout);
+    assert!(help.contains("plugin"), "{help}");
+    let out = run(&["plugin", "check", "--help"]);
+    let help = text(&out.stdout);
+    assert!(help.contains("--params <FILE>"), "{help}");
+    assert!(
+        help.contains("Load and validate a plugin without trading"),
+        "{help}"
+    );
+}
