@@ -7,7 +7,6 @@ use plugin_api::{
     Role, Side, Tif,
 };
 use std::str::FromStr;
-use std::sync::{Arc, Mutex};
 use strategy_host::config::Config;
 use strategy_host::plugins::loader::{
     PluginErrorKind, StrategySpec, create_strategy, load_library,
@@ -335,40 +334,4 @@ threshold_bps = 10
         errors[0]
     );
     assert_eq!(errors[1].kind, PluginErrorKind::NotFound);
-}
-
-#[test]
-fn plugin_log_lines_reach_the_host_tracing_output_tagged() {
-    #[derive(Clone, Default)]
-    struct Buf(Arc<Mutex<Vec<u8>>>);
-    impl std::io::Write for Buf {
-        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(b);
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let buf = Buf::default();
-    let writer = buf.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    tracing::subscriber::with_default(subscriber, || {
-        let lib = load_library("fx-echo", &plugin_path("fx-echo")).unwrap();
-        create(
-            &lib,
-            "fx-echo",
-            "tagged-one",
-            vec!["sim/BTC".into(), "sim/ETH".into()],
-            "",
-        )
-        .unwrap();
-    });
-    let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
-    assert!(text.contains("fx-echo created for 2 market(s)"), "{text}");
-    assert!(text.contains("strategy=\"tagged-one\""), "{text}");
-    assert!(text.contains("plugin:"), "target is `plugin`: {text}");
 }
