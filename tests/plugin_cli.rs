@@ -191,3 +191,16 @@ fn help_reads_well() {
         "{help}"
     );
 }
+
+#[test]
+fn the_shipped_example_config_checks() {
+    let cfg = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/example-plugins.toml");
+    let out = run(&["config", "check", cfg.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("2 strategies loaded"), "{stdout}");
+    assert!(
+        stdout.contains("strict-exit = fx-strict-params 0.1.0 (exit) on hl/xyz:TSLA"),
+        "{stdout}"
+    );
+}
