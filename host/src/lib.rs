@@ -2,11 +2,13 @@
 //!
 //! Map of the pieces (see `docs/` and `../shared/DESIGN.md` for the why):
 //! - [`config`]: the TOML config, with file:line:col errors.
+//! - [`engine`]: the deterministic core: market state, trackers, gates, scheduler, HardStop.
 //! - [`plugins`]: loading, validating and calling strategy plugins (panic → disabled).
 //! - [`cli`]: the `strategy-host` command line.
 //! - [`logging`]: tracing setup.
 
 pub mod cli;
+pub mod engine;
 pub mod config;
 pub mod logging;
 pub mod plugins;

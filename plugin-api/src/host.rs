@@ -255,6 +255,17 @@ impl fmt::Debug for StrategyHandle {
 }
 
 impl StrategyHandle {
+    /// A strategy built in-process from its logic (engine tests, property tests): the same
+    /// trait object and panic guard a loaded plugin goes through.
+    pub fn in_process<T: crate::StrategyLogic>(logic: T) -> StrategyHandle {
+        StrategyHandle {
+            inner: crate::abi::Strategy_TO::from_ptr(
+                abi_stable::std_types::RBox::new(crate::guard::Guarded::new(logic)),
+                abi_stable::sabi_trait::TD_Opaque,
+            ),
+        }
+    }
+
     #[inline]
     pub fn on_market(
         &mut self,

@@ -1,0 +1,180 @@
+//! What comes into the engine (`Event`) and what it reports besides batches (`EngineNote`).
+//! Events borrow their variable-size parts (book levels, reconciliation lists) so the hot path
+//! never allocates to hand data in.
+
+use super::edge::EdgeSummary;
+use super::hardstop::HardStopReason;
+use super::reject::RejectReason;
+use super::types::{Cloid, Level, MarketId, Side, StrategyId, VenueId};
+use plugin_api::FlattenReason;
+use rust_decimal::Decimal;
+
+#[derive(Debug, Clone, Copy)]
+pub enum Event<'a> {
+    /// Best bid and offer changed (`None`: that side is empty).
+    Bbo {
+        market: MarketId,
+        bid: Option<Level>,
+        ask: Option<Level>,
+    },
+    /// Asset context: oracle, mark, mid, funding.
+    AssetCtx {
+        market: MarketId,
+        oracle: Decimal,
+        mark: Decimal,
+        mid: Option<Decimal>,
+        funding: Decimal,
+    },
+    /// An L2 book snapshot (best level first); its top updates the BBO.
+    Book {
+        market: MarketId,
+        bids: &'a [Level],
+        asks: &'a [Level],
+    },
+    /// An order status from the venue's order stream.
+    OrderUpdate(OrderUpdate),
+    /// A fill from the venue's fill stream (snapshot or live).
+    Fill(FillEvent),
+    /// The venue's answer to a posted order.
+    PostResult { cloid: Cloid, outcome: PostOutcome },
+    /// The venue's answer to a posted cancel.
+    CancelResult { cloid: Cloid, outcome: CancelOutcome },
+    /// The adapter's connection state for a venue.
+    Connection {
+        venue: VenueId,
+        state: ConnectionState,
+    },
+    /// The venue's own account state after a (re)connect: the authority for positions.
+    Reconciled {
+        venue: VenueId,
+        /// Venue time (ms) of the account state: fills at or before it are already in it.
+        as_of_ms: u64,
+        positions: &'a [VenuePosition],
+        open_orders: &'a [VenueOpenOrder],
+    },
+    /// The venue's per-address request budget.
+    VenueBudget { venue: VenueId, used: u64, cap: u64 },
+    /// The venue writer's pre-send HardStop guard dropped these orders from a batch it held.
+    BatchDropped { cloids: &'a [Cloid] },
+    /// The periodic timer.
+    Timer,
+    Operator(OperatorCommand),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectionState {
+    Disconnected,
+    /// Connected, not yet resubscribed and reconciled.
+    Connected,
+    /// Subscribed and reconciled: trading may proceed.
+    Ready,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OperatorCommand {
+    HardStop,
+    ReleaseHardStop,
+    PauseEntries,
+    ResumeEntries,
+    FlattenAll,
+}
+
+/// Venue order status, as the adapter maps the venue's strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VenueOrderStatus {
+    Open,
+    Filled,
+    Cancelled,
+    Rejected(RejectReason),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderUpdate {
+    pub venue: VenueId,
+    pub cloid: Option<Cloid>,
+    pub oid: u64,
+    pub status: VenueOrderStatus,
+    /// Total filled size when the venue says (origSz − sz on a cancel).
+    pub filled_total: Option<Decimal>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FillEvent {
+    pub venue: VenueId,
+    pub market: MarketId,
+    pub cloid: Option<Cloid>,
+    pub oid: u64,
+    /// The venue's trade id: fills are deduplicated by (venue, tid).
+    pub tid: u64,
+    pub side: Side,
+    pub px: Decimal,
+    pub sz: Decimal,
+    pub fee: Decimal,
+    /// Venue time of the fill (ms).
+    pub time_ms: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PostOutcome {
+    Resting { oid: u64 },
+    Filled { oid: u64, total_sz: Decimal, avg_px: Decimal },
+    Rejected(RejectReason),
+    /// Sent, no answer (timeout, disconnect): the venue's state will say what happened.
+    UnknownOutcome,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelOutcome {
+    Success,
+    /// Already filled, already cancelled, or never placed: the order stream will say.
+    Failed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VenuePosition {
+    pub market: MarketId,
+    pub size: Decimal,
+    pub entry_px: Decimal,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VenueOpenOrder {
+    pub market: MarketId,
+    pub oid: u64,
+    pub cloid: Option<Cloid>,
+    pub side: Side,
+    pub px: Decimal,
+    pub sz: Decimal,
+}
+
+/// Things the engine reports for the journal, status lines and operators.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EngineNote {
+    Refused {
+        strategy: Option<StrategyId>,
+        market: MarketId,
+        tag: u64,
+        reason: RejectReason,
+    },
+    HardStopTriggered(HardStopReason),
+    HardStopReleased,
+    /// Every position is zero while the HardStop is latched.
+    HardStopFlat,
+    StrategyDisabled { strategy: StrategyId, reason: String },
+    /// The engine's view may differ from the venue's: ask it (unmatched fill, unknown outcome).
+    ReconcileRequest { venue: VenueId },
+    /// An open order on the venue the engine did not make (adopt or cancel by config).
+    UnknownVenueOrder { venue: VenueId, order: VenueOpenOrder },
+    Flatten {
+        market: MarketId,
+        cloid: Cloid,
+        reason: FlattenReason,
+        strategy: Option<StrategyId>,
+    },
+    Fill {
+        fill: FillEvent,
+        strategy: Option<StrategyId>,
+        realized: Decimal,
+    },
+    EdgeSummary(Vec<EdgeSummary>),
+}

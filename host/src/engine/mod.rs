@@ -1,0 +1,531 @@
+//! The deterministic engine: one thread, one event at a time, no I/O, no clock reads, no tokio.
+//! Time comes in as an argument (`now`, ns); batches go out through `next_batch`. The same engine
+//! runs live, against the simulator and in backtests; only the driver differs.
+//!
+//! Pieces (each a room of its own):
+//! - [`types`], [`events`], [`reject`], [`config`]: vocabulary, inputs/outputs, reason codes, limits.
+//! - [`market_state`], [`positions`], [`orders`]: what is known.
+//! - [`intents`] (gates), [`execution`] (venue answers, fills), [`safety`] (HardStop, timer checks,
+//!   flatten): what is decided.
+//! - [`scheduler`], [`hardstop`], [`budget`], [`risk`], [`flatten`], [`edge`]: the seeds' components.
+
+pub mod budget;
+pub mod config;
+pub mod edge;
+pub mod events;
+mod execution;
+pub mod flatten;
+pub mod hardstop;
+mod intents;
+pub mod market_state;
+pub mod orders;
+pub mod positions;
+pub mod reject;
+pub mod risk;
+mod safety;
+pub mod scheduler;
+pub mod types;
+
+use crate::plugins::{CallOutcome, StrategySlot};
+use budget::ActionBudget;
+use config::{EngineConfig, RiskLimits};
+use edge::EdgeTracker;
+use events::{ConnectionState, EngineNote, Event, OperatorCommand};
+use hardstop::{HardStopLatch, HardStopReason};
+use market_state::MarketState;
+use orders::OrderTracker;
+use plugin_api::{
+    Ctx, FfiDecimal, FillView, Intents, MarketIdx, MarketSnapshot, OrderUpdateView, PositionView,
+    Refusal, Role,
+};
+use positions::PositionTracker;
+use reject::{RefusalCounters, RejectReason};
+use risk::RiskMonitor;
+use scheduler::{ActionBatch, BatchScheduler};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use types::{Cloid, MarketId, MarketRegistry, StrategyId, VenueId};
+
+/// A strategy as the engine holds it: the plugin slot plus the views it reads.
+struct StrategyEntry {
+    slot: StrategySlot,
+    /// The strategy's markets, by `MarketIdx`.
+    markets: Vec<MarketId>,
+    /// What the strategy sees, kept up to date by the engine (no allocation per call).
+    view_markets: Vec<MarketSnapshot>,
+    view_positions: Vec<PositionView>,
+}
+
+/// Per-venue connection state.
+#[derive(Debug, Clone, Copy)]
+struct VenueStatus {
+    state: ConnectionState,
+    /// Last time (ns) the venue was Ready or sent market data while Ready (0 = never).
+    last_live: u64,
+    /// Venue time (ms) of the last reconciled account state.
+    as_of_ms: u64,
+}
+
+/// A PlacePair in flight: its two legs.
+#[derive(Debug, Clone, Copy)]
+struct PairRecord {
+    legs: [Cloid; 2],
+    /// Set once a leg failed: the other is cancelled and any fill of it flattened.
+    broken: bool,
+}
+
+/// Which strategy callback to make.
+#[derive(Debug, Clone, Copy)]
+enum Call {
+    Market(MarketIdx),
+    Timer,
+    Fill(FillView),
+    OrderUpdate(OrderUpdateView),
+    Reject(Refusal),
+}
+
+/// Maximum rounds of refusal → on_reject → new intents → refusal within one event.
+const MAX_REJECT_ROUNDS: usize = 4;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("strategy `{strategy}` names market `{market}` which is not configured")]
+    UnknownMarket { strategy: String, market: String },
+    #[error("too many strategies (max {max})")]
+    TooManyStrategies { max: usize },
+}
+
+pub struct Engine {
+    cfg: EngineConfig,
+    registry: MarketRegistry,
+    market_state: MarketState,
+    positions: PositionTracker,
+    orders: OrderTracker,
+    risk: RiskMonitor,
+    latch: Arc<HardStopLatch>,
+    scheduler: BatchScheduler,
+    budget: ActionBudget,
+    venues: Vec<VenueStatus>,
+    strategies: Vec<StrategyEntry>,
+    /// Per market: the strategies subscribed to it and its index in each.
+    subscribers: Vec<Vec<(StrategyId, MarketIdx)>>,
+    /// The reused intent buffer every plugin call writes into.
+    intents: Intents,
+    /// Refusals waiting to be told to their strategy (delivered after the current intents).
+    refusal_queue: VecDeque<(StrategyId, Refusal)>,
+    refusals: RefusalCounters,
+    seen_fills: HashSet<(VenueId, u64)>,
+    pairs: HashMap<u32, PairRecord>,
+    next_pair: u32,
+    edge: EdgeTracker,
+    cloid_prefix: u64,
+    next_cloid: u64,
+    notes: Vec<EngineNote>,
+    entries_paused: bool,
+}
+
+impl Engine {
+    /// Builds an engine. `strategies` are created plugin slots (their `markets` must be in
+    /// `registry`). `cloid_prefix` must differ between runs (e.g. the run's start time in ms):
+    /// it makes cloids unique across restarts while keeping a run deterministic.
+    pub fn new(
+        cfg: EngineConfig,
+        limits: RiskLimits,
+        registry: MarketRegistry,
+        strategies: Vec<StrategySlot>,
+        latch: Arc<HardStopLatch>,
+        cloid_prefix: u64,
+        intent_capacity: usize,
+    ) -> Result<Engine, EngineError> {
+        let n_markets = registry.market_count();
+        let n_venues = registry.venue_count().max(1);
+        if strategies.len() > u16::MAX as usize {
+            return Err(EngineError::TooManyStrategies { max: u16::MAX as usize });
+        }
+        let mut subscribers = vec![Vec::new(); n_markets];
+        let mut entries = Vec::with_capacity(strategies.len());
+        for (i, slot) in strategies.into_iter().enumerate() {
+            let sid = StrategyId(i as u16);
+            let mut markets = Vec::with_capacity(slot.markets.len());
+            for (j, name) in slot.markets.iter().enumerate() {
+                let m = registry.lookup(name).ok_or_else(|| EngineError::UnknownMarket {
+                    strategy: slot.name.clone(),
+                    market: name.clone(),
+                })?;
+                subscribers[m.index()].push((sid, MarketIdx(j as u32)));
+                markets.push(m);
+            }
+            let view_markets = (0..markets.len())
+                .map(|j| MarketSnapshot::empty(MarketIdx(j as u32)))
+                .collect();
+            let view_positions = (0..markets.len())
+                .map(|j| PositionView::flat(MarketIdx(j as u32)))
+                .collect();
+            entries.push(StrategyEntry {
+                slot,
+                markets,
+                view_markets,
+                view_positions,
+            });
+        }
+        Ok(Engine {
+            market_state: MarketState::new(n_markets, cfg.stale_after_ms),
+            positions: PositionTracker::new(n_markets),
+            orders: OrderTracker::new(n_markets),
+            risk: RiskMonitor::new(limits),
+            scheduler: BatchScheduler::new(latch.clone(), n_venues, cfg.max_batch_orders),
+            budget: ActionBudget::new(
+                cfg.action_budget,
+                cfg.action_refill_per_sec,
+                cfg.action_reserve,
+                n_venues,
+                cfg.venue_budget_reserve,
+            ),
+            venues: vec![
+                VenueStatus {
+                    state: ConnectionState::Disconnected,
+                    last_live: 0,
+                    as_of_ms: 0,
+                };
+                n_venues
+            ],
+            strategies: entries,
+            subscribers,
+            intents: Intents::with_capacity(intent_capacity),
+            refusal_queue: VecDeque::with_capacity(16),
+            refusals: RefusalCounters::default(),
+            seen_fills: HashSet::new(),
+            pairs: HashMap::new(),
+            next_pair: 1,
+            edge: EdgeTracker::new(n_markets, cfg.edge_threshold_bps, cfg.edge_summary_interval_ms),
+            cloid_prefix,
+            next_cloid: 1,
+            notes: Vec::with_capacity(64),
+            entries_paused: false,
+            latch,
+            registry,
+            cfg,
+        })
+    }
+
+    /// Processes one event at engine time `now` (ns).
+    pub fn handle(&mut self, event: Event<'_>, now: u64) {
+        match event {
+            Event::Bbo { market, bid, ask } => {
+                self.market_state.update_bbo(market, bid, ask, now);
+                self.on_market_update(market, now);
+            }
+            Event::AssetCtx {
+                market,
+                oracle,
+                mark,
+                mid,
+                funding,
+            } => {
+                self.market_state
+                    .update_ctx(market, oracle, mark, mid, funding, now);
+                self.on_market_update(market, now);
+            }
+            Event::Book { market, bids, asks } => {
+                self.market_state
+                    .update_bbo(market, bids.first().copied(), asks.first().copied(), now);
+                self.on_market_update(market, now);
+            }
+            Event::OrderUpdate(u) => self.on_order_update(u, now),
+            Event::Fill(f) => self.on_fill(f, now),
+            Event::PostResult { cloid, outcome } => self.on_post_result(cloid, outcome, now),
+            Event::CancelResult { cloid, outcome } => self.on_cancel_result(cloid, outcome, now),
+            Event::Connection { venue, state } => self.on_connection(venue, state, now),
+            Event::Reconciled {
+                venue,
+                as_of_ms,
+                positions,
+                open_orders,
+            } => self.on_reconciled(venue, as_of_ms, positions, open_orders, now),
+            Event::VenueBudget { venue, used, cap } => self.budget.set_venue_budget(venue, used, cap),
+            Event::BatchDropped { cloids } => self.on_batch_dropped(cloids, now),
+            Event::Timer => self.on_timer(now),
+            Event::Operator(cmd) => self.on_operator(cmd, now),
+        }
+        self.deliver_refusals(now);
+    }
+
+    /// The next batch of actions for the venue writer, or None when nothing is queued.
+    pub fn next_batch(&mut self, now: u64) -> Option<ActionBatch> {
+        let (batch, dropped) = self.scheduler.next_batch();
+        for (cloid, _) in dropped {
+            self.drop_order(cloid, RejectReason::HardStop, now);
+        }
+        self.deliver_refusals(now);
+        let batch = batch?;
+        for o in &batch.orders {
+            self.orders.set_state(o.cloid, orders::OrderState::Sent);
+        }
+        Some(batch)
+    }
+
+    /// Takes the notes accumulated since the last call.
+    pub fn drain_notes(&mut self) -> std::vec::Drain<'_, EngineNote> {
+        self.notes.drain(..)
+    }
+
+    fn on_market_update(&mut self, m: MarketId, now: u64) {
+        let venue = self.registry.venue_of(m);
+        let live = self.venues[venue.0 as usize].state == ConnectionState::Ready;
+        if live {
+            self.venues[venue.0 as usize].last_live = now;
+        }
+        self.edge.record(m, self.market_state.get(m));
+        for k in 0..self.subscribers[m.index()].len() {
+            let (sid, idx) = self.subscribers[m.index()][k];
+            let e = &mut self.strategies[sid.index()];
+            self.market_state
+                .write_snapshot(m, idx, now, live, &mut e.view_markets[idx.index()]);
+            self.refresh_unrealized(sid, idx, m);
+            self.call_strategy(sid, Call::Market(idx), now);
+        }
+    }
+
+    /// Calls one strategy, then applies the intents it wrote.
+    fn call_strategy(&mut self, sid: StrategyId, call: Call, now: u64) {
+        self.intents.clear();
+        let e = &mut self.strategies[sid.index()];
+        let ctx = Ctx::new(now, &e.view_markets, &e.view_positions);
+        let outcome = match call {
+            Call::Market(idx) => e.slot.on_market(&ctx, idx, &mut self.intents),
+            Call::Timer => e.slot.on_timer(&ctx, &mut self.intents),
+            Call::Fill(f) => e.slot.on_fill(&ctx, &f, &mut self.intents),
+            Call::OrderUpdate(u) => e.slot.on_order_update(&ctx, &u, &mut self.intents),
+            Call::Reject(r) => e.slot.on_reject(&ctx, &r, &mut self.intents),
+        };
+        if let CallOutcome::Disabled(reason) = outcome {
+            self.on_strategy_disabled(sid, reason, now);
+            return;
+        }
+        if self.intents.dropped() > 0 {
+            let m = self.strategies[sid.index()].markets[0];
+            for _ in 0..self.intents.dropped() {
+                self.refuse(Some(sid), m, 0, RejectReason::TooManyIntents);
+            }
+        }
+        for i in 0..self.intents.len() {
+            let intent = self.intents.as_slice()[i];
+            self.apply_intent(sid, intent, now);
+        }
+    }
+
+    /// Tells refused strategies, letting them react (bounded rounds).
+    fn deliver_refusals(&mut self, now: u64) {
+        for _ in 0..MAX_REJECT_ROUNDS {
+            if self.refusal_queue.is_empty() {
+                return;
+            }
+            let batch: Vec<_> = self.refusal_queue.drain(..).collect();
+            for (sid, r) in batch {
+                self.call_strategy(sid, Call::Reject(r), now);
+            }
+        }
+        self.refusal_queue.clear();
+    }
+
+    /// Records a refusal: counted, noted, and queued for the strategy's `on_reject`.
+    fn refuse(&mut self, sid: Option<StrategyId>, m: MarketId, tag: u64, reason: RejectReason) {
+        self.refusals.add(reason);
+        self.notes.push(EngineNote::Refused {
+            strategy: sid,
+            market: m,
+            tag,
+            reason,
+        });
+        if let Some(sid) = sid
+            && !self.strategies[sid.index()].slot.is_disabled()
+            && let Some(idx) = self.market_idx(sid, m)
+        {
+            self.refusal_queue.push_back((
+                sid,
+                Refusal {
+                    market: idx,
+                    tag,
+                    reason: reason.code(),
+                },
+            ));
+        }
+    }
+
+    fn market_idx(&self, sid: StrategyId, m: MarketId) -> Option<MarketIdx> {
+        self.strategies[sid.index()]
+            .markets
+            .iter()
+            .position(|x| *x == m)
+            .map(|i| MarketIdx(i as u32))
+    }
+
+    /// Recomputes market `m`'s pending aggregates and every subscriber's position view.
+    fn refresh_market(&mut self, m: MarketId) {
+        let pending = self.orders.pending_in(m);
+        self.positions.set_pending(m, pending);
+        let p = *self.positions.get(m);
+        let flattening = self.positions.flattening(m).is_some();
+        let has_pending = !self.orders.active_in(m).is_empty();
+        let mark = self.market_state.valuation_price(m).unwrap_or_default();
+        for k in 0..self.subscribers[m.index()].len() {
+            let (sid, idx) = self.subscribers[m.index()][k];
+            let v = &mut self.strategies[sid.index()].view_positions[idx.index()];
+            *v = PositionView {
+                market: idx,
+                size: FfiDecimal::new(p.size),
+                avg_entry_px: FfiDecimal::new(p.avg_entry),
+                entry_time_ns: p.entry_ns,
+                unrealized_pnl: FfiDecimal::new(p.unrealized(mark)),
+                realized_pnl: FfiDecimal::new(p.round_trip),
+                flattening,
+                has_pending,
+            };
+        }
+    }
+
+    /// Keeps the unrealized PnL of a view current on market updates (only when a position is open).
+    #[inline]
+    fn refresh_unrealized(&mut self, sid: StrategyId, idx: MarketIdx, m: MarketId) {
+        let p = self.positions.get(m);
+        if p.size.is_zero() {
+            return;
+        }
+        let mark = self.market_state.valuation_price(m).unwrap_or_default();
+        self.strategies[sid.index()].view_positions[idx.index()].unrealized_pnl =
+            FfiDecimal::new(p.unrealized(mark));
+    }
+
+    fn new_cloid(&mut self) -> Cloid {
+        let c = Cloid(((self.cloid_prefix as u128) << 64) | self.next_cloid as u128);
+        self.next_cloid += 1;
+        c
+    }
+
+    fn venue_ready(&self, venue: VenueId) -> bool {
+        self.venues[venue.0 as usize].state == ConnectionState::Ready
+    }
+
+    fn on_connection(&mut self, venue: VenueId, state: ConnectionState, now: u64) {
+        let v = &mut self.venues[venue.0 as usize];
+        v.state = state;
+        if state == ConnectionState::Ready {
+            v.last_live = now;
+        }
+        tracing::info!(venue = self.registry.venue_name(venue), ?state, "venue connection");
+    }
+
+    fn on_operator(&mut self, cmd: OperatorCommand, now: u64) {
+        tracing::warn!(?cmd, "operator command");
+        match cmd {
+            OperatorCommand::HardStop => self.trigger_hard_stop(HardStopReason::Operator, now),
+            OperatorCommand::ReleaseHardStop => {
+                if self.latch.is_triggered() {
+                    self.latch.release();
+                    self.notes.push(EngineNote::HardStopReleased);
+                }
+            }
+            OperatorCommand::PauseEntries => self.entries_paused = true,
+            OperatorCommand::ResumeEntries => self.entries_paused = false,
+            OperatorCommand::FlattenAll => {
+                let open: Vec<MarketId> = self.positions.open_markets().collect();
+                for m in open {
+                    let reason =
+                        plugin_api::FlattenReason::new(plugin_api::FlattenKind::MANUAL, 0);
+                    let _ = self.flatten(m, reason, None, None, now);
+                }
+            }
+        }
+    }
+
+    fn on_strategy_disabled(&mut self, sid: StrategyId, reason: String, now: u64) {
+        self.notes.push(EngineNote::StrategyDisabled {
+            strategy: sid,
+            reason,
+        });
+        // Its positions go to the market's exit strategies; a market with none is flattened.
+        let markets = self.strategies[sid.index()].markets.clone();
+        for m in markets {
+            if self.positions.get(m).size.is_zero() {
+                continue;
+            }
+            let has_exit = self.subscribers[m.index()].iter().any(|(other, _)| {
+                let s = &self.strategies[other.index()].slot;
+                s.role == Role::Exit && !s.is_disabled()
+            });
+            if !has_exit {
+                let reason = plugin_api::FlattenReason::new(
+                    plugin_api::FlattenKind::STRATEGY_DISABLED,
+                    self.positions.get(m).entry_ns.min(now),
+                );
+                let _ = self.flatten(m, reason, None, None, now);
+            }
+        }
+    }
+
+    // ---- read access for drivers, status lines and tests ----
+
+    pub fn registry(&self) -> &MarketRegistry {
+        &self.registry
+    }
+
+    pub fn latch(&self) -> &Arc<HardStopLatch> {
+        &self.latch
+    }
+
+    pub fn hard_stopped(&self) -> bool {
+        self.latch.is_triggered()
+    }
+
+    pub fn position(&self, m: MarketId) -> positions::Position {
+        *self.positions.get(m)
+    }
+
+    pub fn positions(&self) -> &PositionTracker {
+        &self.positions
+    }
+
+    pub fn orders(&self) -> &OrderTracker {
+        &self.orders
+    }
+
+    pub fn market(&self, m: MarketId) -> &market_state::MarketData {
+        self.market_state.get(m)
+    }
+
+    pub fn refusals(&self) -> &RefusalCounters {
+        &self.refusals
+    }
+
+    pub fn risk(&self) -> &RiskMonitor {
+        &self.risk
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.cfg
+    }
+
+    pub fn entries_paused(&self) -> bool {
+        self.entries_paused
+    }
+
+    pub fn has_queued_actions(&self) -> bool {
+        !self.scheduler.is_empty()
+    }
+
+    pub fn strategy_names(&self) -> impl Iterator<Item = (StrategyId, &str)> {
+        self.strategies
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (StrategyId(i as u16), e.slot.name.as_str()))
+    }
+
+    pub fn strategy_slot(&self, sid: StrategyId) -> &StrategySlot {
+        &self.strategies[sid.index()].slot
+    }
+
+    /// Mutable access to strategy slots (state snapshot/restore by the runtime).
+    pub fn strategy_slot_mut(&mut self, sid: StrategyId) -> &mut StrategySlot {
+        &mut self.strategies[sid.index()].slot
+    }
+}
