@@ -8,7 +8,7 @@
 //! - [`logging`]: tracing setup.
 
 pub mod cli;
-pub mod engine;
 pub mod config;
+pub mod engine;
 pub mod logging;
 pub mod plugins;

@@ -18,7 +18,13 @@ pub struct ActionBudget {
 }
 
 impl ActionBudget {
-    pub fn new(capacity: u32, refill_per_sec: u32, reserve: u32, venues: usize, venue_reserve: u64) -> Self {
+    pub fn new(
+        capacity: u32,
+        refill_per_sec: u32,
+        reserve: u32,
+        venues: usize,
+        venue_reserve: u64,
+    ) -> Self {
         ActionBudget {
             capacity: capacity as u64,
             milli: capacity as u64 * 1000,
@@ -77,6 +83,16 @@ impl ActionBudget {
     }
 }
 
+impl ActionBudget {
+    /// Gives back `n` actions taken for `venue` (a pair whose second leg could not be paid for).
+    pub fn refund(&mut self, venue: VenueId, n: u64) {
+        self.milli = (self.milli + n * 1000).min(self.capacity * 1000);
+        if let Some(Some(left)) = self.venue_remaining.get_mut(venue.0 as usize) {
+            *left += n;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,15 +122,5 @@ mod tests {
         b.set_venue_budget(v, 95, 100);
         assert!(!b.try_take(v, 1, false, 1), "5 left, all reserved");
         assert!(b.try_take(v, 1, true, 1));
-    }
-}
-
-impl ActionBudget {
-    /// Gives back `n` actions taken for `venue` (a pair whose second leg could not be paid for).
-    pub fn refund(&mut self, venue: VenueId, n: u64) {
-        self.milli = (self.milli + n * 1000).min(self.capacity * 1000);
-        if let Some(Some(left)) = self.venue_remaining.get_mut(venue.0 as usize) {
-            *left += n;
-        }
     }
 }

@@ -75,7 +75,10 @@ impl EdgeTracker {
             .enumerate()
             .filter(|(_, s)| s.updates > 0)
             .map(|(i, s)| {
-                let best = s.max_buy_bps.unwrap_or_default().max(s.max_sell_bps.unwrap_or_default());
+                let best = s
+                    .max_buy_bps
+                    .unwrap_or_default()
+                    .max(s.max_sell_bps.unwrap_or_default());
                 let pct = if self.threshold_bps.is_zero() {
                     Decimal::ZERO
                 } else {
@@ -108,13 +111,22 @@ mod tests {
         let mut t = EdgeTracker::new(1, Decimal::from(40), 60_000);
         let mut md = MarketData {
             oracle: Decimal::from(100),
-            bid: Some(Level { px: Decimal::new(9990, 2), sz: Decimal::ONE }),
-            ask: Some(Level { px: Decimal::new(9980, 2), sz: Decimal::ONE }),
+            bid: Some(Level {
+                px: Decimal::new(9990, 2),
+                sz: Decimal::ONE,
+            }),
+            ask: Some(Level {
+                px: Decimal::new(9980, 2),
+                sz: Decimal::ONE,
+            }),
             ..Default::default()
         };
         assert!(t.maybe_summarize(1).is_none());
         t.record(MarketId(0), &md);
-        md.ask = Some(Level { px: Decimal::new(9990, 2), sz: Decimal::ONE });
+        md.ask = Some(Level {
+            px: Decimal::new(9990, 2),
+            sz: Decimal::ONE,
+        });
         t.record(MarketId(0), &md);
         assert!(t.maybe_summarize(59_000_000_000).is_none());
         let s = t.maybe_summarize(60_000_000_001).unwrap();

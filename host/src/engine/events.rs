@@ -36,9 +36,15 @@ pub enum Event<'a> {
     /// A fill from the venue's fill stream (snapshot or live).
     Fill(FillEvent),
     /// The venue's answer to a posted order.
-    PostResult { cloid: Cloid, outcome: PostOutcome },
+    PostResult {
+        cloid: Cloid,
+        outcome: PostOutcome,
+    },
     /// The venue's answer to a posted cancel.
-    CancelResult { cloid: Cloid, outcome: CancelOutcome },
+    CancelResult {
+        cloid: Cloid,
+        outcome: CancelOutcome,
+    },
     /// The adapter's connection state for a venue.
     Connection {
         venue: VenueId,
@@ -53,9 +59,15 @@ pub enum Event<'a> {
         open_orders: &'a [VenueOpenOrder],
     },
     /// The venue's per-address request budget.
-    VenueBudget { venue: VenueId, used: u64, cap: u64 },
+    VenueBudget {
+        venue: VenueId,
+        used: u64,
+        cap: u64,
+    },
     /// The venue writer's pre-send HardStop guard dropped these orders from a batch it held.
-    BatchDropped { cloids: &'a [Cloid] },
+    BatchDropped {
+        cloids: &'a [Cloid],
+    },
     /// The periodic timer.
     Timer,
     Operator(OperatorCommand),
@@ -116,8 +128,14 @@ pub struct FillEvent {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PostOutcome {
-    Resting { oid: u64 },
-    Filled { oid: u64, total_sz: Decimal, avg_px: Decimal },
+    Resting {
+        oid: u64,
+    },
+    Filled {
+        oid: u64,
+        total_sz: Decimal,
+        avg_px: Decimal,
+    },
     Rejected(RejectReason),
     /// Sent, no answer (timeout, disconnect): the venue's state will say what happened.
     UnknownOutcome,
@@ -160,11 +178,19 @@ pub enum EngineNote {
     HardStopReleased,
     /// Every position is zero while the HardStop is latched.
     HardStopFlat,
-    StrategyDisabled { strategy: StrategyId, reason: String },
+    StrategyDisabled {
+        strategy: StrategyId,
+        reason: String,
+    },
     /// The engine's view may differ from the venue's: ask it (unmatched fill, unknown outcome).
-    ReconcileRequest { venue: VenueId },
+    ReconcileRequest {
+        venue: VenueId,
+    },
     /// An open order on the venue the engine did not make (adopt or cancel by config).
-    UnknownVenueOrder { venue: VenueId, order: VenueOpenOrder },
+    UnknownVenueOrder {
+        venue: VenueId,
+        order: VenueOpenOrder,
+    },
     Flatten {
         market: MarketId,
         cloid: Cloid,

@@ -22,7 +22,10 @@ impl Engine {
         match outcome {
             PostOutcome::Resting { oid } => {
                 self.orders.set_oid(cloid, oid);
-                if matches!(before.state, OrderState::Sent | OrderState::Queued | OrderState::UnknownOutcome) {
+                if matches!(
+                    before.state,
+                    OrderState::Sent | OrderState::Queued | OrderState::UnknownOutcome
+                ) {
                     self.orders.set_state(cloid, OrderState::Resting);
                 }
             }
@@ -51,7 +54,9 @@ impl Engine {
     }
 
     pub(super) fn on_cancel_result(&mut self, cloid: Cloid, outcome: CancelOutcome, now: u64) {
-        let Some(o) = self.orders.get(cloid).copied() else { return };
+        let Some(o) = self.orders.get(cloid).copied() else {
+            return;
+        };
         match outcome {
             CancelOutcome::Success => {
                 let state = if o.filled >= o.sz {
@@ -72,10 +77,14 @@ impl Engine {
     }
 
     pub(super) fn on_order_update(&mut self, u: OrderUpdate, now: u64) {
-        let cloid = u.cloid.filter(|c| self.orders.get(*c).is_some()).or_else(|| self.orders.by_oid(u.oid));
+        let cloid = u
+            .cloid
+            .filter(|c| self.orders.get(*c).is_some())
+            .or_else(|| self.orders.by_oid(u.oid));
         let Some(cloid) = cloid else {
             if u.status == VenueOrderStatus::Open {
-                self.notes.push(EngineNote::ReconcileRequest { venue: u.venue });
+                self.notes
+                    .push(EngineNote::ReconcileRequest { venue: u.venue });
             }
             return;
         };
@@ -83,13 +92,21 @@ impl Engine {
         let o = *self.orders.get(cloid).expect("known order");
         match u.status {
             VenueOrderStatus::Open => {
-                if matches!(o.state, OrderState::Queued | OrderState::Sent | OrderState::UnknownOutcome) {
-                    let s = if o.filled.is_zero() { OrderState::Resting } else { OrderState::PartiallyFilled };
+                if matches!(
+                    o.state,
+                    OrderState::Queued | OrderState::Sent | OrderState::UnknownOutcome
+                ) {
+                    let s = if o.filled.is_zero() {
+                        OrderState::Resting
+                    } else {
+                        OrderState::PartiallyFilled
+                    };
                     self.orders.set_state(cloid, s);
                 }
             }
             VenueOrderStatus::Filled => {
-                self.orders.set_final_filled(cloid, u.filled_total.unwrap_or(o.sz));
+                self.orders
+                    .set_final_filled(cloid, u.filled_total.unwrap_or(o.sz));
                 let s = if o.state == OrderState::CancelPending {
                     OrderState::FilledDuringCancel
                 } else {
@@ -100,11 +117,16 @@ impl Engine {
             VenueOrderStatus::Cancelled => {
                 let total = u.filled_total.unwrap_or(o.filled);
                 self.orders.set_final_filled(cloid, total);
-                let s = if total >= o.sz { OrderState::FilledDuringCancel } else { OrderState::Cancelled };
+                let s = if total >= o.sz {
+                    OrderState::FilledDuringCancel
+                } else {
+                    OrderState::Cancelled
+                };
                 self.orders.set_state(cloid, s);
             }
             VenueOrderStatus::Rejected(reason) => {
-                self.orders.set_final_filled(cloid, u.filled_total.unwrap_or(o.filled));
+                self.orders
+                    .set_final_filled(cloid, u.filled_total.unwrap_or(o.filled));
                 self.orders.set_state(cloid, OrderState::Rejected);
                 if !o.state.is_terminal() {
                     self.refuse(o.owner, o.market, o.tag, reason);
@@ -121,16 +143,22 @@ impl Engine {
         if f.sz <= Decimal::ZERO {
             return;
         }
-        let cloid = f.cloid.filter(|c| self.orders.get(*c).is_some()).or_else(|| self.orders.by_oid(f.oid));
+        let cloid = f
+            .cloid
+            .filter(|c| self.orders.get(*c).is_some())
+            .or_else(|| self.orders.by_oid(f.oid));
         let order = cloid.and_then(|c| self.orders.apply_fill(c, f.px, f.sz));
         if order.is_none() {
-            self.notes.push(EngineNote::ReconcileRequest { venue: f.venue });
+            self.notes
+                .push(EngineNote::ReconcileRequest { venue: f.venue });
         }
         // Fills the reconciled account state already contains change only the order.
         let as_of = self.venues[f.venue.0 as usize].as_of_ms;
         let mut realized = Decimal::ZERO;
         if as_of == 0 || f.time_ms > as_of {
-            let effect = self.positions.apply_fill(f.market, f.side, f.px, f.sz, f.fee, now);
+            let effect = self
+                .positions
+                .apply_fill(f.market, f.side, f.px, f.sz, f.fee, now);
             realized = effect.realized;
             if let Some(r) = self.risk.on_realized(effect.realized) {
                 self.trigger_hard_stop(r, now);
@@ -182,14 +210,14 @@ impl Engine {
         match order.and_then(|o| o.owner.map(|s| (s, o))) {
             Some((sid, o)) => {
                 if let Some(idx) = self.market_idx(sid, f.market) {
-                    self.call_strategy(sid, Call::Fill(view(idx, o.tag, o.reduce_only)), now);
+                    self.defer(sid, Call::Fill(view(idx, o.tag, o.reduce_only)));
                 }
             }
             None => {
                 let reduce_only = order.is_some_and(|o| o.reduce_only);
                 for k in 0..self.subscribers[f.market.index()].len() {
                     let (sid, idx) = self.subscribers[f.market.index()][k];
-                    self.call_strategy(sid, Call::Fill(view(idx, 0, reduce_only)), now);
+                    self.defer(sid, Call::Fill(view(idx, 0, reduce_only)));
                 }
             }
         }
@@ -198,10 +226,15 @@ impl Engine {
     /// After any change of an order: pending aggregates and views, flatten bookkeeping, the
     /// owner's on_order_update, and pair-leg failure handling.
     pub(super) fn order_changed(&mut self, cloid: Cloid, now: u64) {
-        let Some(o) = self.orders.get(cloid).copied() else { return };
+        let Some(o) = self.orders.get(cloid).copied() else {
+            return;
+        };
         if o.purpose == Purpose::Flatten
             && !o.is_active()
-            && self.positions.flattening(o.market).is_some_and(|f| f.cloid == cloid)
+            && self
+                .positions
+                .flattening(o.market)
+                .is_some_and(|f| f.cloid == cloid)
         {
             self.positions.end_flatten(o.market);
         }
@@ -214,10 +247,14 @@ impl Engine {
                 tag: o.tag,
                 status: o.state.status(),
                 filled_sz: FfiDecimal::new(o.filled),
-                remaining_sz: FfiDecimal::new(if o.is_active() { o.sz - o.filled } else { Decimal::ZERO }),
+                remaining_sz: FfiDecimal::new(if o.is_active() {
+                    o.sz - o.filled
+                } else {
+                    Decimal::ZERO
+                }),
                 avg_fill_px: FfiDecimal::new(o.avg_fill_px()),
             };
-            self.call_strategy(sid, Call::OrderUpdate(u), now);
+            self.defer(sid, Call::OrderUpdate(u));
         }
         if let Purpose::PairLeg(pair) = o.purpose {
             self.check_pair(pair, now);
@@ -226,26 +263,42 @@ impl Engine {
 
     /// A pair whose leg failed: cancel the other leg, flatten whatever of it filled.
     fn check_pair(&mut self, pair: u32, now: u64) {
-        let Some(rec) = self.pairs.get(&pair).copied() else { return };
+        let Some(rec) = self.pairs.get(&pair).copied() else {
+            return;
+        };
         let legs = rec.legs.map(|c| self.orders.get(c).copied());
         let failed = |o: &Option<TrackedOrder>| {
             o.is_some_and(|o| {
-                matches!(o.state, OrderState::Rejected | OrderState::Dropped | OrderState::Cancelled)
-                    && o.filled < o.sz
+                matches!(
+                    o.state,
+                    OrderState::Rejected | OrderState::Dropped | OrderState::Cancelled
+                ) && o.filled < o.sz
                     && !o.is_active()
             })
         };
         let broken = rec.broken || failed(&legs[0]) || failed(&legs[1]);
         if broken && !rec.broken {
-            self.pairs.insert(pair, super::PairRecord { broken: true, ..rec });
-            tracing::warn!(pair, "pair leg failed: cancelling and flattening the other leg");
+            self.pairs.insert(
+                pair,
+                super::PairRecord {
+                    broken: true,
+                    ..rec
+                },
+            );
+            tracing::warn!(
+                pair,
+                "pair leg failed: cancelling and flattening the other leg"
+            );
         }
         if broken {
             for o in legs.into_iter().flatten() {
                 if o.is_active() && o.state != OrderState::CancelPending {
                     self.cancel_order(o.cloid, now);
                 }
-                if o.filled > Decimal::ZERO && !o.reduce_only && !self.positions.get(o.market).size.is_zero() {
+                if o.filled > Decimal::ZERO
+                    && !o.reduce_only
+                    && !self.positions.get(o.market).size.is_zero()
+                {
                     let reason = FlattenReason::new(FlattenKind::PAIR_LEG_FAILED, 0);
                     let _ = self.flatten(o.market, reason, None, o.owner, now);
                 }
@@ -285,7 +338,10 @@ impl Engine {
             self.positions.set_from_venue(*m, size, px, now);
         }
         for vo in open_orders {
-            let known = vo.cloid.filter(|c| self.orders.get(*c).is_some()).or_else(|| self.orders.by_oid(vo.oid));
+            let known = vo
+                .cloid
+                .filter(|c| self.orders.get(*c).is_some())
+                .or_else(|| self.orders.by_oid(vo.oid));
             match known {
                 Some(c) => {
                     self.orders.set_oid(c, vo.oid);
@@ -295,7 +351,9 @@ impl Engine {
                         self.orders.set_state(c, OrderState::Resting);
                     }
                 }
-                None => self.notes.push(EngineNote::UnknownVenueOrder { venue, order: *vo }),
+                None => self
+                    .notes
+                    .push(EngineNote::UnknownVenueOrder { venue, order: *vo }),
             }
         }
         let stale: Vec<Cloid> = markets
@@ -313,7 +371,11 @@ impl Engine {
         for c in stale {
             let o = *self.orders.get(c).expect("order");
             self.orders.set_final_filled(c, o.filled);
-            let s = if o.filled >= o.sz { OrderState::Filled } else { OrderState::Cancelled };
+            let s = if o.filled >= o.sz {
+                OrderState::Filled
+            } else {
+                OrderState::Cancelled
+            };
             self.orders.set_state(c, s);
             self.order_changed(c, now);
         }
@@ -334,7 +396,9 @@ impl Engine {
 
     /// An unsent order removed by HardStop: state Dropped, pending cleaned, owner told.
     pub(super) fn drop_order(&mut self, c: Cloid, reason: RejectReason, now: u64) {
-        let Some(o) = self.orders.get(c).copied() else { return };
+        let Some(o) = self.orders.get(c).copied() else {
+            return;
+        };
         if o.state.is_terminal() {
             return;
         }

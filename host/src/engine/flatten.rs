@@ -16,7 +16,11 @@ pub struct FlattenOrder {
 pub struct FlattenOrderBuilder;
 
 impl FlattenOrderBuilder {
-    pub fn build(position: Decimal, md: &MarketData, slippage_bps: Decimal) -> Option<FlattenOrder> {
+    pub fn build(
+        position: Decimal,
+        md: &MarketData,
+        slippage_bps: Decimal,
+    ) -> Option<FlattenOrder> {
         let side = Side::closing(position)?;
         let slip = slippage_bps.max(Decimal::ZERO) / BPS;
         let reference = match side {
@@ -44,18 +48,44 @@ mod tests {
     #[test]
     fn prices_from_the_bbo_with_the_slippage_bound() {
         let md = MarketData {
-            bid: Some(Level { px: Decimal::from(100), sz: Decimal::ONE }),
-            ask: Some(Level { px: Decimal::from(101), sz: Decimal::ONE }),
+            bid: Some(Level {
+                px: Decimal::from(100),
+                sz: Decimal::ONE,
+            }),
+            ask: Some(Level {
+                px: Decimal::from(101),
+                sz: Decimal::ONE,
+            }),
             mark: Decimal::from(99),
             ..Default::default()
         };
         let f = FlattenOrderBuilder::build(Decimal::from(2), &md, Decimal::from(50)).unwrap();
-        assert_eq!((f.side, f.px, f.sz), (Side::Sell, Decimal::new(995, 1), Decimal::from(2)));
+        assert_eq!(
+            (f.side, f.px, f.sz),
+            (Side::Sell, Decimal::new(995, 1), Decimal::from(2))
+        );
         let f = FlattenOrderBuilder::build(Decimal::from(-3), &md, Decimal::from(100)).unwrap();
-        assert_eq!((f.side, f.px, f.sz), (Side::Buy, Decimal::new(10201, 2), Decimal::from(3)));
-        assert_eq!(FlattenOrderBuilder::build(Decimal::ZERO, &md, Decimal::ONE), None);
-        let no_book = MarketData { mark: Decimal::from(99), ..Default::default() };
-        assert_eq!(FlattenOrderBuilder::build(Decimal::ONE, &no_book, Decimal::ZERO).unwrap().px, Decimal::from(99));
-        assert_eq!(FlattenOrderBuilder::build(Decimal::ONE, &MarketData::default(), Decimal::ZERO), None);
+        assert_eq!(
+            (f.side, f.px, f.sz),
+            (Side::Buy, Decimal::new(10201, 2), Decimal::from(3))
+        );
+        assert_eq!(
+            FlattenOrderBuilder::build(Decimal::ZERO, &md, Decimal::ONE),
+            None
+        );
+        let no_book = MarketData {
+            mark: Decimal::from(99),
+            ..Default::default()
+        };
+        assert_eq!(
+            FlattenOrderBuilder::build(Decimal::ONE, &no_book, Decimal::ZERO)
+                .unwrap()
+                .px,
+            Decimal::from(99)
+        );
+        assert_eq!(
+            FlattenOrderBuilder::build(Decimal::ONE, &MarketData::default(), Decimal::ZERO),
+            None
+        );
     }
 }

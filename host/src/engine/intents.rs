@@ -127,7 +127,10 @@ impl Engine {
             total += self.exposure(m);
         }
         for o in orders {
-            let mark = self.market_state.valuation_price(o.market).unwrap_or_default();
+            let mark = self
+                .market_state
+                .valuation_price(o.market)
+                .unwrap_or_default();
             total += o.p.sz.get() * mark;
         }
         if total > limits.max_notional_total {
@@ -137,7 +140,8 @@ impl Engine {
             if !self.cfg.allow_stacking && !self.positions.get(o.market).size.is_zero() {
                 return Err(RejectReason::HasPosition);
             }
-            if !self.cfg.allow_concurrent_entries && self.positions.pending(o.market).new_count > 0 {
+            if !self.cfg.allow_concurrent_entries && self.positions.pending(o.market).new_count > 0
+            {
                 return Err(RejectReason::PendingOrder);
             }
         }
@@ -163,7 +167,12 @@ impl Engine {
         Ok(())
     }
 
-    fn place_reduce_only(&mut self, sid: StrategyId, mut o: Order, now: u64) -> Result<(), RejectReason> {
+    fn place_reduce_only(
+        &mut self,
+        sid: StrategyId,
+        mut o: Order,
+        now: u64,
+    ) -> Result<(), RejectReason> {
         let venue = self.registry.venue_of(o.market);
         if !self.venue_ready(venue) {
             return Err(RejectReason::NotReady);
@@ -205,7 +214,13 @@ impl Engine {
             self.next_pair += 1;
             let ca = self.enqueue(Some(sid), a, true, Purpose::PairLeg(pair), now);
             let cb = self.enqueue(Some(sid), b, true, Purpose::PairLeg(pair), now);
-            self.pairs.insert(pair, PairRecord { legs: [ca, cb], broken: false });
+            self.pairs.insert(
+                pair,
+                PairRecord {
+                    legs: [ca, cb],
+                    broken: false,
+                },
+            );
             return Ok(());
         }
         self.entry_gates(&[a, b], now)?;
@@ -214,12 +229,24 @@ impl Engine {
         self.next_pair += 1;
         let ca = self.enqueue(Some(sid), a, false, Purpose::PairLeg(pair), now);
         let cb = self.enqueue(Some(sid), b, false, Purpose::PairLeg(pair), now);
-        self.pairs.insert(pair, PairRecord { legs: [ca, cb], broken: false });
+        self.pairs.insert(
+            pair,
+            PairRecord {
+                legs: [ca, cb],
+                broken: false,
+            },
+        );
         Ok(())
     }
 
     /// Both legs' budget or neither.
-    fn take_pair_budget(&mut self, a: MarketId, b: MarketId, protective: bool, now: u64) -> Result<(), RejectReason> {
+    fn take_pair_budget(
+        &mut self,
+        a: MarketId,
+        b: MarketId,
+        protective: bool,
+        now: u64,
+    ) -> Result<(), RejectReason> {
         let (va, vb) = (self.registry.venue_of(a), self.registry.venue_of(b));
         if va == vb {
             return if self.budget.try_take(va, 2, protective, now) {
@@ -316,14 +343,15 @@ impl Engine {
 
     /// Cancels one order: unsent ones are simply removed from the queue.
     pub(super) fn cancel_order(&mut self, c: Cloid, now: u64) {
-        let Some(o) = self.orders.get(c).copied() else { return };
+        let Some(o) = self.orders.get(c).copied() else {
+            return;
+        };
         let venue = self.registry.venue_of(o.market);
         match o.state {
-            OrderState::Queued => {
-                if self.scheduler.remove_order(venue, c) {
-                    self.orders.set_state(c, OrderState::Dropped);
-                    self.refresh_market(o.market);
-                }
+            OrderState::Queued if self.scheduler.remove_order(venue, c) => {
+                self.orders.set_final_filled(c, Decimal::ZERO);
+                self.orders.set_state(c, OrderState::Dropped);
+                self.order_changed(c, now);
             }
             OrderState::Sent
             | OrderState::Resting
@@ -340,7 +368,7 @@ impl Engine {
                         oid: o.oid,
                     },
                 );
-                self.refresh_market(o.market);
+                self.order_changed(c, now);
             }
             _ => {}
         }

@@ -135,10 +135,20 @@ mod tests {
         let mut s = MarketState::new(1, 100);
         let m = MarketId(0);
         assert!(!s.is_fresh(m, 1));
-        let lvl = Level { px: Decimal::ONE, sz: Decimal::ONE };
+        let lvl = Level {
+            px: Decimal::ONE,
+            sz: Decimal::ONE,
+        };
         s.update_bbo(m, Some(lvl), Some(lvl), 1_000_000);
         assert!(!s.is_fresh(m, 1_000_000), "no context yet");
-        s.update_ctx(m, Decimal::ONE, Decimal::ONE, None, Decimal::ZERO, 1_000_000);
+        s.update_ctx(
+            m,
+            Decimal::ONE,
+            Decimal::ONE,
+            None,
+            Decimal::ZERO,
+            1_000_000,
+        );
         assert!(s.is_fresh(m, 101_000_000));
         assert!(!s.is_fresh(m, 101_000_001));
     }

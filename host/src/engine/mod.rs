@@ -24,6 +24,9 @@ pub mod reject;
 pub mod risk;
 mod safety;
 pub mod scheduler;
+pub mod testkit;
+#[cfg(test)]
+mod tests;
 pub mod types;
 
 use crate::plugins::{CallOutcome, StrategySlot};
@@ -84,8 +87,9 @@ enum Call {
     Reject(Refusal),
 }
 
-/// Maximum rounds of refusal → on_reject → new intents → refusal within one event.
-const MAX_REJECT_ROUNDS: usize = 4;
+/// Rounds of deferred callbacks per event (a refusal → on_reject → new intent → refusal loop is
+/// cut there; what remains is delivered with the next event, never dropped).
+const MAX_CALLBACK_ROUNDS: usize = 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -111,8 +115,9 @@ pub struct Engine {
     subscribers: Vec<Vec<(StrategyId, MarketIdx)>>,
     /// The reused intent buffer every plugin call writes into.
     intents: Intents,
-    /// Refusals waiting to be told to their strategy (delivered after the current intents).
-    refusal_queue: VecDeque<(StrategyId, Refusal)>,
+    /// Callbacks (refusals, order updates, fills) waiting for their strategy. Never delivered
+    /// while intents are being applied, so no plugin call re-enters the shared intent buffer.
+    deferred: VecDeque<(StrategyId, Call)>,
     refusals: RefusalCounters,
     seen_fills: HashSet<(VenueId, u64)>,
     pairs: HashMap<u32, PairRecord>,
@@ -140,7 +145,9 @@ impl Engine {
         let n_markets = registry.market_count();
         let n_venues = registry.venue_count().max(1);
         if strategies.len() > u16::MAX as usize {
-            return Err(EngineError::TooManyStrategies { max: u16::MAX as usize });
+            return Err(EngineError::TooManyStrategies {
+                max: u16::MAX as usize,
+            });
         }
         let mut subscribers = vec![Vec::new(); n_markets];
         let mut entries = Vec::with_capacity(strategies.len());
@@ -148,10 +155,12 @@ impl Engine {
             let sid = StrategyId(i as u16);
             let mut markets = Vec::with_capacity(slot.markets.len());
             for (j, name) in slot.markets.iter().enumerate() {
-                let m = registry.lookup(name).ok_or_else(|| EngineError::UnknownMarket {
-                    strategy: slot.name.clone(),
-                    market: name.clone(),
-                })?;
+                let m = registry
+                    .lookup(name)
+                    .ok_or_else(|| EngineError::UnknownMarket {
+                        strategy: slot.name.clone(),
+                        market: name.clone(),
+                    })?;
                 subscribers[m.index()].push((sid, MarketIdx(j as u32)));
                 markets.push(m);
             }
@@ -192,12 +201,16 @@ impl Engine {
             strategies: entries,
             subscribers,
             intents: Intents::with_capacity(intent_capacity),
-            refusal_queue: VecDeque::with_capacity(16),
+            deferred: VecDeque::with_capacity(32),
             refusals: RefusalCounters::default(),
             seen_fills: HashSet::new(),
             pairs: HashMap::new(),
             next_pair: 1,
-            edge: EdgeTracker::new(n_markets, cfg.edge_threshold_bps, cfg.edge_summary_interval_ms),
+            edge: EdgeTracker::new(
+                n_markets,
+                cfg.edge_threshold_bps,
+                cfg.edge_summary_interval_ms,
+            ),
             cloid_prefix,
             next_cloid: 1,
             notes: Vec::with_capacity(64),
@@ -227,8 +240,12 @@ impl Engine {
                 self.on_market_update(market, now);
             }
             Event::Book { market, bids, asks } => {
-                self.market_state
-                    .update_bbo(market, bids.first().copied(), asks.first().copied(), now);
+                self.market_state.update_bbo(
+                    market,
+                    bids.first().copied(),
+                    asks.first().copied(),
+                    now,
+                );
                 self.on_market_update(market, now);
             }
             Event::OrderUpdate(u) => self.on_order_update(u, now),
@@ -242,12 +259,14 @@ impl Engine {
                 positions,
                 open_orders,
             } => self.on_reconciled(venue, as_of_ms, positions, open_orders, now),
-            Event::VenueBudget { venue, used, cap } => self.budget.set_venue_budget(venue, used, cap),
+            Event::VenueBudget { venue, used, cap } => {
+                self.budget.set_venue_budget(venue, used, cap)
+            }
             Event::BatchDropped { cloids } => self.on_batch_dropped(cloids, now),
             Event::Timer => self.on_timer(now),
             Event::Operator(cmd) => self.on_operator(cmd, now),
         }
-        self.deliver_refusals(now);
+        self.deliver_deferred(now);
     }
 
     /// The next batch of actions for the venue writer, or None when nothing is queued.
@@ -256,7 +275,7 @@ impl Engine {
         for (cloid, _) in dropped {
             self.drop_order(cloid, RejectReason::HardStop, now);
         }
-        self.deliver_refusals(now);
+        self.deliver_deferred(now);
         let batch = batch?;
         for o in &batch.orders {
             self.orders.set_state(o.cloid, orders::OrderState::Sent);
@@ -314,18 +333,26 @@ impl Engine {
         }
     }
 
-    /// Tells refused strategies, letting them react (bounded rounds).
-    fn deliver_refusals(&mut self, now: u64) {
-        for _ in 0..MAX_REJECT_ROUNDS {
-            if self.refusal_queue.is_empty() {
+    /// Delivers deferred callbacks, letting strategies react (bounded rounds per event).
+    fn deliver_deferred(&mut self, now: u64) {
+        for _ in 0..MAX_CALLBACK_ROUNDS {
+            let n = self.deferred.len();
+            if n == 0 {
                 return;
             }
-            let batch: Vec<_> = self.refusal_queue.drain(..).collect();
-            for (sid, r) in batch {
-                self.call_strategy(sid, Call::Reject(r), now);
+            for _ in 0..n {
+                if let Some((sid, call)) = self.deferred.pop_front() {
+                    self.call_strategy(sid, call, now);
+                }
             }
         }
-        self.refusal_queue.clear();
+    }
+
+    /// Queues a callback for a strategy (skipped once it is disabled).
+    fn defer(&mut self, sid: StrategyId, call: Call) {
+        if !self.strategies[sid.index()].slot.is_disabled() {
+            self.deferred.push_back((sid, call));
+        }
     }
 
     /// Records a refusal: counted, noted, and queued for the strategy's `on_reject`.
@@ -338,17 +365,14 @@ impl Engine {
             reason,
         });
         if let Some(sid) = sid
-            && !self.strategies[sid.index()].slot.is_disabled()
             && let Some(idx) = self.market_idx(sid, m)
         {
-            self.refusal_queue.push_back((
-                sid,
-                Refusal {
-                    market: idx,
-                    tag,
-                    reason: reason.code(),
-                },
-            ));
+            let r = Refusal {
+                market: idx,
+                tag,
+                reason: reason.code(),
+            };
+            self.defer(sid, Call::Reject(r));
         }
     }
 
@@ -412,7 +436,11 @@ impl Engine {
         if state == ConnectionState::Ready {
             v.last_live = now;
         }
-        tracing::info!(venue = self.registry.venue_name(venue), ?state, "venue connection");
+        tracing::info!(
+            venue = self.registry.venue_name(venue),
+            ?state,
+            "venue connection"
+        );
     }
 
     fn on_operator(&mut self, cmd: OperatorCommand, now: u64) {
@@ -430,8 +458,7 @@ impl Engine {
             OperatorCommand::FlattenAll => {
                 let open: Vec<MarketId> = self.positions.open_markets().collect();
                 for m in open {
-                    let reason =
-                        plugin_api::FlattenReason::new(plugin_api::FlattenKind::MANUAL, 0);
+                    let reason = plugin_api::FlattenReason::new(plugin_api::FlattenKind::MANUAL, 0);
                     let _ = self.flatten(m, reason, None, None, now);
                 }
             }

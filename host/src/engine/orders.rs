@@ -31,7 +31,10 @@ pub enum OrderState {
 impl OrderState {
     pub fn is_terminal(self) -> bool {
         use OrderState::*;
-        matches!(self, Filled | Cancelled | FilledDuringCancel | Rejected | Dropped)
+        matches!(
+            self,
+            Filled | Cancelled | FilledDuringCancel | Rejected | Dropped
+        )
     }
 
     /// The status code a plugin sees.
@@ -274,9 +277,13 @@ mod tests {
         let mut t = OrderTracker::new(1);
         t.insert(order(1, 3));
         t.set_state(Cloid(1), OrderState::Resting);
-        let o = t.apply_fill(Cloid(1), Decimal::from(100), Decimal::ONE).unwrap();
+        let o = t
+            .apply_fill(Cloid(1), Decimal::from(100), Decimal::ONE)
+            .unwrap();
         assert_eq!(o.state, OrderState::PartiallyFilled);
-        let o = t.apply_fill(Cloid(1), Decimal::from(103), Decimal::TWO).unwrap();
+        let o = t
+            .apply_fill(Cloid(1), Decimal::from(103), Decimal::TWO)
+            .unwrap();
         assert_eq!(o.state, OrderState::Filled);
         assert_eq!(o.avg_fill_px(), Decimal::from(102));
         assert!(t.active_in(MarketId(0)).is_empty());
@@ -287,7 +294,9 @@ mod tests {
         let mut t = OrderTracker::new(1);
         t.insert(order(1, 2));
         t.set_state(Cloid(1), OrderState::CancelPending);
-        let o = t.apply_fill(Cloid(1), Decimal::from(100), Decimal::TWO).unwrap();
+        let o = t
+            .apply_fill(Cloid(1), Decimal::from(100), Decimal::TWO)
+            .unwrap();
         assert_eq!(o.state, OrderState::FilledDuringCancel);
     }
 

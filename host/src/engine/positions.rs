@@ -116,7 +116,9 @@ impl PositionTracker {
 
     /// Markets with a non-zero position.
     pub fn open_markets(&self) -> impl Iterator<Item = MarketId> + '_ {
-        self.iter().filter(|(_, p)| !p.size.is_zero()).map(|(m, _)| m)
+        self.iter()
+            .filter(|(_, p)| !p.size.is_zero())
+            .map(|(m, _)| m)
     }
 
     pub fn all_flat(&self) -> bool {
@@ -149,7 +151,11 @@ impl PositionTracker {
         } else {
             // Reducing, closing, or flipping.
             let closed = sz.min(old.abs());
-            let sign = if old.is_sign_negative() { Decimal::NEGATIVE_ONE } else { Decimal::ONE };
+            let sign = if old.is_sign_negative() {
+                Decimal::NEGATIVE_ONE
+            } else {
+                Decimal::ONE
+            };
             let pnl = closed * (px - p.avg_entry) * sign;
             realized += pnl;
             p.size = old + q;
@@ -198,7 +204,11 @@ impl PositionTracker {
             }
             p.size = size;
         }
-        p.avg_entry = if size.is_zero() { Decimal::ZERO } else { entry_px };
+        p.avg_entry = if size.is_zero() {
+            Decimal::ZERO
+        } else {
+            entry_px
+        };
     }
 
     pub fn total_realized(&self) -> Decimal {

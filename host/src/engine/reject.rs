@@ -128,7 +128,11 @@ mod tests {
     #[test]
     fn every_reason_has_a_distinct_known_code() {
         let mut codes: Vec<u16> = RejectReason::ALL.iter().map(|r| r.code().0).collect();
-        assert!(RejectReason::ALL.iter().all(|r| r.name() != "unknown_reason"));
+        assert!(
+            RejectReason::ALL
+                .iter()
+                .all(|r| r.name() != "unknown_reason")
+        );
         codes.sort();
         codes.dedup();
         assert_eq!(codes.len(), RejectReason::ALL.len());

@@ -73,7 +73,12 @@ impl RiskMonitor {
     /// A fill at `px` of an order priced `intended` on `side`. Trips when adverse slippage
     /// exceeds the bound. Flatten orders are excluded by the caller (their price already carries
     /// the slippage allowance).
-    pub fn on_fill_price(&mut self, side: Side, intended: Decimal, px: Decimal) -> Option<HardStopReason> {
+    pub fn on_fill_price(
+        &mut self,
+        side: Side,
+        intended: Decimal,
+        px: Decimal,
+    ) -> Option<HardStopReason> {
         if intended.is_zero() {
             return None;
         }
@@ -96,7 +101,8 @@ impl RiskMonitor {
     /// A venue with open positions has had no live data since `last_live` (0 = never live).
     pub fn check_data_loss(&self, last_live: u64, now: u64) -> Option<HardStopReason> {
         let limit = self.limits.data_loss_hardstop_ms.saturating_mul(1_000_000);
-        (last_live != 0 && now.saturating_sub(last_live) > limit).then_some(HardStopReason::DataLoss)
+        (last_live != 0 && now.saturating_sub(last_live) > limit)
+            .then_some(HardStopReason::DataLoss)
     }
 
     pub fn cumulative_pnl(&self) -> Decimal {
@@ -130,34 +136,71 @@ mod tests {
     fn each_trigger_fires_at_its_limit() {
         let mut r = RiskMonitor::new(limits());
         assert_eq!(r.on_realized(Decimal::from(-9)), None);
-        assert_eq!(r.on_realized(Decimal::from(-1)), Some(HardStopReason::CumulativeLoss));
+        assert_eq!(
+            r.on_realized(Decimal::from(-1)),
+            Some(HardStopReason::CumulativeLoss)
+        );
 
         let mut r = RiskMonitor::new(limits());
         assert_eq!(r.on_round_trip(Decimal::from(-1)), None);
         assert_eq!(r.on_round_trip(Decimal::from(-1)), None);
-        assert_eq!(r.on_round_trip(Decimal::ONE), None, "a win resets the streak");
+        assert_eq!(
+            r.on_round_trip(Decimal::ONE),
+            None,
+            "a win resets the streak"
+        );
         assert_eq!(r.on_round_trip(Decimal::from(-1)), None);
         assert_eq!(r.on_round_trip(Decimal::from(-1)), None);
-        assert_eq!(r.on_round_trip(Decimal::from(-1)), Some(HardStopReason::ConsecutiveLosses));
+        assert_eq!(
+            r.on_round_trip(Decimal::from(-1)),
+            Some(HardStopReason::ConsecutiveLosses)
+        );
 
         let mut r = RiskMonitor::new(limits());
         let ms = 1_000_000;
         assert_eq!(r.on_venue_reject(0), None);
         assert_eq!(r.on_venue_reject(500 * ms), None);
-        assert_eq!(r.on_venue_reject(1_100 * ms), None, "the first fell out of the window");
-        assert_eq!(r.on_venue_reject(1_200 * ms), Some(HardStopReason::RejectStorm));
+        assert_eq!(
+            r.on_venue_reject(1_100 * ms),
+            None,
+            "the first fell out of the window"
+        );
+        assert_eq!(
+            r.on_venue_reject(1_200 * ms),
+            Some(HardStopReason::RejectStorm)
+        );
 
         let mut r = RiskMonitor::new(limits());
         let px = |s: &str| s.parse::<Decimal>().unwrap();
-        assert_eq!(r.on_fill_price(Side::Buy, px("100"), px("100.5")), None, "50 bps is the bound");
-        assert_eq!(r.on_fill_price(Side::Buy, px("100"), px("100.51")), Some(HardStopReason::Slippage));
-        assert_eq!(r.on_fill_price(Side::Sell, px("100"), px("99.4")), Some(HardStopReason::Slippage));
-        assert_eq!(r.on_fill_price(Side::Sell, px("100"), px("101")), None, "favourable");
+        assert_eq!(
+            r.on_fill_price(Side::Buy, px("100"), px("100.5")),
+            None,
+            "50 bps is the bound"
+        );
+        assert_eq!(
+            r.on_fill_price(Side::Buy, px("100"), px("100.51")),
+            Some(HardStopReason::Slippage)
+        );
+        assert_eq!(
+            r.on_fill_price(Side::Sell, px("100"), px("99.4")),
+            Some(HardStopReason::Slippage)
+        );
+        assert_eq!(
+            r.on_fill_price(Side::Sell, px("100"), px("101")),
+            None,
+            "favourable"
+        );
 
         let r = RiskMonitor::new(limits());
         assert_eq!(r.check_runaway(Decimal::from(200)), None);
-        assert_eq!(r.check_runaway(Decimal::from(201)), Some(HardStopReason::PositionRunaway));
+        assert_eq!(
+            r.check_runaway(Decimal::from(201)),
+            Some(HardStopReason::PositionRunaway)
+        );
         assert_eq!(r.check_data_loss(ms, 1_001 * ms), None);
-        assert_eq!(r.check_data_loss(ms, 1_002 * ms), Some(HardStopReason::DataLoss));
+        assert_eq!(
+            r.check_data_loss(ms, 1_002 * ms),
+            Some(HardStopReason::DataLoss)
+        );
     }
 }

@@ -25,7 +25,9 @@ impl Engine {
         let entries: Vec<_> = self
             .orders
             .active()
-            .filter(|o| !o.reduce_only && !o.state.is_terminal() && o.state != OrderState::CancelPending)
+            .filter(|o| {
+                !o.reduce_only && !o.state.is_terminal() && o.state != OrderState::CancelPending
+            })
             .map(|o| o.cloid)
             .collect();
         for c in entries {
@@ -41,7 +43,8 @@ impl Engine {
                 continue;
             }
             let held = self.positions.get(m).entry_ns;
-            let reason = FlattenReason::new(FlattenKind::HARD_STOP, now.saturating_sub(held) / 1_000_000);
+            let reason =
+                FlattenReason::new(FlattenKind::HARD_STOP, now.saturating_sub(held) / 1_000_000);
             if let Err(r) = self.flatten(m, reason, None, None, now) {
                 tracing::warn!(market = %self.registry.key(m), reason = %r, "HardStop flatten not sent yet; retried on the timer");
             }
@@ -90,7 +93,8 @@ impl Engine {
             self.cancel_order(c, now);
         }
         let tag = owner.map_or(0, |_| reason.kind.0 as u64);
-        let p = PlaceIntent::new(MarketIdx(0), order.side, order.px, order.sz, Tif::Ioc).with_tag(tag);
+        let p =
+            PlaceIntent::new(MarketIdx(0), order.side, order.px, order.sz, Tif::Ioc).with_tag(tag);
         let cloid = self.enqueue_host_order(owner, m, p, now);
         self.positions.begin_flatten(
             m,

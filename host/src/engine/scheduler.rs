@@ -202,7 +202,14 @@ mod tests {
         let v = VenueId(0);
         s.enqueue_order(v, order(1, false));
         s.enqueue_order(v, order(2, true));
-        s.enqueue_cancel(v, CancelRequest { cloid: Cloid(9), market: MarketId(0), oid: None });
+        s.enqueue_cancel(
+            v,
+            CancelRequest {
+                cloid: Cloid(9),
+                market: MarketId(0),
+                oid: None,
+            },
+        );
         s.enqueue_order(v, order(3, false));
         let (b, dropped) = s.next_batch();
         let b = b.unwrap();
@@ -227,7 +234,14 @@ mod tests {
         latch.trigger(HardStopReason::Operator);
         let (b, dropped) = s.next_batch();
         assert_eq!(dropped, vec![(Cloid(3), MarketId(0))]);
-        assert_eq!(b.unwrap().orders.iter().map(|o| o.cloid.0).collect::<Vec<_>>(), vec![4]);
+        assert_eq!(
+            b.unwrap()
+                .orders
+                .iter()
+                .map(|o| o.cloid.0)
+                .collect::<Vec<_>>(),
+            vec![4]
+        );
         assert_eq!(held.enforce_hard_stop(&latch), vec![Cloid(1)]);
         assert_eq!(held.orders.len(), 1);
         assert!(held.orders[0].reduce_only);

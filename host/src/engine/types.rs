@@ -143,7 +143,10 @@ impl MarketRegistry {
     }
 
     pub fn venue_id(&self, name: &str) -> Option<VenueId> {
-        self.venues.iter().position(|v| v == name).map(|i| VenueId(i as u16))
+        self.venues
+            .iter()
+            .position(|v| v == name)
+            .map(|i| VenueId(i as u16))
     }
 
     pub fn market_count(&self) -> usize {
@@ -155,7 +158,10 @@ impl MarketRegistry {
     }
 
     pub fn markets(&self) -> impl Iterator<Item = (MarketId, &MarketKey)> {
-        self.markets.iter().enumerate().map(|(i, k)| (MarketId(i as u32), k))
+        self.markets
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (MarketId(i as u32), k))
     }
 
     pub fn markets_of(&self, venue: VenueId) -> impl Iterator<Item = MarketId> + '_ {
