@@ -3,6 +3,7 @@
 //! 2. MaxPosition (per market and total) is never exceeded, pending entry orders included;
 //! 3. each position equals the sum of the fills applied (duplicates ignored);
 //! 4. every batch is ordered cancels → reduce-only → new.
+//!
 //! And determinism: the same events give byte-identical batches.
 //!
 //! Cases: 400 sequences of up to 80 steps each (set PROPTEST_CASES to change).
