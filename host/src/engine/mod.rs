@@ -295,31 +295,58 @@ impl Engine {
             self.venues[venue.0 as usize].last_live = now;
         }
         self.edge.record(m, self.market_state.get(m));
-        for k in 0..self.subscribers[m.index()].len() {
+        let subs = self.subscribers[m.index()].len();
+        if subs == 0 {
+            return;
+        }
+        // One snapshot per event, copied to each subscriber with its own index.
+        let mut snap = MarketSnapshot::empty(MarketIdx(0));
+        self.market_state
+            .write_snapshot(m, MarketIdx(0), now, live, &mut snap);
+        let open = !self.positions.get(m).size.is_zero();
+        // Call timing is chained: one timestamp per call instead of two.
+        let mut t = self.strategies[self.subscribers[m.index()][0].0.index()]
+            .slot
+            .timer_now();
+        for k in 0..subs {
             let (sid, idx) = self.subscribers[m.index()][k];
             let e = &mut self.strategies[sid.index()];
-            self.market_state
-                .write_snapshot(m, idx, now, live, &mut e.view_markets[idx.index()]);
-            self.refresh_unrealized(sid, idx, m);
-            self.call_strategy(sid, Call::Market(idx), now);
+            let view = &mut e.view_markets[idx.index()];
+            *view = snap;
+            view.market = idx;
+            if open {
+                self.refresh_unrealized(sid, idx, m);
+            }
+            t = self.call_strategy_timed(sid, Call::Market(idx), now, t);
         }
     }
 
     /// Calls one strategy, then applies the intents it wrote.
     fn call_strategy(&mut self, sid: StrategyId, call: Call, now: u64) {
+        let t0 = self.strategies[sid.index()].slot.timer_now();
+        self.call_strategy_timed(sid, call, now, t0);
+    }
+
+    /// `call_strategy` with the call's start timestamp given (see `StrategySlot::call_from`);
+    /// returns the timestamp the next chained call starts from.
+    fn call_strategy_timed(&mut self, sid: StrategyId, call: Call, now: u64, t0: u64) -> u64 {
         self.intents.clear();
         let e = &mut self.strategies[sid.index()];
         let ctx = Ctx::new(now, &e.view_markets, &e.view_positions);
-        let outcome = match call {
-            Call::Market(idx) => e.slot.on_market(&ctx, idx, &mut self.intents),
-            Call::Timer => e.slot.on_timer(&ctx, &mut self.intents),
-            Call::Fill(f) => e.slot.on_fill(&ctx, &f, &mut self.intents),
-            Call::OrderUpdate(u) => e.slot.on_order_update(&ctx, &u, &mut self.intents),
-            Call::Reject(r) => e.slot.on_reject(&ctx, &r, &mut self.intents),
+        let out = &mut self.intents;
+        let (outcome, t1) = match call {
+            Call::Market(idx) => e.slot.call_from(t0, |h| h.on_market(&ctx, idx, out)),
+            Call::Timer => e.slot.call_from(t0, |h| h.on_timer(&ctx, out)),
+            Call::Fill(f) => e.slot.call_from(t0, |h| h.on_fill(&ctx, &f, out)),
+            Call::OrderUpdate(u) => e.slot.call_from(t0, |h| h.on_order_update(&ctx, &u, out)),
+            Call::Reject(r) => e.slot.call_from(t0, |h| h.on_reject(&ctx, &r, out)),
         };
         if let CallOutcome::Disabled(reason) = outcome {
             self.on_strategy_disabled(sid, reason, now);
-            return;
+            return self.strategies[sid.index()].slot.timer_now();
+        }
+        if self.intents.is_empty() && self.intents.dropped() == 0 {
+            return t1;
         }
         if self.intents.dropped() > 0 {
             let m = self.strategies[sid.index()].markets[0];
@@ -331,6 +358,8 @@ impl Engine {
             let intent = self.intents.as_slice()[i];
             self.apply_intent(sid, intent, now);
         }
+        // Intent processing is the engine's time, not the next strategy's.
+        self.strategies[sid.index()].slot.timer_now()
     }
 
     /// Delivers deferred callbacks, letting strategies react (bounded rounds per event).

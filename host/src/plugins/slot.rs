@@ -46,6 +46,7 @@ pub struct StrategySlot {
     /// Slowest call in timer ticks (converted to ns by `stats()`).
     max_ticks: u64,
     timer: CallTimer,
+    /// 0 = timing off (`plugins.call_budget_us = 0`): no timer reads at all.
     budget_ticks: u64,
 }
 
@@ -102,24 +103,48 @@ impl StrategySlot {
         }
     }
 
+    /// The call timer's current reading (to chain `call_from`).
+    #[inline]
+    pub fn timer_now(&self) -> u64 {
+        if self.budget_ticks == 0 {
+            0
+        } else {
+            self.timer.now()
+        }
+    }
+
     #[inline]
     fn call(
         &mut self,
         f: impl FnOnce(&mut StrategyHandle) -> Result<(), plugin_api::abi::PluginError>,
     ) -> CallOutcome {
+        let t0 = self.timer_now();
+        self.call_from(t0, f).0
+    }
+
+    /// Makes a call whose start was stamped at `t0` (so consecutive calls share timestamps:
+    /// N + 1 timer reads for N calls). Returns the outcome and the end timestamp.
+    #[inline]
+    pub fn call_from(
+        &mut self,
+        t0: u64,
+        f: impl FnOnce(&mut StrategyHandle) -> Result<(), plugin_api::abi::PluginError>,
+    ) -> (CallOutcome, u64) {
         if self.disabled.is_some() {
-            return CallOutcome::Skipped;
+            return (CallOutcome::Skipped, t0);
         }
-        let t0 = self.timer.now();
         let result = f(&mut self.handle);
-        let ticks = self.timer.now().wrapping_sub(t0);
         self.stats.calls += 1;
-        self.max_ticks = self.max_ticks.max(ticks);
-        if ticks > self.budget_ticks {
-            self.stats.over_budget += 1;
+        let t1 = self.timer_now();
+        if self.budget_ticks != 0 {
+            let ticks = t1.wrapping_sub(t0);
+            self.max_ticks = self.max_ticks.max(ticks);
+            if ticks > self.budget_ticks {
+                self.stats.over_budget += 1;
+            }
         }
         match result {
-            Ok(()) => CallOutcome::Ok,
+            Ok(()) => (CallOutcome::Ok, t1),
             Err(e) => {
                 let reason = e.message.to_string();
                 tracing::error!(
@@ -129,7 +154,7 @@ impl StrategySlot {
                     "strategy disabled: {reason}"
                 );
                 self.disabled = Some(reason.clone());
-                CallOutcome::Disabled(reason)
+                (CallOutcome::Disabled(reason), t1)
             }
         }
     }
