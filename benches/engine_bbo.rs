@@ -156,7 +156,7 @@ fn measure(e: &mut Engine, timer: CallTimer, overhead_ticks: u64) -> Result {
         )
     };
     ctx(e, now);
-    let mut event = |e: &mut Engine, i: usize, now: u64| {
+    let event = |e: &mut Engine, i: usize, now: u64| {
         let bid = Level {
             px: bids[i % bids.len()],
             sz: bid_sz,
