@@ -124,6 +124,12 @@ impl StrategyConfig {
 pub struct RawConfig {
     #[serde(default)]
     pub plugins: PluginsConfig,
+    /// Scheduling, freshness and entry policy (docs/engine.md, "Configuration").
+    #[serde(default)]
+    pub engine: crate::engine::config::EngineConfig,
+    /// Position limits and HardStop triggers (docs/engine.md, "Configuration").
+    #[serde(default)]
+    pub risk: crate::engine::config::RiskLimits,
     #[serde(default)]
     pub strategies: Vec<StrategyConfig>,
 }
@@ -177,6 +183,24 @@ impl Config {
         }
     }
 
+    /// Byte offset of the line setting `table.key` (for errors about values serde accepted but
+    /// the host refuses); 0 when not found.
+    fn find(&self, dotted: &str) -> usize {
+        let (table, key) = dotted.split_once('.').unwrap_or(("", dotted));
+        let mut in_table = table.is_empty();
+        let mut offset = 0;
+        for line in self.text.split_inclusive('\n') {
+            let t = line.trim();
+            if t.starts_with('[') {
+                in_table = t.trim_matches(|c| c == '[' || c == ']').trim() == table;
+            } else if in_table && t.split('=').next().map(str::trim) == Some(key) {
+                return offset + (line.len() - line.trim_start().len());
+            }
+            offset += line.len();
+        }
+        0
+    }
+
     /// The directory relative paths in the config are resolved against.
     pub fn base_dir(&self) -> PathBuf {
         self.path
@@ -208,6 +232,28 @@ impl Config {
                     return Err(self.error_at(m.span().start, why));
                 }
             }
+        }
+        let risk = &self.raw.risk;
+        for (key, v) in [
+            ("risk.max_notional_per_market", risk.max_notional_per_market),
+            ("risk.max_notional_total", risk.max_notional_total),
+            ("risk.max_cumulative_loss", risk.max_cumulative_loss),
+            ("risk.max_slippage_bps", risk.max_slippage_bps),
+            ("risk.runaway_multiple", risk.runaway_multiple),
+            (
+                "engine.flatten_slippage_bps",
+                self.raw.engine.flatten_slippage_bps,
+            ),
+        ] {
+            if v <= rust_decimal::Decimal::ZERO {
+                return Err(self.error_at(self.find(key), format!("{key} must be > 0, got {v}")));
+            }
+        }
+        if self.raw.engine.timer_interval_ms == 0 {
+            return Err(self.error_at(
+                self.find("engine.timer_interval_ms"),
+                "engine.timer_interval_ms must be > 0",
+            ));
         }
         if self.raw.plugins.intent_capacity == 0 || self.raw.plugins.intent_capacity > 1024 {
             return Err(self.error_at(0, "plugins.intent_capacity must be between 1 and 1024"));
@@ -304,6 +350,30 @@ threshold_bps = 40
             .unwrap_err()
             .to_string();
         assert!(e.contains("dex:COIN"), "{e}");
+    }
+
+    #[test]
+    fn engine_and_risk_tables_are_strict_and_checked() {
+        let c = parse(&format!("{GOOD}\n[risk]\nmax_notional_per_market = 250\n")).unwrap();
+        assert_eq!(
+            c.raw.risk.max_notional_per_market,
+            rust_decimal::Decimal::from(250)
+        );
+        assert_eq!(
+            c.raw.engine.timer_interval_ms, 200,
+            "defaults fill the rest"
+        );
+        let e = parse(&format!("{GOOD}\n[risk]\nmax_notional = 250\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown field `max_notional`"), "{e}");
+        let e = parse(&format!("{GOOD}\n[risk]\nmax_slippage_bps = -5\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("test.toml:14:1: risk.max_slippage_bps must be > 0"),
+            "{e}"
+        );
     }
 
     #[test]

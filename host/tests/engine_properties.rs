@@ -6,7 +6,7 @@
 //!
 //! And determinism: the same events give byte-identical batches.
 //!
-//! Cases: 400 sequences of up to 80 steps each (set PROPTEST_CASES to change).
+//! Cases: 400 sequences of up to 80 steps for the invariants, 256 of up to 60 for determinism.
 
 use plugin_api::{
     FlattenKind, FlattenReason, Intent, MarketIdx, PairIntent, PlaceIntent, Role, Side, Tif,
@@ -409,6 +409,11 @@ proptest! {
     fn invariants_hold_over_random_event_sequences(ops in prop::collection::vec(op(), 1..80)) {
         run(&ops);
     }
+
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
     #[test]
     fn the_same_events_give_identical_batches(ops in prop::collection::vec(op(), 1..60)) {
