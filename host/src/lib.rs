@@ -12,3 +12,4 @@ pub mod config;
 pub mod engine;
 pub mod logging;
 pub mod plugins;
+pub mod venue;

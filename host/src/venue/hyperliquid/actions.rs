@@ -1,0 +1,168 @@
+//! Exchange actions, serialized with their keys in the venue's order (msgpack for the hash, JSON
+//! for the wire: the same value makes both, so the strings hashed are the strings sent).
+//! Optional keys are omitted, not null; integers are encoded in their smallest msgpack form.
+
+use super::signing::{Address, PrivateKey, Signature};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum TifWire {
+    Alo,
+    Ioc,
+    Gtc,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TpSl {
+    Tp,
+    Sl,
+}
+
+/// `{"limit":{"tif":…}}` or `{"trigger":{"isMarket":…,"triggerPx":…,"tpsl":…}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum OrderTypeWire {
+    #[serde(rename = "limit")]
+    Limit { tif: TifWire },
+    #[serde(rename = "trigger")]
+    Trigger {
+        #[serde(rename = "isMarket")]
+        is_market: bool,
+        #[serde(rename = "triggerPx")]
+        trigger_px: String,
+        tpsl: TpSl,
+    },
+}
+
+/// One order: `{a, b, p, s, r, t, c?}` in this order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OrderWire {
+    /// Asset id.
+    pub a: u32,
+    /// Is buy.
+    pub b: bool,
+    /// Price, canonical string.
+    pub p: String,
+    /// Size, canonical string.
+    pub s: String,
+    /// Reduce-only.
+    pub r: bool,
+    pub t: OrderTypeWire,
+    /// Cloid `0x` + 32 hex; omitted when none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub c: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BuilderWire {
+    /// Lowercase builder address.
+    pub b: String,
+    /// Fee in tenths of a basis point.
+    pub f: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct CancelWire {
+    pub a: u32,
+    pub o: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CancelByCloidWire {
+    pub asset: u32,
+    pub cloid: String,
+}
+
+/// An L1 action. `type` is written first (internally tagged), as the venue hashes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type")]
+pub enum Action {
+    #[serde(rename = "order")]
+    Order {
+        orders: Vec<OrderWire>,
+        grouping: Grouping,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        builder: Option<BuilderWire>,
+    },
+    #[serde(rename = "cancel")]
+    Cancel { cancels: Vec<CancelWire> },
+    #[serde(rename = "cancelByCloid")]
+    CancelByCloid { cancels: Vec<CancelByCloidWire> },
+    /// Dead-man switch: cancel all open orders at `time` (ms); no `time` clears it.
+    #[serde(rename = "scheduleCancel")]
+    ScheduleCancel {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        time: Option<u64>,
+    },
+    /// Burns a nonce (and so cancels anything in flight signed with a lower one).
+    #[serde(rename = "noop")]
+    Noop,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Grouping {
+    #[serde(rename = "na")]
+    Na,
+    #[serde(rename = "normalTpsl")]
+    NormalTpsl,
+    #[serde(rename = "positionTpsl")]
+    PositionTpsl,
+}
+
+/// msgpack of any serializable action into `buf` (cleared first; reused across orders).
+pub fn msgpack_into<T: Serialize + ?Sized>(action: &T, buf: &mut Vec<u8>) -> Result<(), String> {
+    buf.clear();
+    action
+        .serialize(&mut rmp_serde::Serializer::new(&mut *buf).with_struct_map())
+        .map_err(|e| format!("msgpack: {e}"))
+}
+
+/// A signed action, ready to post: the `/exchange` body or a WS `post` payload.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignedAction<'a, T: Serialize> {
+    pub action: &'a T,
+    pub nonce: u64,
+    pub signature: SignatureWire,
+    #[serde(rename = "vaultAddress")]
+    pub vault_address: Option<String>,
+    #[serde(rename = "expiresAfter")]
+    pub expires_after: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SignatureWire {
+    pub r: String,
+    pub s: String,
+    pub v: u8,
+}
+
+impl From<Signature> for SignatureWire {
+    fn from(s: Signature) -> Self {
+        SignatureWire {
+            r: super::signing::to_hex(&s.r),
+            s: super::signing::to_hex(&s.s),
+            v: s.v,
+        }
+    }
+}
+
+/// Signs `action` and returns the request payload. `buf` is a reused msgpack buffer.
+pub fn sign_action<'a, T: Serialize>(
+    key: &PrivateKey,
+    action: &'a T,
+    nonce: u64,
+    vault: Option<&Address>,
+    expires_after: Option<u64>,
+    mainnet: bool,
+    buf: &mut Vec<u8>,
+) -> Result<SignedAction<'a, T>, String> {
+    msgpack_into(action, buf)?;
+    let sig = key.sign_l1(buf, nonce, vault, expires_after, mainnet);
+    Ok(SignedAction {
+        action,
+        nonce,
+        signature: sig.into(),
+        vault_address: vault.map(|a| a.to_string()),
+        expires_after,
+    })
+}

@@ -1,0 +1,4 @@
+//! Venue adapters. Each turns engine batches into the venue's signed actions and the venue's
+//! frames into engine events.
+
+pub mod hyperliquid;
