@@ -5,6 +5,7 @@
 //! - [`tick`]: price and size to wire (tick and lot rules, canonical strings).
 
 pub mod actions;
+pub mod secrets;
 pub mod signing;
 pub mod tick;
 
