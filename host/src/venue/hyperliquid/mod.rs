@@ -5,9 +5,13 @@
 //! - [`tick`]: price and size to wire (tick and lot rules, canonical strings).
 
 pub mod actions;
+pub mod codes;
 pub mod secrets;
 pub mod signing;
 pub mod tick;
+pub mod wire;
 
 #[cfg(test)]
 mod kat_tests;
+#[cfg(test)]
+mod wire_tests;

@@ -1,0 +1,259 @@
+//! Parsing of the reference's recorded frames (§6) and responses (§2.4), and robustness:
+//! random and mutated frames never panic the parser.
+
+use super::wire::*;
+use proptest::prelude::*;
+use rust_decimal::Decimal;
+use std::str::FromStr;
+
+fn d(s: &str) -> Decimal {
+    Decimal::from_str(s).unwrap()
+}
+
+/// Every frame of reference §6.1–6.3 (user/hash values as their authors truncated them).
+pub const FRAMES: &[&str] = &[
+    r#"{"channel":"subscriptionResponse","data":{"method":"subscribe","subscription":{"type":"bbo","coin":"HYPE"}}}"#,
+    r#"{"channel":"bbo","data":{"coin":"HYPE","time":1766566375292,"bbo":[{"px":"23.757","sz":"42.09","n":1},{"px":"23.758","sz":"100.26","n":2}]}}"#,
+    r#"{"channel":"subscriptionResponse","data":{"method":"subscribe","subscription":{"type":"l2Book","coin":"HYPE","nSigFigs":null,"mantissa":null}}}"#,
+    r#"{"channel":"l2Book","data":{"coin":"HYPE","time":1764842873555,"levels":[[{"px":"34.967","sz":"2.85","n":1},{"px":"34.962","sz":"3.84","n":2}],[{"px":"34.969","sz":"1473.06","n":2},{"px":"34.97","sz":"1544.51","n":4}]]}}"#,
+    r#"{"channel":"trades","data":[{"coin":"HYPE","side":"B","px":"35.276","sz":"5.78","time":1764835613064,"hash":"0x0000000000000000000000000000000000000000000000000000000000000000","tid":716095722814130,"users":["0x8cdba352268065be9d5444e1f82b8fe83717bbd5","0x13558be785661958932ceac35ba20de187275a42"]}]}"#,
+    r#"{"channel":"orderUpdates","data":[{"order":{"coin":"@107","side":"B","limitPx":"30.0","sz":"0.49","oid":1,"timestamp":1764843090519,"origSz":"0.49"},"status":"open","statusTimestamp":1764843090519}]}"#,
+    r#"{"channel":"user","data":{"fills":[{"coin":"@107","px":"34.895","sz":"0.5","side":"B","time":1764840678849,"startPosition":"0.01388282","dir":"Buy","closedPnl":"0.0","hash":"0x01","oid":257770947487,"crossed":true,"fee":"0.00031499","tid":1,"feeToken":"HYPE","twapId":null}]}}"#,
+    r#"{"channel":"activeAssetCtx","data":{"coin":"BTC","ctx":{"funding":"0.0000125","openInterest":"32227.66018","prevDayPx":"63564.0","dayNtlVlm":"1128098483.2000689507","premium":"-0.0002483354","oraclePx":"64429.0","markPx":"64405.0","midPx":"64412.5","impactPxs":["64404.4","64413.0"],"dayBaseVlm":"17577.61508"}}}"#,
+    r#"{"channel":"activeAssetCtx","data":{"coin":"BTC","ctx":{"funding":"0.0000124451","openInterest":"40313.7273799999","prevDayPx":"63513.0","dayNtlVlm":"1371501207.1637816429","premium":"-0.0004238885","oraclePx":"63696.0","markPx":"63673.0","midPx":"63668.5","impactPxs":["63668.0","63669.0"],"dayBaseVlm":"21569.5501"}}}"#,
+    r#"{"channel":"l2Book","data":{"coin":"xyz:SP500","time":1790232237073,"levels":[[{"px":"7673.3","sz":"8.066","n":2},{"px":"7673.1","sz":"6.824","n":1},{"px":"7673.0","sz":"0.1","n":3}],[{"px":"7673.4","sz":"5.324","n":6},{"px":"7673.6","sz":"0.13","n":1},{"px":"7673.7","sz":"3.692","n":3}]]}}"#,
+    r#"{"channel":"l2Book","data":{"coin":"MATIC","time":1790232237073,"levels":[[],[]]}}"#,
+    r#"{"channel":"subscriptionResponse","data":{"method":"subscribe","subscription":{"type":"userFills","user":"0x70997970c51812dc3a010c7d01b50e0d17dc79c8","aggregateByTime":false}}}"#,
+    r#"{"channel":"orderUpdates","data":[{"order":{"coin":"BTC","side":"B","limitPx":"31795.0","sz":"0.00037","oid":57118842019,"timestamp":1785261289146,"origSz":"0.00037","cloid":"0xa1f0cddc17303d07f3fd128d5b35071d"},"status":"open","statusTimestamp":1785261289146}]}"#,
+    r#"{"channel":"orderUpdates","data":[{"order":{"coin":"BTC","side":"B","limitPx":"64020.0","sz":"1.17163","oid":502464968365,"timestamp":1784976929583,"origSz":"1.17163","cloid":"0xffabb2d185b75ea5ca0a5cd346b21507"},"status":"badAloPxRejected","statusTimestamp":1784976929583}]}"#,
+    r#"{"channel":"userFills","data":{"isSnapshot":true,"user":"0x9be9...522f","fills":[{"coin":"xyz:SP500","px":"7429.1","sz":"1.149","side":"B","time":1784916125478,"startPosition":"0.0","dir":"Open Long","closedPnl":"0.0","hash":"0xa7bc...7e68","oid":502150498105,"crossed":false,"fee":"4.489271","builderFee":"4.268017","tid":955441961359817,"feeToken":"USDC","twapId":null}]}}"#,
+    r#"{"channel":"post","data":{"id":256,"response":{"type":"action","payload":{"status":"ok","response":{"type":"order","data":{"statuses":[{"resting":{"oid":88383}}]}}}}}}"#,
+    r#"{"channel":"post","data":{"id":123,"response":{"type":"info","payload":{"type":"l2Book","data":{"coin":"ETH","time":1,"levels":[[{"px":"3007.1","sz":"2.7954","n":1}],[{"px":"3040.1","sz":"3.9499","n":1}]]}}}}}"#,
+    r#"{"channel":"pong"}"#,
+    r#"{"channel":"error","data":"Already subscribed: {\"type\":\"bbo\",\"coin\":\"BTC\"}"}"#,
+    "Websocket connection established.",
+];
+
+#[test]
+fn every_recorded_frame_parses() {
+    for f in FRAMES {
+        WsMessage::parse(f).unwrap_or_else(|e| panic!("{e}: {f}"));
+    }
+}
+
+#[test]
+fn bbo_and_book_values() {
+    match WsMessage::parse(FRAMES[1]).unwrap() {
+        WsMessage::Bbo(b) => {
+            assert_eq!(b.coin, "HYPE");
+            assert_eq!(b.time, 1766566375292);
+            let [bid, ask] = b.bbo;
+            assert_eq!(
+                (bid.unwrap().px, bid.unwrap().sz, bid.unwrap().n),
+                (d("23.757"), d("42.09"), 1)
+            );
+            assert_eq!(ask.unwrap().px, d("23.758"));
+        }
+        m => panic!("{m:?}"),
+    }
+    match WsMessage::parse(FRAMES[9]).unwrap() {
+        WsMessage::L2Book(b) => {
+            assert_eq!(b.coin, "xyz:SP500", "HIP-3 coins keep their dex prefix");
+            assert_eq!(b.levels[0][0].px, d("7673.3"));
+            assert_eq!(b.levels[1].len(), 3);
+        }
+        m => panic!("{m:?}"),
+    }
+    match WsMessage::parse(FRAMES[10]).unwrap() {
+        WsMessage::L2Book(b) => assert!(b.levels[0].is_empty() && b.levels[1].is_empty()),
+        m => panic!("{m:?}"),
+    }
+    let null_side =
+        r#"{"channel":"bbo","data":{"coin":"X","time":1,"bbo":[null,{"px":"1","sz":"2","n":1}]}}"#;
+    match WsMessage::parse(null_side).unwrap() {
+        WsMessage::Bbo(b) => assert!(b.bbo[0].is_none()),
+        m => panic!("{m:?}"),
+    }
+}
+
+#[test]
+fn asset_ctx_user_and_order_frames() {
+    match WsMessage::parse(FRAMES[7]).unwrap() {
+        WsMessage::AssetCtx { ctx, is_spot } => {
+            assert!(!is_spot);
+            assert_eq!(ctx.ctx.oracle_px, d("64429.0"));
+            assert_eq!(ctx.ctx.mark_px, d("64405"));
+            assert_eq!(ctx.ctx.mid_px, Some(d("64412.5")));
+            assert_eq!(ctx.ctx.funding, Some(d("0.0000125")));
+        }
+        m => panic!("{m:?}"),
+    }
+    let spot = r#"{"channel":"activeSpotAssetCtx","data":{"coin":"@107","ctx":{"oraclePx":"1","markPx":"1","midPx":null,"prevDayPx":"1"}}}"#;
+    assert!(matches!(
+        WsMessage::parse(spot).unwrap(),
+        WsMessage::AssetCtx { is_spot: true, .. }
+    ));
+    match WsMessage::parse(FRAMES[12]).unwrap() {
+        WsMessage::OrderUpdates(u) => {
+            let o = &u[0].order;
+            assert_eq!(o.oid, 57118842019, "oids exceed u32");
+            assert_eq!(
+                o.cloid.as_deref(),
+                Some("0xa1f0cddc17303d07f3fd128d5b35071d")
+            );
+            assert_eq!(o.limit_px, d("31795"));
+            assert_eq!(u[0].status, "open");
+        }
+        m => panic!("{m:?}"),
+    }
+    match WsMessage::parse(FRAMES[5]).unwrap() {
+        WsMessage::OrderUpdates(u) => assert_eq!(u[0].order.cloid, None, "absent cloid"),
+        m => panic!("{m:?}"),
+    }
+    match WsMessage::parse(FRAMES[14]).unwrap() {
+        WsMessage::UserFills(f) => {
+            assert!(f.is_snapshot);
+            assert_eq!(f.fills[0].tid, 955441961359817);
+            assert_eq!(f.fills[0].fee, d("4.489271"));
+            assert_eq!(f.fills[0].side, WireSide::Bid);
+        }
+        m => panic!("{m:?}"),
+    }
+    match WsMessage::parse(FRAMES[6]).unwrap() {
+        WsMessage::User(u) => assert_eq!(u.fills.unwrap()[0].oid, 257770947487),
+        m => panic!("{m:?}"),
+    }
+    assert!(matches!(WsMessage::parse(FRAMES[4]).unwrap(), WsMessage::Unknown(c) if c == "trades"));
+    assert!(matches!(
+        WsMessage::parse(FRAMES[17]).unwrap(),
+        WsMessage::Pong
+    ));
+    assert!(matches!(
+        WsMessage::parse(FRAMES[19]).unwrap(),
+        WsMessage::Connected
+    ));
+    assert!(
+        matches!(WsMessage::parse(FRAMES[18]).unwrap(), WsMessage::Error(e) if e.starts_with("Already subscribed"))
+    );
+}
+
+#[test]
+fn post_responses_of_every_shape() {
+    let cases = [
+        r#"{"status":"ok","response":{"type":"order","data":{"statuses":[{"resting":{"oid":77738308}}]}}}"#,
+        r#"{"status":"ok","response":{"type":"order","data":{"statuses":[{"filled":{"totalSz":"0.02","avgPx":"1891.4","oid":77747314}}]}}}"#,
+        r#"{"status":"ok","response":{"type":"order","data":{"statuses":[{"error":"Order must have minimum value of $10."}]}}}"#,
+        r#"{"status":"ok","response":{"type":"cancel","data":{"statuses":["success"]}}}"#,
+        r#"{"status":"ok","response":{"type":"cancel","data":{"statuses":[{"error":"Order was never placed, already canceled, or filled."}]}}}"#,
+        r#"{"status":"ok","response":{"type":"default"}}"#,
+        r#"{"status":"err","response":"L1 error: User or API Wallet 0x0123 does not exist."}"#,
+        r#"{"status":"ok","response":{"type":"order","data":{"statuses":["waitingForFill",{"resting":{"oid":1,"cloid":"0x01"}}]}}}"#,
+    ];
+    let parsed: Vec<ExchangeResponse<'_>> = cases
+        .iter()
+        .map(|c| serde_json::from_str(c).unwrap())
+        .collect();
+    assert!(
+        matches!(&parsed[0], ExchangeResponse::Ok(OkResponse::Order { statuses }) if statuses[0] == OrderStatusItem::Resting { oid: 77738308 })
+    );
+    assert!(
+        matches!(&parsed[1], ExchangeResponse::Ok(OkResponse::Order { statuses })
+        if statuses[0] == OrderStatusItem::Filled { total_sz: d("0.02"), avg_px: d("1891.4"), oid: 77747314 })
+    );
+    assert!(
+        matches!(&parsed[2], ExchangeResponse::Ok(OkResponse::Order { statuses }) if matches!(&statuses[0], OrderStatusItem::Error(e) if e.contains("minimum value")))
+    );
+    assert!(
+        matches!(&parsed[3], ExchangeResponse::Ok(OkResponse::Cancel { statuses }) if statuses[0] == CancelStatusItem::Success)
+    );
+    assert!(
+        matches!(&parsed[4], ExchangeResponse::Ok(OkResponse::Cancel { statuses }) if matches!(statuses[0], CancelStatusItem::Error(_)))
+    );
+    assert!(matches!(
+        &parsed[5],
+        ExchangeResponse::Ok(OkResponse::Default)
+    ));
+    assert!(matches!(&parsed[6], ExchangeResponse::Err(e) if e.contains("does not exist")));
+    assert!(
+        matches!(&parsed[7], ExchangeResponse::Ok(OkResponse::Order { statuses }) if statuses[0] == OrderStatusItem::WaitingForFill)
+    );
+    match WsMessage::parse(FRAMES[15]).unwrap() {
+        WsMessage::Post(p) => {
+            assert_eq!(p.id, 256);
+            assert!(matches!(
+                p.response,
+                PostResponse::Action(ExchangeResponse::Ok(OkResponse::Order { .. }))
+            ));
+        }
+        m => panic!("{m:?}"),
+    }
+    match WsMessage::parse(FRAMES[16]).unwrap() {
+        WsMessage::Post(p) => {
+            assert!(matches!(p.response, PostResponse::Info(raw) if raw.get().contains("l2Book")))
+        }
+        m => panic!("{m:?}"),
+    }
+    let err = r#"{"channel":"post","data":{"id":7,"response":{"type":"error","payload":"too many pending post requests id=7"}}}"#;
+    assert!(matches!(
+        WsMessage::parse(err).unwrap(),
+        WsMessage::Post(WsPost {
+            id: 7,
+            response: PostResponse::Error(_)
+        })
+    ));
+}
+
+#[test]
+fn malformed_frames_are_errors_not_panics() {
+    for bad in [
+        "",
+        "{",
+        "[]",
+        "{\"data\":{}}",
+        "{\"channel\":\"bbo\"}",
+        "{\"data\":1,\"channel\":\"bbo\"}",
+        r#"{"channel":"bbo","data":{"coin":"X","time":1,"bbo":[{"px":"abc","sz":"1","n":1},null]}}"#,
+        "null",
+        "\"text\"",
+    ] {
+        assert!(WsMessage::parse(bad).is_err(), "{bad}");
+    }
+}
+
+fn mutate(frame: &str, ops: &[(usize, u8, u8)]) -> String {
+    let mut b = frame.as_bytes().to_vec();
+    for &(pos, kind, byte) in ops {
+        if b.is_empty() {
+            break;
+        }
+        let i = pos % b.len();
+        match kind % 4 {
+            0 => b[i] = byte,
+            1 => {
+                b.remove(i);
+            }
+            2 => b.insert(i, byte),
+            _ => b.truncate(i),
+        }
+    }
+    String::from_utf8_lossy(&b).into_owned()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_text_never_panics(s in ".{0,300}") {
+        let _ = WsMessage::parse(&s);
+    }
+
+    #[test]
+    fn mutated_recorded_frames_never_panic(
+        which in 0..FRAMES.len(),
+        ops in prop::collection::vec((any::<usize>(), any::<u8>(), any::<u8>()), 1..6),
+    ) {
+        let text = mutate(FRAMES[which], &ops);
+        let _ = WsMessage::parse(&text);
+        let _ = serde_json::from_str::<ExchangeResponse<'_>>(&text);
+    }
+}
