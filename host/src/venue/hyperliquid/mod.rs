@@ -6,6 +6,7 @@
 
 pub mod actions;
 pub mod codes;
+pub mod info;
 pub mod secrets;
 pub mod signing;
 pub mod tick;
