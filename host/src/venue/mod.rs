@@ -1,4 +1,5 @@
 //! Venue adapters. Each turns engine batches into the venue's signed actions and the venue's
 //! frames into engine events.
 
+pub mod events;
 pub mod hyperliquid;

@@ -5,6 +5,7 @@
 //! - [`tick`]: price and size to wire (tick and lot rules, canonical strings).
 
 pub mod actions;
+pub mod client;
 pub mod codes;
 pub mod info;
 pub mod secrets;
