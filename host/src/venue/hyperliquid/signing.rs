@@ -3,10 +3,18 @@
 //! → keccak digest; secp256k1 recoverable ECDSA (RFC 6979, low-S) through libsecp256k1; v = 27 + id.
 //! Reference: ../shared/reference/hyperliquid.md §3.
 
-use secp256k1::{Message, PublicKey, SecretKey, ecdsa::RecoverableSignature};
+use secp256k1::{All, Message, PublicKey, Secp256k1, SecretKey, ecdsa::RecoverableSignature};
 use sha3::{Digest, Keccak256};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The one libsecp256k1 context of the process: built (and randomized) once, reused for every
+/// signature. (secp256k1 0.33 re-randomizes a global context on every signature, which tripled
+/// the cost of a sign here: see docs/BENCHMARKS.md.)
+pub fn secp() -> &'static Secp256k1<All> {
+    static CTX: std::sync::OnceLock<Secp256k1<All>> = std::sync::OnceLock::new();
+    CTX.get_or_init(Secp256k1::new)
+}
 
 pub fn keccak(data: &[u8]) -> [u8; 32] {
     Keccak256::digest(data).into()
@@ -172,7 +180,9 @@ impl Signature {
         compact[..32].copy_from_slice(&self.r);
         compact[32..].copy_from_slice(&self.s);
         let sig = RecoverableSignature::from_compact(&compact, id).ok()?;
-        let pk = sig.recover_ecdsa(Message::from_digest(*digest)).ok()?;
+        let pk = secp()
+            .recover_ecdsa(Message::from_digest(*digest), &sig)
+            .ok()?;
         Some(Address::from_public_key(&pk))
     }
 }
@@ -194,9 +204,9 @@ impl PrivateKey {
     pub fn from_hex(s: &str) -> Result<PrivateKey, String> {
         let bytes = parse_hex(s.trim()).ok_or("the key is not hex")?;
         let arr = <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| "the key is not 32 bytes")?;
-        let secret = SecretKey::from_secret_bytes(arr)
-            .map_err(|_| "the key is not a valid secp256k1 key")?;
-        let address = Address::from_public_key(&PublicKey::from_secret_key(&secret));
+        let secret =
+            SecretKey::from_byte_array(arr).map_err(|_| "the key is not a valid secp256k1 key")?;
+        let address = Address::from_public_key(&PublicKey::from_secret_key(secp(), &secret));
         Ok(PrivateKey { secret, address })
     }
 
@@ -206,10 +216,7 @@ impl PrivateKey {
 
     /// Signs a 32-byte digest (RFC 6979, low-S).
     pub fn sign_digest(&self, digest: &[u8; 32]) -> Signature {
-        let sig = RecoverableSignature::sign_ecdsa_recoverable(
-            Message::from_digest(*digest),
-            &self.secret,
-        );
+        let sig = secp().sign_ecdsa_recoverable(Message::from_digest(*digest), &self.secret);
         let (id, compact) = sig.serialize_compact();
         let mut r = [0u8; 32];
         let mut s = [0u8; 32];
@@ -218,7 +225,7 @@ impl PrivateKey {
         Signature {
             r,
             s,
-            v: 27 + u8::from(id),
+            v: 27 + i32::from(id) as u8,
         }
     }
 

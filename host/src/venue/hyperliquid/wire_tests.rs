@@ -204,6 +204,28 @@ fn post_responses_of_every_shape() {
 }
 
 #[test]
+fn fast_decimal_takes_the_plain_forms_only() {
+    assert_eq!(fast_decimal("64412.5"), Some(d("64412.5")));
+    assert_eq!(fast_decimal("0.0000125"), Some(d("0.0000125")));
+    assert_eq!(fast_decimal("-0.0002483354"), Some(d("-0.0002483354")));
+    assert_eq!(fast_decimal("31795.0").unwrap().to_string(), "31795.0");
+    for other in [
+        "",
+        "-",
+        ".",
+        "1.",
+        ".5",
+        "1e5",
+        "1.2.3",
+        "+1",
+        "1128098483.2000689507",
+        "abc",
+    ] {
+        assert_eq!(fast_decimal(other), None, "{other}");
+    }
+}
+
+#[test]
 fn malformed_frames_are_errors_not_panics() {
     for bad in [
         "",
@@ -241,6 +263,15 @@ fn mutate(frame: &str, ops: &[(usize, u8, u8)]) -> String {
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn fast_decimal_agrees_with_from_str(s in "-?[0-9]{0,12}(\\.[0-9]{0,10})?") {
+        if let Some(fast) = fast_decimal(&s) {
+            let slow = Decimal::from_str(&s).unwrap();
+            prop_assert_eq!(fast, slow);
+            prop_assert_eq!(fast.scale(), slow.scale(), "same scale: {}", s);
+        }
+    }
 
     #[test]
     fn random_text_never_panics(s in ".{0,300}") {
