@@ -2,4 +2,5 @@
 //! frames into engine events.
 
 pub mod events;
+pub mod http;
 pub mod hyperliquid;

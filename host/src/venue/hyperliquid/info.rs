@@ -149,31 +149,35 @@ impl AssetTable {
         }
         let mut t = AssetTable::default();
         for (i, meta) in metas.iter().enumerate() {
-            let base = if i == 0 {
-                0
-            } else {
-                100_000 + i as u32 * 10_000
-            };
             let dex = perp_dexs
                 .get(i)
                 .and_then(|d| d.as_ref())
                 .map(|d| d.name.as_str());
-            for (j, a) in meta.universe.iter().enumerate() {
-                let coin = match dex {
-                    // HIP-3 meta returns prefixed names already; tolerate unprefixed ones.
-                    Some(d) if !a.name.contains(':') => format!("{d}:{}", a.name),
-                    _ => a.name.clone(),
-                };
-                let spec = AssetSpec {
-                    asset: base + j as u32,
-                    sz_decimals: a.sz_decimals,
-                    is_spot: false,
-                };
-                t.by_asset.insert(spec.asset, coin.clone());
-                t.by_coin.insert(coin, spec);
-            }
+            t.add_perp_dex(i, dex, meta);
         }
         Ok(t)
+    }
+
+    /// Adds the perps of one dex: `dex_index` is its position in `perpDexs` (0 = main dex).
+    pub fn add_perp_dex(&mut self, dex_index: usize, dex_name: Option<&str>, meta: &Meta) {
+        let base = if dex_index == 0 {
+            0
+        } else {
+            100_000 + dex_index as u32 * 10_000
+        };
+        for (j, a) in meta.universe.iter().enumerate() {
+            let coin = match dex_name {
+                Some(d) if !a.name.contains(':') => format!("{d}:{}", a.name),
+                _ => a.name.clone(),
+            };
+            let spec = AssetSpec {
+                asset: base + j as u32,
+                sz_decimals: a.sz_decimals,
+                is_spot: false,
+            };
+            self.by_asset.insert(spec.asset, coin.clone());
+            self.by_coin.insert(coin, spec);
+        }
     }
 
     /// Adds spot pairs: coin `@index` (or the pair name for PURR/USDC), asset 10000 + index,
@@ -213,6 +217,61 @@ impl AssetTable {
     pub fn is_empty(&self) -> bool {
         self.by_coin.is_empty()
     }
+}
+
+/// Fetches what is needed to trade `coins` over HTTP: `perpDexs`, the `meta` of each dex the
+/// coins use (not of every dex), and `spotMeta` when a spot coin (`@N` or `BASE/QUOTE`) is named.
+/// Every configured coin must be found, or the error says which is missing.
+pub async fn fetch_asset_table(
+    http: &crate::venue::http::HttpClient,
+    coins: &[String],
+) -> Result<AssetTable, String> {
+    let dexs: Vec<Option<PerpDex>> = http
+        .info(&request::perp_dexs())
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut wanted: Vec<&str> = coins
+        .iter()
+        .filter(|c| !is_spot(c))
+        .map(|c| dex_of(c))
+        .collect();
+    wanted.sort();
+    wanted.dedup();
+    let mut t = AssetTable::default();
+    for dex in wanted {
+        let index = if dex.is_empty() {
+            0
+        } else {
+            dexs.iter()
+                .position(|d| d.as_ref().is_some_and(|d| d.name == dex))
+                .ok_or_else(|| format!("dex `{dex}` is not in the venue's perpDexs"))?
+        };
+        let meta: Meta = http
+            .info(&request::meta(dex))
+            .await
+            .map_err(|e| e.to_string())?;
+        t.add_perp_dex(index, (!dex.is_empty()).then_some(dex), &meta);
+    }
+    if coins.iter().any(|c| is_spot(c)) {
+        let spot: SpotMeta = http
+            .info(&request::spot_meta())
+            .await
+            .map_err(|e| e.to_string())?;
+        t.add_spot(&spot);
+    }
+    for c in coins {
+        if t.spec(c).is_none() {
+            return Err(format!(
+                "coin `{c}` is not listed by the venue (check the market name and its dex prefix)"
+            ));
+        }
+    }
+    Ok(t)
+}
+
+/// Spot coins are `@N` or `BASE/QUOTE`.
+pub fn is_spot(coin: &str) -> bool {
+    coin.starts_with('@') || coin.contains('/')
 }
 
 /// The dex of a coin (`xyz` for `xyz:TSLA`, `""` for the main dex), as the Python SDK derives it.
