@@ -81,6 +81,65 @@ impl Default for PluginsConfig {
     }
 }
 
+/// Which Hyperliquid network a venue is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Network {
+    Mainnet,
+    Testnet,
+    /// The built-in simulator (or any local server speaking the protocol).
+    Simulator,
+}
+
+impl Network {
+    /// Default `(ws_url, info_url)`; the simulator has none (it is started, or its URL given).
+    pub fn default_urls(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            Network::Mainnet => Some((
+                "wss://api.hyperliquid.xyz/ws",
+                "https://api.hyperliquid.xyz",
+            )),
+            Network::Testnet => Some((
+                "wss://api.hyperliquid-testnet.xyz/ws",
+                "https://api.hyperliquid-testnet.xyz",
+            )),
+            Network::Simulator => None,
+        }
+    }
+}
+
+/// One `[[venues]]` entry: a connection to one exchange account.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VenueConfig {
+    /// The venue part of market keys (`hl` in `hl/BTC`).
+    pub name: Spanned<String>,
+    /// Only `hyperliquid` so far.
+    pub kind: Spanned<String>,
+    pub network: Spanned<Network>,
+    /// Trading on mainnet must be switched on explicitly.
+    #[serde(default)]
+    pub allow_mainnet: bool,
+    /// Override the network's WebSocket URL (required for `simulator` unless the host starts it).
+    pub ws_url: Option<String>,
+    /// Override the network's HTTP base URL (`/info`, `/exchange`).
+    pub info_url: Option<String>,
+    /// The account traded (master or sub-account address). Omitted for the started simulator.
+    pub account: Option<Spanned<String>>,
+    /// Trade for a vault or sub-account with the agent's signature.
+    pub vault: Option<Spanned<String>>,
+    /// Where the agent (API wallet) key is: an environment variable or a 0600 file.
+    pub key_env: Option<String>,
+    pub key_file: Option<PathBuf>,
+    /// Dead-man switch horizon in seconds (≥ 5; 0 turns it off).
+    #[serde(default = "default_dead_man_secs")]
+    pub dead_man_secs: u64,
+}
+
+fn default_dead_man_secs() -> u64 {
+    30
+}
+
 /// One `[[strategies]]` entry: a plugin instance bound to markets.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -132,6 +191,8 @@ pub struct RawConfig {
     pub risk: crate::engine::config::RiskLimits,
     #[serde(default)]
     pub strategies: Vec<StrategyConfig>,
+    #[serde(default)]
+    pub venues: Vec<VenueConfig>,
 }
 
 /// A parsed and checked configuration, with where it came from.
@@ -209,6 +270,96 @@ impl Config {
             .unwrap_or_else(|| PathBuf::from("."))
     }
 
+    fn check_venues(&self) -> Result<(), ConfigError> {
+        let mut names = std::collections::HashSet::new();
+        for v in &self.raw.venues {
+            if !names.insert(v.name.get_ref().clone()) {
+                return Err(self.error_at(
+                    v.name.span().start,
+                    format!("duplicate venue name `{}`", v.name.get_ref()),
+                ));
+            }
+            if v.kind.get_ref() != "hyperliquid" {
+                return Err(self.error_at(
+                    v.kind.span().start,
+                    format!(
+                        "unknown venue kind `{}` (known: hyperliquid)",
+                        v.kind.get_ref()
+                    ),
+                ));
+            }
+            let net = *v.network.get_ref();
+            if net == Network::Mainnet && !v.allow_mainnet {
+                return Err(self.error_at(
+                    v.network.span().start,
+                    format!(
+                        "venue `{}` is on mainnet: add `allow_mainnet = true` to trade real money",
+                        v.name.get_ref()
+                    ),
+                ));
+            }
+            if net != Network::Simulator && v.account.is_none() {
+                return Err(self.error_at(
+                    v.name.span().start,
+                    format!(
+                        "venue `{}` needs `account` (the address traded)",
+                        v.name.get_ref()
+                    ),
+                ));
+            }
+            for addr in [&v.account, &v.vault].into_iter().flatten() {
+                let a = addr.get_ref();
+                let ok = a.len() == 42
+                    && a.starts_with("0x")
+                    && a[2..].chars().all(|c| c.is_ascii_hexdigit());
+                if !ok {
+                    return Err(self.error_at(
+                        addr.span().start,
+                        format!("`{a}` is not an address (0x + 40 hex digits)"),
+                    ));
+                }
+            }
+            if v.key_env.is_some() && v.key_file.is_some() {
+                return Err(self.error_at(
+                    v.name.span().start,
+                    "give `key_env` or `key_file`, not both",
+                ));
+            }
+            if net != Network::Simulator && v.key_env.is_none() && v.key_file.is_none() {
+                return Err(self.error_at(
+                    v.name.span().start,
+                    format!(
+                        "venue `{}` needs `key_env` or `key_file` (the agent key)",
+                        v.name.get_ref()
+                    ),
+                ));
+            }
+            if v.dead_man_secs != 0 && v.dead_man_secs < 5 {
+                return Err(self.error_at(
+                    v.name.span().start,
+                    "dead_man_secs must be 0 (off) or at least 5 (the venue's minimum)",
+                ));
+            }
+        }
+        if !self.raw.venues.is_empty() {
+            for s in &self.raw.strategies {
+                for m in s.markets.get_ref() {
+                    let venue = m.get_ref().split('/').next().unwrap_or("");
+                    if !names.contains(venue) {
+                        return Err(self.error_at(
+                            m.span().start,
+                            format!(
+                                "market `{}` names venue `{venue}`, which is not in [[venues]]",
+                                m.get_ref()
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn check(&self) -> Result<(), ConfigError> {
         let mut seen = std::collections::HashSet::new();
         for s in &self.raw.strategies {
@@ -233,6 +384,7 @@ impl Config {
                 }
             }
         }
+        self.check_venues()?;
         let risk = &self.raw.risk;
         for (key, v) in [
             ("risk.max_notional_per_market", risk.max_notional_per_market),
@@ -373,6 +525,62 @@ threshold_bps = 40
         assert!(
             e.starts_with("test.toml:14:1: risk.max_slippage_bps must be > 0"),
             "{e}"
+        );
+    }
+
+    const VENUE: &str = r#"
+[[venues]]
+name = "hl"
+kind = "hyperliquid"
+network = "testnet"
+account = "0x14791697260e4c9a71f18484c9f997b308e59325"
+key_env = "HL_AGENT_KEY"
+"#;
+
+    #[test]
+    fn venues_are_checked_and_mainnet_needs_an_explicit_yes() {
+        let c = parse(&format!("{GOOD}{VENUE}")).unwrap();
+        assert_eq!(*c.raw.venues[0].network.get_ref(), Network::Testnet);
+        assert_eq!(
+            Network::Testnet.default_urls().unwrap().0,
+            "wss://api.hyperliquid-testnet.xyz/ws"
+        );
+        let main = format!("{GOOD}{}", VENUE.replace("testnet", "mainnet"));
+        let e = parse(&main).unwrap_err().to_string();
+        assert!(
+            e.contains("is on mainnet: add `allow_mainnet = true`"),
+            "{e}"
+        );
+        assert!(
+            e.starts_with("test.toml:16:11:"),
+            "located at the network value: {e}"
+        );
+        assert!(parse(&format!("{main}allow_mainnet = true\n")).is_ok());
+        let e = parse(&format!(
+            "{GOOD}{}",
+            VENUE.replace("key_env = \"HL_AGENT_KEY\"\n", "")
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("needs `key_env` or `key_file`"), "{e}");
+        let e = parse(&format!("{GOOD}{}", VENUE.replace("0x1479", "0xZZ79")))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("is not an address"), "{e}");
+        let e = parse(&format!(
+            "{GOOD}{}",
+            VENUE.replace("name = \"hl\"", "name = \"other\"")
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("names venue `hl`, which is not in [[venues]]"),
+            "{e}"
+        );
+        let sim = "[[venues]]\nname = \"hl\"\nkind = \"hyperliquid\"\nnetwork = \"simulator\"\n";
+        assert!(
+            parse(&format!("{GOOD}{sim}")).is_ok(),
+            "the simulator needs no account or key"
         );
     }
 
