@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 use strategy_host::venue::http::HttpClient;
-use strategy_host::venue::hyperliquid::info::fetch_asset_table;
+use strategy_host::venue::hyperliquid::info::{fetch_account_state, fetch_asset_table};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -47,6 +47,19 @@ async fn serve(listener: TcpListener) {
                 ("meta", Some("xyz")) => {
                     r#"{"universe":[{"name":"xyz:XYZ100","szDecimals":4},{"name":"xyz:TSLA","szDecimals":3}]}"#
                 }
+                ("clearinghouseState", Some(dex)) => {
+                    if dex == "xyz" {
+                        r#"{"assetPositions":[{"position":{"coin":"xyz:TSLA","szi":"-2.5","entryPx":"250.1"},"type":"oneWay"}],"time":1700000000001}"#
+                    } else {
+                        r#"{"assetPositions":[],"time":1700000000000}"#
+                    }
+                }
+                ("openOrders", _) => {
+                    r#"[{"coin":"BTC","side":"A","limitPx":"70000.0","sz":"0.01","oid":42,"timestamp":1,"origSz":"0.01"}]"#
+                }
+                ("userRateLimit", _) => {
+                    r#"{"cumVlm":"100.0","nRequestsUsed":12,"nRequestsCap":10100}"#
+                }
                 ("spotMeta", _) => {
                     r#"{"universe":[{"name":"@107","tokens":[150,0],"index":107}],"tokens":[{"name":"USDC","szDecimals":8,"index":0},{"name":"HYPE","szDecimals":2,"index":150}]}"#
                 }
@@ -86,6 +99,20 @@ async fn the_asset_table_comes_from_the_venue_over_http() {
         .await
         .unwrap_err();
     assert!(err.contains("dex `nope`"), "{err}");
+    let (states, orders, budget) = fetch_account_state(
+        &http,
+        "0x14791697260e4c9a71f18484c9f997b308e59325",
+        &["", "xyz"],
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        states[1].asset_positions[0].position.szi,
+        "-2.5".parse().unwrap()
+    );
+    assert_eq!(states[1].time, 1700000000001);
+    assert_eq!(orders.len(), 2, "one per dex asked");
+    assert_eq!((budget.used, budget.cap), (12, 10100));
     let dead = HttpClient::new("http://127.0.0.1:1", Duration::from_secs(2)).unwrap();
     let err = fetch_asset_table(&dead, &coins).await.unwrap_err();
     assert!(err.contains("127.0.0.1:1"), "names the URL: {err}");

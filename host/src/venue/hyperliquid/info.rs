@@ -269,6 +269,35 @@ pub async fn fetch_asset_table(
     Ok(t)
 }
 
+/// The account's state over HTTP: `clearinghouseState` and `openOrders` of each dex, and the
+/// address budget (`userRateLimit`). The running client gets the same through its socket's post
+/// channel after every reconnect; this is for startup checks and tools.
+pub async fn fetch_account_state(
+    http: &crate::venue::http::HttpClient,
+    user: &str,
+    dexes: &[&str],
+) -> Result<(Vec<ClearinghouseState>, Vec<OpenOrder>, UserRateLimit), String> {
+    let mut states = Vec::new();
+    let mut orders = Vec::new();
+    for dex in dexes {
+        states.push(
+            http.info(&request::clearinghouse_state(user, dex))
+                .await
+                .map_err(|e| e.to_string())?,
+        );
+        let o: Vec<OpenOrder> = http
+            .info(&request::open_orders(user, dex))
+            .await
+            .map_err(|e| e.to_string())?;
+        orders.extend(o);
+    }
+    let budget = http
+        .info(&request::user_rate_limit(user))
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok((states, orders, budget))
+}
+
 /// Spot coins are `@N` or `BASE/QUOTE`.
 pub fn is_spot(coin: &str) -> bool {
     coin.starts_with('@') || coin.contains('/')
