@@ -204,3 +204,60 @@ fn the_shipped_example_config_checks() {
         "{stdout}"
     );
 }
+
+#[test]
+fn the_five_strategy_plugins_pass_plugin_check_with_example_params() {
+    let dir = scratch_dir(env!("CARGO_TARGET_TMPDIR"), "cli-five");
+    for (plugin, role, params, markets) in [
+        (
+            "dislocation-entry",
+            "entry",
+            "threshold_bps = 40\nnotional = 100\n",
+            "hl/BTC",
+        ),
+        (
+            "mark-regression-exit",
+            "exit",
+            "exit_threshold_bps = 10\nmin_holding_time_ms = 1000\n",
+            "hl/BTC",
+        ),
+        (
+            "time-stop-exit",
+            "exit",
+            "max_holding_ms = 30000\n",
+            "hl/BTC",
+        ),
+        (
+            "delta-neutral-entry",
+            "entry",
+            "entry_threshold_bps = 30\nnotional = 200\n",
+            "simA/BTC,simB/BTC",
+        ),
+        (
+            "spread-exit",
+            "exit",
+            "exit_target_bps = 0\n",
+            "simA/BTC,simB/BTC",
+        ),
+    ] {
+        let p = write_file(&dir, &format!("{plugin}.toml"), params);
+        let out = run(&[
+            "plugin",
+            "check",
+            plugin,
+            "--params",
+            p.to_str().unwrap(),
+            "--markets",
+            markets,
+            "--role",
+            role,
+        ]);
+        assert!(out.status.success(), "{plugin}: {}", text(&out.stderr));
+        let stdout = text(&out.stdout);
+        assert!(
+            stdout.contains(&format!("ok: {plugin} 0.1.0 ({role} plugin)")),
+            "{stdout}"
+        );
+        assert!(stdout.contains("params: accepted"), "{stdout}");
+    }
+}

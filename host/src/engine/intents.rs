@@ -47,9 +47,20 @@ impl Engine {
                         return;
                     }
                 };
-                if let Err(r) = self.place_pair(sid, a, b, role, now) {
-                    self.refuse(Some(sid), a.market, a.p.tag, r);
-                    self.refuse(Some(sid), b.market, b.p.tag, RejectReason::PairLegRefused);
+                if let Err((leg, r)) = self.place_pair(sid, a, b, role, now) {
+                    // The leg that failed carries the reason; its partner is refused with it.
+                    let (bad, other) = if leg == Some(b.market) && a.market != b.market {
+                        (b, a)
+                    } else {
+                        (a, b)
+                    };
+                    self.refuse(Some(sid), bad.market, bad.p.tag, r);
+                    self.refuse(
+                        Some(sid),
+                        other.market,
+                        other.p.tag,
+                        RejectReason::PairLegRefused,
+                    );
                 }
             }
             Intent::Flatten(f) => {
@@ -91,18 +102,23 @@ impl Engine {
         Ok(Order { market: m, p })
     }
 
-    /// The gates for risk-increasing orders, for one or more orders taken together.
-    fn entry_gates(&self, orders: &[Order], now: u64) -> Result<(), RejectReason> {
+    /// The gates for risk-increasing orders, for one or more orders taken together. A refusal
+    /// names the market whose order failed a per-market gate (None for the global ones).
+    fn entry_gates(
+        &self,
+        orders: &[Order],
+        now: u64,
+    ) -> Result<(), (Option<MarketId>, RejectReason)> {
         if self.latch.is_triggered() {
-            return Err(RejectReason::HardStop);
+            return Err((None, RejectReason::HardStop));
         }
         if self.entries_paused {
-            return Err(RejectReason::EntriesPaused);
+            return Err((None, RejectReason::EntriesPaused));
         }
         for o in orders {
             let venue = self.registry.venue_of(o.market);
             if !self.venue_ready(venue) || !self.market_state.is_fresh(o.market, now) {
-                return Err(RejectReason::NotReady);
+                return Err((Some(o.market), RejectReason::NotReady));
             }
         }
         let limits = self.risk.limits();
@@ -117,9 +133,9 @@ impl Engine {
             let mark = self
                 .market_state
                 .valuation_price(o.market)
-                .ok_or(RejectReason::NotReady)?;
+                .ok_or((Some(o.market), RejectReason::NotReady))?;
             if self.exposure(o.market) + added(o.market) * mark > limits.max_notional_per_market {
-                return Err(RejectReason::MaxPositionPerMarket);
+                return Err((Some(o.market), RejectReason::MaxPositionPerMarket));
             }
         }
         let mut total = Decimal::ZERO;
@@ -134,15 +150,15 @@ impl Engine {
             total += o.p.sz.get() * mark;
         }
         if total > limits.max_notional_total {
-            return Err(RejectReason::MaxPositionTotal);
+            return Err((None, RejectReason::MaxPositionTotal));
         }
         for o in orders {
             if !self.cfg.allow_stacking && !self.positions.get(o.market).size.is_zero() {
-                return Err(RejectReason::HasPosition);
+                return Err((Some(o.market), RejectReason::HasPosition));
             }
             if !self.cfg.allow_concurrent_entries && self.positions.pending(o.market).new_count > 0
             {
-                return Err(RejectReason::PendingOrder);
+                return Err((Some(o.market), RejectReason::PendingOrder));
             }
         }
         Ok(())
@@ -158,7 +174,7 @@ impl Engine {
     }
 
     fn place_entry(&mut self, sid: StrategyId, o: Order, now: u64) -> Result<(), RejectReason> {
-        self.entry_gates(&[o], now)?;
+        self.entry_gates(&[o], now).map_err(|(_, r)| r)?;
         let venue = self.registry.venue_of(o.market);
         if !self.budget.try_take(venue, 1, false, now) {
             return Err(RejectReason::ActionBudget);
@@ -197,19 +213,20 @@ impl Engine {
         b: Order,
         role: Role,
         now: u64,
-    ) -> Result<(), RejectReason> {
+    ) -> Result<(), (Option<MarketId>, RejectReason)> {
         if role == Role::Exit || (a.p.reduce_only && b.p.reduce_only) {
             // Closing a pair: each leg reduce-only; both must be able to reduce.
             for o in [a, b] {
                 let size = self.positions.get(o.market).size;
                 if plugin_api::Side::closing(size) != Some(o.p.side) {
-                    return Err(RejectReason::NothingToReduce);
+                    return Err((Some(o.market), RejectReason::NothingToReduce));
                 }
                 if !self.venue_ready(self.registry.venue_of(o.market)) {
-                    return Err(RejectReason::NotReady);
+                    return Err((Some(o.market), RejectReason::NotReady));
                 }
             }
-            self.take_pair_budget(a.market, b.market, true, now)?;
+            self.take_pair_budget(a.market, b.market, true, now)
+                .map_err(|r| (None, r))?;
             let pair = self.next_pair;
             self.next_pair += 1;
             let ca = self.enqueue(Some(sid), a, true, Purpose::PairLeg(pair), now);
@@ -224,7 +241,8 @@ impl Engine {
             return Ok(());
         }
         self.entry_gates(&[a, b], now)?;
-        self.take_pair_budget(a.market, b.market, false, now)?;
+        self.take_pair_budget(a.market, b.market, false, now)
+            .map_err(|r| (None, r))?;
         let pair = self.next_pair;
         self.next_pair += 1;
         let ca = self.enqueue(Some(sid), a, false, Purpose::PairLeg(pair), now);
