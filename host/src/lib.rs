@@ -12,4 +12,5 @@ pub mod config;
 pub mod engine;
 pub mod logging;
 pub mod plugins;
+pub mod sim;
 pub mod venue;

@@ -26,6 +26,10 @@ impl AssetSpec {
 pub const MIN_NOTIONAL: Decimal = Decimal::from_parts(10, 0, 0, false, 0);
 
 /// Decimal exponent of the most significant digit (1234.5 → 3; 0.00123 → −3). `d` > 0.
+pub fn magnitude_of(d: Decimal) -> i64 {
+    magnitude(d)
+}
+
 fn magnitude(d: Decimal) -> i64 {
     let m = d.mantissa().unsigned_abs();
     let digits = if m == 0 { 1 } else { m.ilog10() as i64 + 1 };

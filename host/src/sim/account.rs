@@ -1,0 +1,156 @@
+//! Simulated accounts: balance, positions, resting orders, fills, nonces, request budget.
+
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use std::collections::{BTreeSet, HashMap};
+
+#[derive(Debug, Clone, Default)]
+pub struct Position {
+    pub szi: Decimal,
+    pub entry_px: Decimal,
+}
+
+#[derive(Debug, Clone)]
+pub struct RestingOrder {
+    pub oid: u64,
+    pub cloid: Option<String>,
+    pub coin: String,
+    pub is_buy: bool,
+    pub px: Decimal,
+    /// Unfilled remainder.
+    pub sz: Decimal,
+    pub orig_sz: Decimal,
+    pub reduce_only: bool,
+    pub timestamp: u64,
+}
+
+impl RestingOrder {
+    /// The `order` object of an orderUpdates frame / an openOrders entry.
+    pub fn wire(&self) -> Value {
+        let mut o = json!({
+            "coin": self.coin,
+            "side": if self.is_buy { "B" } else { "A" },
+            "limitPx": crate::venue::hyperliquid::tick::wire(self.px),
+            "sz": crate::venue::hyperliquid::tick::wire(self.sz),
+            "oid": self.oid,
+            "timestamp": self.timestamp,
+            "origSz": crate::venue::hyperliquid::tick::wire(self.orig_sz),
+        });
+        if let Some(c) = &self.cloid {
+            o["cloid"] = json!(c);
+        }
+        if self.reduce_only {
+            o["reduceOnly"] = json!(true);
+        }
+        o
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Account {
+    pub usdc: Decimal,
+    pub positions: HashMap<String, Position>,
+    pub orders: Vec<RestingOrder>,
+    /// Every fill (the userFills snapshot).
+    pub fills: Vec<Value>,
+    /// The 100 highest nonces used.
+    pub nonces: BTreeSet<u64>,
+    pub requests_used: u64,
+    pub volume: Decimal,
+    pub scheduled_cancel: Option<u64>,
+    pub schedule_triggers: u32,
+}
+
+/// What a fill did: closed PnL and the position before.
+pub struct Applied {
+    pub closed_pnl: Decimal,
+    pub start: Decimal,
+}
+
+impl Account {
+    pub fn new(usdc: Decimal) -> Self {
+        Account {
+            usdc,
+            ..Default::default()
+        }
+    }
+
+    pub fn position(&self, coin: &str) -> Decimal {
+        self.positions.get(coin).map_or(Decimal::ZERO, |p| p.szi)
+    }
+
+    /// Applies a fill of `sz` (> 0) to the position and the balance.
+    pub fn apply_fill(
+        &mut self,
+        coin: &str,
+        is_buy: bool,
+        px: Decimal,
+        sz: Decimal,
+        fee: Decimal,
+    ) -> Applied {
+        let p = self.positions.entry(coin.to_string()).or_default();
+        let start = p.szi;
+        let q = if is_buy { sz } else { -sz };
+        let mut closed = Decimal::ZERO;
+        if p.szi.is_zero() || p.szi.is_sign_positive() == q.is_sign_positive() {
+            let total = p.szi.abs() + sz;
+            p.entry_px = (p.szi.abs() * p.entry_px + sz * px) / total;
+            p.szi += q;
+        } else {
+            let c = sz.min(p.szi.abs());
+            closed = if p.szi.is_sign_positive() {
+                c * (px - p.entry_px)
+            } else {
+                c * (p.entry_px - px)
+            };
+            let old = p.szi;
+            p.szi += q;
+            if p.szi.is_zero() {
+                p.entry_px = Decimal::ZERO;
+            } else if p.szi.is_sign_positive() != old.is_sign_positive() {
+                p.entry_px = px;
+            }
+        }
+        self.usdc += closed - fee;
+        self.volume += px * sz;
+        Applied {
+            closed_pnl: closed,
+            start,
+        }
+    }
+
+    /// Nonce rules: unused, larger than the smallest of the 100 highest kept, and within
+    /// (now − 2 days, now + 1 day).
+    pub fn check_nonce(&mut self, nonce: u64, now_ms: u64) -> Result<(), String> {
+        if nonce + 2 * 86_400_000 < now_ms || nonce > now_ms + 86_400_000 {
+            return Err(format!(
+                "Invalid nonce: {nonce} is outside the allowed time window"
+            ));
+        }
+        if self.nonces.contains(&nonce) {
+            return Err(format!("Invalid nonce: duplicate nonce {nonce}"));
+        }
+        if self.nonces.len() >= 100 && self.nonces.first().is_some_and(|m| nonce < *m) {
+            return Err(format!(
+                "Invalid nonce: {nonce} is lower than every stored nonce"
+            ));
+        }
+        self.nonces.insert(nonce);
+        while self.nonces.len() > 100 {
+            self.nonces.pop_first();
+        }
+        Ok(())
+    }
+
+    /// The address budget: 10000 requests plus one per USDC traded.
+    pub fn request_cap(&self) -> u64 {
+        10_000 + self.volume.trunc().try_into().unwrap_or(u64::MAX / 2)
+    }
+
+    pub fn unrealized(&self, marks: &dyn Fn(&str) -> Option<Decimal>) -> Decimal {
+        self.positions
+            .iter()
+            .filter_map(|(c, p)| marks(c).map(|m| p.szi * (m - p.entry_px)))
+            .sum()
+    }
+}

@@ -1,0 +1,13 @@
+//! The built-in exchange simulator: a local server speaking Hyperliquid's protocol (WebSocket
+//! `/ws`, HTTP `/info` and `/exchange`) on 127.0.0.1, so the same adapter code that trades the
+//! real venue trades here, and every end-to-end and fault test runs against it.
+//!
+//! - [`market`]: oracle processes and books that dislocate in episodes (deterministic from a seed).
+//! - [`account`], [`exchange`]: accounts and the venue's rules, with no I/O.
+
+pub mod account;
+pub mod exchange;
+pub mod market;
+
+#[cfg(test)]
+mod tests;
