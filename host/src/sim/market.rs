@@ -86,6 +86,9 @@ fn default_leverage() -> u32 {
 
 const BPS: Decimal = Decimal::from_parts(10_000, 0, 0, false, 0);
 
+/// A book level: price and size.
+pub type BookLevel = (Decimal, Decimal);
+
 #[derive(Debug, Clone)]
 pub struct SimMarket {
     pub spec: MarketSpec,
@@ -185,8 +188,8 @@ impl SimMarket {
         )
     }
 
-    /// The book: 5 levels each side, `level_size` each, one tick apart.
-    pub fn levels(&self, now_ms: u64) -> (Vec<(Decimal, Decimal)>, Vec<(Decimal, Decimal)>) {
+    /// The book: 5 levels each side (price, size), `level_size` each, one tick apart.
+    pub fn levels(&self, now_ms: u64) -> (Vec<BookLevel>, Vec<BookLevel>) {
         let (bid, ask) = self.bbo(now_ms);
         let t = self.min_tick(bid);
         let bids = (0..5)
