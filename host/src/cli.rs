@@ -40,6 +40,32 @@ pub enum Command {
     /// Hyperliquid tools.
     #[command(subcommand)]
     Hl(HlCommand),
+    /// Trade: load the config's strategies and venues (starting simulators in-process where the
+    /// config says so) and run until Ctrl-C or --duration. A second Ctrl-C exits at once.
+    Run {
+        /// The config file.
+        #[arg(long, default_value = "config/default.toml")]
+        config: PathBuf,
+        /// Stop after this many seconds.
+        #[arg(long, value_name = "SECS")]
+        duration: Option<f64>,
+        /// Also write the end-of-run summary as JSON here.
+        #[arg(long, value_name = "PATH")]
+        summary_json: Option<PathBuf>,
+        /// Seconds between status lines.
+        #[arg(long, default_value_t = 5.0, value_name = "SECS")]
+        status_every: f64,
+    },
+    /// Run the Hyperliquid-compatible exchange simulator on 127.0.0.1 (WebSocket /ws, HTTP /info
+    /// and /exchange) until Ctrl-C.
+    Sim {
+        /// A TOML file with a [sim] table (markets, accounts, faults).
+        #[arg(long, default_value = "config/sim.toml")]
+        config: PathBuf,
+        /// Port to listen on (0 = any free port).
+        #[arg(long, default_value_t = 3001)]
+        port: u16,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -131,6 +157,59 @@ pub fn run() -> anyhow::Result<ExitCode> {
             role,
         }) => plugin_check(&plugin, params.as_deref(), markets, role.map(Into::into)),
         Command::Config(ConfigCommand::Check { config }) => config_check(&config),
+        Command::Run {
+            config,
+            duration,
+            summary_json,
+            status_every,
+        } => {
+            let cfg = Config::load(&config)?;
+            if duration.is_some_and(|d| !(d > 0.0 && d.is_finite())) {
+                bail!("--duration must be a positive number of seconds");
+            }
+            let opts = crate::runtime::RunOptions {
+                duration: duration.map(std::time::Duration::from_secs_f64),
+                summary_json,
+                status_every: std::time::Duration::from_secs_f64(status_every.max(0.1)),
+                ..Default::default()
+            };
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(crate::runtime::run(&cfg, opts))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sim { config, port } => {
+            #[derive(serde::Deserialize)]
+            #[serde(deny_unknown_fields)]
+            struct SimFile {
+                sim: crate::sim::server::SimConfig,
+            }
+            let text = std::fs::read_to_string(&config)
+                .with_context(|| format!("cannot read {}", config.display()))?;
+            let file: SimFile = toml::from_str(&text).map_err(|e| {
+                let (line, col) = e
+                    .span()
+                    .map(|s| crate::config::line_col(&text, s.start))
+                    .unwrap_or((1, 1));
+                anyhow::anyhow!("{}:{line}:{col}: {}", config.display(), e.message().trim())
+            })?;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(async {
+                let h = crate::sim::server::spawn(file.sim, port).await?;
+                println!(
+                    "simulator listening: WebSocket {}  HTTP {} (Ctrl-C to stop)",
+                    h.ws_url(),
+                    h.http_url()
+                );
+                tokio::signal::ctrl_c().await?;
+                h.stop();
+                anyhow::Ok(())
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Hl(HlCommand::Sign {
             action,
             key_file,

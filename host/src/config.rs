@@ -134,6 +134,8 @@ pub struct VenueConfig {
     /// Dead-man switch horizon in seconds (≥ 5; 0 turns it off).
     #[serde(default = "default_dead_man_secs")]
     pub dead_man_secs: u64,
+    /// For `network = "simulator"` without `ws_url`: the simulator `run` starts in-process.
+    pub sim: Option<crate::sim::server::SimConfig>,
 }
 
 fn default_dead_man_secs() -> u64 {

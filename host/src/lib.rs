@@ -12,5 +12,6 @@ pub mod config;
 pub mod engine;
 pub mod logging;
 pub mod plugins;
+pub mod runtime;
 pub mod sim;
 pub mod venue;

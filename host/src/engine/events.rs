@@ -89,6 +89,8 @@ pub enum OperatorCommand {
     PauseEntries,
     ResumeEntries,
     FlattenAll,
+    /// Cancel every working order (used on shutdown).
+    CancelAll,
 }
 
 /// Venue order status, as the adapter maps the venue's strings.

@@ -484,6 +484,19 @@ impl Engine {
             }
             OperatorCommand::PauseEntries => self.entries_paused = true,
             OperatorCommand::ResumeEntries => self.entries_paused = false,
+            OperatorCommand::CancelAll => {
+                let working: Vec<Cloid> = self
+                    .orders
+                    .active()
+                    .filter(|o| {
+                        !o.state.is_terminal() && o.state != orders::OrderState::CancelPending
+                    })
+                    .map(|o| o.cloid)
+                    .collect();
+                for c in working {
+                    self.cancel_order(c, now);
+                }
+            }
             OperatorCommand::FlattenAll => {
                 let open: Vec<MarketId> = self.positions.open_markets().collect();
                 for m in open {

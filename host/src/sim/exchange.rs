@@ -52,6 +52,8 @@ pub struct Exchange {
     /// Fault injection: reject every Nth order (0 = never).
     pub reject_every: u32,
     orders_seen: u32,
+    /// How many times each cloid was received (a client must never send an order twice).
+    cloids_seen: HashMap<String, u32>,
 }
 
 fn err(msg: impl Into<String>) -> Value {
@@ -108,7 +110,22 @@ impl Exchange {
             maker_fee_bps: Decimal::new(15, 1),
             reject_every: 0,
             orders_seen: 0,
+            cloids_seen: HashMap::new(),
         }
+    }
+
+    /// Cloids received more than once (must stay empty: no order is ever sent twice).
+    pub fn duplicate_cloids(&self) -> Vec<String> {
+        self.cloids_seen
+            .iter()
+            .filter(|(_, n)| **n > 1)
+            .map(|(c, _)| c.clone())
+            .collect()
+    }
+
+    /// Orders received in all.
+    pub fn orders_received(&self) -> u32 {
+        self.orders_seen
     }
 
     /// Registers an agent key for an account (the simulator's `approveAgent`).
@@ -405,6 +422,9 @@ impl Exchange {
             .ok_or("Only limit orders are simulated.")?
             .to_string();
         let cloid = o.get("c").and_then(Value::as_str).map(str::to_string);
+        if let Some(c) = &cloid {
+            *self.cloids_seen.entry(c.clone()).or_default() += 1;
+        }
         self.orders_seen += 1;
         if self.reject_every > 0 && self.orders_seen % self.reject_every == 0 {
             return Err("Insufficient margin to place order.".into()); // injected

@@ -8,6 +8,7 @@
 pub mod account;
 pub mod exchange;
 pub mod market;
+pub mod server;
 
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,349 @@
+//! The live driver: tokio wiring around the engine. One `current_thread` runtime carries the
+//! venue clients, the simulator (when started in-process) and the engine loop, so the hot path
+//! (frame → engine → batch → sign → send) never hops between OS threads.
+
+pub mod summary;
+
+use crate::config::{Config, Network, VenueConfig};
+use crate::engine::Engine;
+use crate::engine::events::{Event, OperatorCommand};
+use crate::engine::hardstop::HardStopLatch;
+use crate::engine::types::{MarketKey, MarketRegistry, VenueId};
+use crate::plugins::load_strategies;
+use crate::sim::server::{SimHandle, spawn as spawn_sim};
+use crate::venue::events::{VenueCommand, VenueEvent};
+use crate::venue::http::HttpClient;
+use crate::venue::hyperliquid::client::{HlClient, HlClientConfig};
+use crate::venue::hyperliquid::info::fetch_asset_table;
+use crate::venue::hyperliquid::secrets::KeySource;
+use crate::venue::hyperliquid::signing::{Address, NonceManager, PrivateKey, keccak, to_hex};
+use anyhow::{Context, bail};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use summary::Summary;
+use tokio::sync::mpsc;
+
+/// How to run.
+#[derive(Debug)]
+pub struct RunOptions {
+    pub duration: Option<Duration>,
+    pub summary_json: Option<PathBuf>,
+    pub status_every: Duration,
+    /// After the stop is asked: how long to wait for cancels to be acknowledged.
+    pub shutdown_grace: Duration,
+    /// Operator commands (HardStop, release, pause, flatten all) from an operator interface.
+    pub operator: Option<mpsc::Receiver<OperatorCommand>>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            duration: None,
+            summary_json: None,
+            status_every: Duration::from_secs(5),
+            shutdown_grace: Duration::from_secs(3),
+            operator: None,
+        }
+    }
+}
+
+/// A started venue: its client's command channel, its account, and its simulator if any.
+struct Venue {
+    id: VenueId,
+    commands: mpsc::Sender<VenueCommand>,
+    task: tokio::task::JoinHandle<crate::venue::hyperliquid::client::ClientStats>,
+    sim: Option<SimHandle>,
+    account: Address,
+}
+
+/// What `run` hands back (for tests and the CLI).
+pub struct RunOutcome {
+    pub summary: Summary,
+    /// The simulators that ran in-process, with the account traded on each (still running).
+    pub sims: Vec<(String, SimHandle, Address)>,
+}
+
+/// The agent key for an in-process simulator venue: deterministic from its seed and name, so a
+/// restart trades the same simulated account.
+fn sim_agent_key(seed: u64, venue: &str) -> anyhow::Result<PrivateKey> {
+    let mut material = format!("strategy-host simulator agent/{venue}/{seed}").into_bytes();
+    for _ in 0..4 {
+        let k = keccak(&material);
+        if let Ok(key) = PrivateKey::from_hex(&to_hex(&k)) {
+            return Ok(key);
+        }
+        material = k.to_vec();
+    }
+    bail!("could not derive a simulator key")
+}
+
+async fn start_venue(
+    v: &VenueConfig,
+    id: VenueId,
+    registry: &MarketRegistry,
+    latch: &Arc<HardStopLatch>,
+    events: mpsc::Sender<VenueEvent>,
+) -> anyhow::Result<Venue> {
+    let name = v.name.get_ref().clone();
+    let net = *v.network.get_ref();
+    let mut sim = None;
+    let (ws_url, http_url) = match (v.ws_url.clone(), v.info_url.clone(), net.default_urls()) {
+        (Some(ws), Some(http), _) => (ws, http),
+        (None, None, Some((ws, http))) => (ws.to_string(), http.to_string()),
+        (ws, http, Some((dws, dhttp))) => (
+            ws.unwrap_or(dws.to_string()),
+            http.unwrap_or(dhttp.to_string()),
+        ),
+        (None, None, None) => {
+            let cfg = v.sim.clone().with_context(|| {
+                format!(
+                    "venue `{name}`: a simulator venue without ws_url needs a [venues.sim] table"
+                )
+            })?;
+            let h = spawn_sim(cfg, 0).await?;
+            let urls = (h.ws_url(), h.http_url());
+            sim = Some(h);
+            urls
+        }
+        _ => bail!("venue `{name}`: give both ws_url and info_url"),
+    };
+    let key = match (&v.key_env, &v.key_file) {
+        (Some(env), _) => Some(KeySource::Env(env.clone()).load()?),
+        (None, Some(f)) => Some(KeySource::File(f.clone()).load()?),
+        (None, None) if sim.is_some() => {
+            let seed = v.sim.as_ref().map_or(1, |s| s.seed);
+            Some(sim_agent_key(seed, &name)?)
+        }
+        (None, None) => None,
+    };
+    let key = key.map(Arc::new);
+    let account = match &v.account {
+        Some(a) => Address::parse(a.get_ref()).context("account")?,
+        None => key
+            .as_ref()
+            .map(|k| k.address())
+            .context("venue needs an account or a key")?,
+    };
+    if let (Some(h), Some(k)) = (&sim, &key) {
+        h.approve_agent(account, k.address());
+    }
+    let markets: Vec<_> = registry
+        .markets_of(id)
+        .map(|m| (m, registry.key(m).coin.clone()))
+        .collect();
+    let coins: Vec<String> = markets.iter().map(|(_, c)| c.clone()).collect();
+    let http = HttpClient::new(&http_url, Duration::from_secs(10))?;
+    let assets = fetch_asset_table(&http, &coins)
+        .await
+        .map_err(|e| anyhow::anyhow!("venue `{name}`: {e}"))?;
+    let mut cfg = HlClientConfig::new(id, ws_url.clone(), account, markets);
+    cfg.mainnet = net == Network::Mainnet;
+    cfg.vault = v.vault.as_ref().and_then(|a| Address::parse(a.get_ref()));
+    cfg.dead_man = (v.dead_man_secs > 0).then(|| Duration::from_secs(v.dead_man_secs));
+    let (cmd_tx, cmd_rx) = mpsc::channel(256);
+    let client = HlClient::new(
+        cfg,
+        assets,
+        key,
+        Arc::new(NonceManager::new()),
+        latch.clone(),
+        events,
+        cmd_rx,
+    );
+    let task = tokio::spawn(client.run());
+    tracing::info!(venue = %name, %ws_url, %account, "venue started");
+    Ok(Venue {
+        id,
+        commands: cmd_tx,
+        task,
+        sim,
+        account,
+    })
+}
+
+/// Runs the configured strategies until Ctrl-C or `duration`.
+pub async fn run(config: &Config, mut opts: RunOptions) -> anyhow::Result<RunOutcome> {
+    if config.raw.venues.is_empty() {
+        bail!(
+            "{}: no [[venues]]: nothing to trade on",
+            config.path.display()
+        );
+    }
+    let slots = match load_strategies(config) {
+        Ok(s) => s,
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("error: {e}");
+            }
+            bail!("{} plugin error(s); nothing was started", errors.len());
+        }
+    };
+    let mut registry = MarketRegistry::new();
+    for s in &config.raw.strategies {
+        for m in s.market_keys() {
+            registry.intern(&MarketKey::parse(&m).context("market key")?);
+        }
+    }
+    let latch = Arc::new(HardStopLatch::new());
+    let (ev_tx, mut ev_rx) = mpsc::channel::<VenueEvent>(8192);
+    let mut venues = Vec::new();
+    for v in &config.raw.venues {
+        let Some(id) = registry.venue_id(v.name.get_ref()) else {
+            tracing::warn!(venue = %v.name.get_ref(), "venue has no configured markets; not started");
+            continue;
+        };
+        venues.push(start_venue(v, id, &registry, &latch, ev_tx.clone()).await?);
+    }
+    drop(ev_tx);
+    let cloid_prefix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.as_millis() as u64);
+    let mut engine = Engine::new(
+        config.raw.engine.clone(),
+        config.raw.risk.clone(),
+        registry,
+        slots,
+        latch.clone(),
+        cloid_prefix,
+        config.raw.plugins.intent_capacity,
+    )?;
+    let started = Instant::now();
+    let now = || started.elapsed().as_nanos() as u64 + 1;
+    let mut summary = Summary::default();
+    let mut timer =
+        tokio::time::interval(Duration::from_millis(config.raw.engine.timer_interval_ms));
+    let mut status = tokio::time::interval(opts.status_every);
+    status.tick().await;
+    let deadline = opts.duration.map(|d| tokio::time::Instant::now() + d);
+    let stop_requested = async {
+        match deadline {
+            Some(d) => tokio::select! {
+                _ = tokio::time::sleep_until(d) => {}
+                _ = tokio::signal::ctrl_c() => {}
+            },
+            None => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    };
+    tokio::pin!(stop_requested);
+    let mut operator = opts.operator.take();
+    // The engine loop.
+    loop {
+        tokio::select! {
+            cmd = async { match operator.as_mut() { Some(rx) => rx.recv().await, None => std::future::pending().await } } => match cmd {
+                Some(cmd) => engine.handle(Event::Operator(cmd), now()),
+                None => operator = None,
+            },
+            ev = ev_rx.recv() => match ev {
+                Some(ev) => engine.handle(ev.as_event(), now()),
+                None => bail!("every venue client stopped"),
+            },
+            _ = timer.tick() => engine.handle(Event::Timer, now()),
+            _ = status.tick() => println!("{}", status_line(&engine, started.elapsed())),
+            _ = &mut stop_requested => break,
+        }
+        flush(&mut engine, &venues, &mut summary, now()).await;
+    }
+    // A second Ctrl-C exits at once.
+    tokio::spawn(async {
+        let _ = tokio::signal::ctrl_c().await;
+        eprintln!("second Ctrl-C: exiting now");
+        std::process::exit(130);
+    });
+    println!("stopping: pausing entries and cancelling open orders");
+    engine.handle(Event::Operator(OperatorCommand::PauseEntries), now());
+    engine.handle(Event::Operator(OperatorCommand::CancelAll), now());
+    flush(&mut engine, &venues, &mut summary, now()).await;
+    let grace = tokio::time::Instant::now() + opts.shutdown_grace;
+    while engine.orders().active_count() > 0 && tokio::time::Instant::now() < grace {
+        tokio::select! {
+            ev = ev_rx.recv() => match ev {
+                Some(ev) => engine.handle(ev.as_event(), now()),
+                None => break,
+            },
+            _ = tokio::time::sleep_until(grace) => break,
+        }
+        flush(&mut engine, &venues, &mut summary, now()).await;
+    }
+    for v in &venues {
+        let _ = v.commands.send(VenueCommand::Shutdown).await;
+    }
+    // Drain what the clients still report while they close.
+    while let Ok(Some(ev)) = tokio::time::timeout(Duration::from_millis(200), ev_rx.recv()).await {
+        engine.handle(ev.as_event(), now());
+        flush_notes(&mut engine, &mut summary);
+    }
+    let mut sims = Vec::new();
+    for v in venues {
+        let _ = tokio::time::timeout(Duration::from_secs(2), v.task).await;
+        if let Some(h) = v.sim {
+            let name = engine.registry().venue_name(v.id).to_string();
+            sims.push((name, h, v.account));
+        }
+    }
+    summary.finish(&engine, started.elapsed().as_secs_f64());
+    println!("{}", summary.render());
+    if let Some(path) = &opts.summary_json {
+        std::fs::write(path, serde_json::to_string_pretty(&summary)?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        println!("summary written to {}", path.display());
+    }
+    Ok(RunOutcome { summary, sims })
+}
+
+/// Sends every queued batch to its venue and counts the notes.
+async fn flush(engine: &mut Engine, venues: &[Venue], summary: &mut Summary, now: u64) {
+    while let Some(batch) = engine.next_batch(now) {
+        match venues.iter().find(|v| v.id == batch.venue) {
+            Some(v) => {
+                if v.commands.send(VenueCommand::Send(batch)).await.is_err() {
+                    tracing::error!("venue client gone: batch not sent");
+                }
+            }
+            None => tracing::error!(
+                venue = batch.venue.0,
+                "batch for a venue that was not started"
+            ),
+        }
+    }
+    flush_notes(engine, summary);
+}
+
+fn flush_notes(engine: &mut Engine, summary: &mut Summary) {
+    let notes: Vec<_> = engine.drain_notes().collect();
+    for n in &notes {
+        summary.note(engine, n);
+        if let crate::engine::events::EngineNote::HardStopTriggered(r) = n {
+            println!("HARD STOP: {r}");
+        }
+    }
+}
+
+/// The periodic status line: positions, open orders, PnL, refusals.
+fn status_line(engine: &Engine, elapsed: Duration) -> String {
+    let mut positions = Vec::new();
+    let mut unrealized = rust_decimal::Decimal::ZERO;
+    for (m, key) in engine.registry().markets() {
+        let p = engine.position(m);
+        unrealized += p.unrealized(engine.market(m).mark);
+        if !p.size.is_zero() {
+            positions.push(format!("{key}={}", p.size.round_dp(6)));
+        }
+    }
+    format!(
+        "[{:>5.0}s] positions: {} | open orders: {} | PnL realized {} unrealized {} | refusals: {} | HardStop: {}",
+        elapsed.as_secs_f64(),
+        if positions.is_empty() {
+            "flat".to_string()
+        } else {
+            positions.join(" ")
+        },
+        engine.orders().active_count(),
+        engine.positions().total_realized().round_dp(4),
+        unrealized.round_dp(4),
+        engine.refusals().total(),
+        engine.latch().reason().map_or("off", |r| r.name()),
+    )
+}

@@ -1,0 +1,543 @@
+//! The simulator's server: one loopback port serving WebSocket `/ws` and HTTP `/info` and
+//! `/exchange`, a ticker publishing market data, and fault injection.
+
+use super::exchange::{AccountSpec, Exchange, Push};
+use super::market::MarketSpec;
+use crate::venue::hyperliquid::signing::Address;
+use futures_util::{SinkExt, StreamExt};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, watch};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::Role;
+
+/// `[sim]`: the simulator's markets, accounts, clock and faults.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimConfig {
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Market data period.
+    #[serde(default = "default_tick")]
+    pub tick_ms: u64,
+    pub markets: Vec<MarketSpec>,
+    #[serde(default)]
+    pub accounts: Vec<SimAccount>,
+    #[serde(default)]
+    pub faults: Faults,
+}
+
+fn default_seed() -> u64 {
+    1
+}
+fn default_tick() -> u64 {
+    100
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimAccount {
+    pub address: String,
+    #[serde(default = "default_usdc")]
+    pub usdc: Decimal,
+    /// Agent (API wallet) addresses approved for this account.
+    #[serde(default)]
+    pub agents: Vec<String>,
+}
+
+fn default_usdc() -> Decimal {
+    Decimal::from(100_000)
+}
+
+/// `[sim.faults]`: what to break, on purpose.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Faults {
+    /// Close every WebSocket connection this often (0 = never).
+    #[serde(default)]
+    pub drop_every_ms: u64,
+    /// Stop publishing `stall_coin` between these times after start.
+    pub stall_coin: Option<String>,
+    #[serde(default)]
+    pub stall_after_ms: u64,
+    #[serde(default)]
+    pub stall_for_ms: u64,
+    /// Delay every action answer by this much.
+    #[serde(default)]
+    pub post_delay_ms: u64,
+    /// Reject every Nth order with a margin error (0 = never).
+    #[serde(default)]
+    pub reject_every: u32,
+    /// Also resend each user's recent fills (as a live, non-snapshot frame) after a reconnect.
+    #[serde(default)]
+    pub resend_fills_on_reconnect: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error("simulator config: {0}")]
+    Config(String),
+    #[error("cannot listen on 127.0.0.1:{port}: {source}")]
+    Bind { port: u16, source: std::io::Error },
+}
+
+/// What a subscription is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Topic {
+    Bbo(String),
+    Ctx(String),
+    Book(String),
+    OrderUpdates(Address),
+    UserFills(Address),
+}
+
+struct Sub {
+    conn: u64,
+    topic: Topic,
+    tx: mpsc::UnboundedSender<String>,
+}
+
+/// Everything the server tasks share (a std Mutex: never held across an await).
+pub struct State {
+    pub exchange: Exchange,
+    subs: Vec<Sub>,
+    next_conn: u64,
+    faults: Faults,
+    start_ms: u64,
+    /// WebSocket sessions accepted so far.
+    pub sessions: u64,
+    /// Bumped to make every WebSocket session end (fault injection and tests).
+    drop_tx: watch::Sender<u64>,
+}
+
+/// A running simulator.
+#[derive(Clone)]
+pub struct SimHandle {
+    pub addr: SocketAddr,
+    pub state: Arc<Mutex<State>>,
+    shutdown: watch::Sender<bool>,
+}
+
+impl SimHandle {
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/ws", self.addr)
+    }
+
+    pub fn http_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Closes every WebSocket connection now (clients reconnect).
+    pub fn drop_connections(&self) {
+        let s = self.state.lock().expect("sim state");
+        s.drop_tx.send_modify(|n| *n += 1);
+    }
+
+    /// A user's position in `coin` on the simulator.
+    pub fn position(&self, user: &Address, coin: &str) -> Decimal {
+        self.state
+            .lock()
+            .expect("sim state")
+            .exchange
+            .accounts
+            .get(user)
+            .map_or(Decimal::ZERO, |a| a.position(coin))
+    }
+
+    pub fn open_orders(&self, user: &Address) -> usize {
+        self.state
+            .lock()
+            .expect("sim state")
+            .exchange
+            .accounts
+            .get(user)
+            .map_or(0, |a| a.orders.len())
+    }
+
+    pub fn approve_agent(&self, account: Address, agent: Address) {
+        self.state
+            .lock()
+            .expect("sim state")
+            .exchange
+            .approve_agent(account, agent);
+    }
+
+    pub fn stop(&self) {
+        let _ = self.shutdown.send(true);
+    }
+}
+
+fn wall_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Starts a simulator on 127.0.0.1:`port` (0 = any free port).
+pub async fn spawn(cfg: SimConfig, port: u16) -> Result<SimHandle, SimError> {
+    if cfg.markets.is_empty() {
+        return Err(SimError::Config("no [[sim.markets]]".into()));
+    }
+    let mut accounts = Vec::new();
+    for a in &cfg.accounts {
+        let address = Address::parse(&a.address).ok_or_else(|| {
+            SimError::Config(format!("account `{}` is not an address", a.address))
+        })?;
+        let agents = a
+            .agents
+            .iter()
+            .map(|g| {
+                Address::parse(g)
+                    .ok_or_else(|| SimError::Config(format!("agent `{g}` is not an address")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        accounts.push(AccountSpec {
+            address,
+            usdc: a.usdc,
+            agents,
+        });
+    }
+    let now = wall_ms();
+    let mut exchange = Exchange::new(cfg.seed, cfg.markets.clone(), accounts, now);
+    exchange.reject_every = cfg.faults.reject_every;
+    exchange.tick(now);
+    let listener = TcpListener::bind(("127.0.0.1", port))
+        .await
+        .map_err(|source| SimError::Bind { port, source })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| SimError::Bind { port, source })?;
+    let (drop_tx, _) = watch::channel(0u64);
+    let state = Arc::new(Mutex::new(State {
+        exchange,
+        subs: Vec::new(),
+        next_conn: 1,
+        faults: cfg.faults.clone(),
+        start_ms: now,
+        sessions: 0,
+        drop_tx,
+    }));
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    tokio::spawn(accept_loop(listener, state.clone(), shutdown_rx.clone()));
+    tokio::spawn(tick_loop(state.clone(), cfg.tick_ms.max(10), shutdown_rx));
+    tracing::info!(%addr, markets = cfg.markets.len(), "simulator listening");
+    Ok(SimHandle {
+        addr,
+        state,
+        shutdown,
+    })
+}
+
+async fn tick_loop(state: Arc<Mutex<State>>, tick_ms: u64, mut shutdown: watch::Receiver<bool>) {
+    let mut interval = tokio::time::interval(Duration::from_millis(tick_ms));
+    let mut last_drop = wall_ms();
+    loop {
+        tokio::select! {
+            _ = interval.tick() => {}
+            _ = shutdown.changed() => return,
+        }
+        let now = wall_ms();
+        let mut s = state.lock().expect("sim state");
+        let elapsed = now.saturating_sub(s.start_ms);
+        // Fault: a stalled market publishes nothing (and refuses orders) for a while.
+        if let Some(coin) = s.faults.stall_coin.clone()
+            && let Some(i) = s.exchange.market_index(&coin)
+        {
+            let f = &s.faults;
+            s.exchange.markets[i].stalled =
+                elapsed >= f.stall_after_ms && elapsed < f.stall_after_ms + f.stall_for_ms;
+        }
+        if s.faults.drop_every_ms > 0 && now.saturating_sub(last_drop) >= s.faults.drop_every_ms {
+            last_drop = now;
+            s.drop_tx.send_modify(|n| *n += 1);
+        }
+        let pushes = s.exchange.tick(now);
+        for i in 0..s.exchange.markets.len() {
+            if s.exchange.markets[i].stalled {
+                continue;
+            }
+            let coin = s.exchange.markets[i].spec.coin.clone();
+            let (bbo, ctx) = s.exchange.market_frames(i);
+            let book = json!({"channel":"l2Book","data": s.exchange.book_json(i, now)}).to_string();
+            s.subs.retain(|sub| {
+                let frame = match &sub.topic {
+                    Topic::Bbo(c) if *c == coin => &bbo,
+                    Topic::Ctx(c) if *c == coin => &ctx,
+                    Topic::Book(c) if *c == coin => &book,
+                    _ => return true,
+                };
+                sub.tx.send(frame.clone()).is_ok()
+            });
+        }
+        deliver(&mut s, pushes);
+    }
+}
+
+/// Routes user pushes to the subscribers of that user's channel.
+fn deliver(s: &mut State, pushes: Vec<Push>) {
+    for p in pushes {
+        let fills = p.frame.starts_with("{\"channel\":\"userFills\"");
+        s.subs.retain(|sub| {
+            let wanted = match &sub.topic {
+                Topic::OrderUpdates(u) => !fills && *u == p.user,
+                Topic::UserFills(u) => fills && *u == p.user,
+                _ => false,
+            };
+            !wanted || sub.tx.send(p.frame.clone()).is_ok()
+        });
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    state: Arc<Mutex<State>>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        let conn = tokio::select! {
+            c = listener.accept() => c,
+            _ = shutdown.changed() => return,
+        };
+        let Ok((tcp, _)) = conn else { continue };
+        let _ = tcp.set_nodelay(true);
+        tokio::spawn(handle_connection(tcp, state.clone()));
+    }
+}
+
+/// Reads one HTTP request head (and body); routes to the WebSocket or HTTP handlers.
+async fn handle_connection(mut tcp: TcpStream, state: Arc<Mutex<State>>) {
+    let mut buf = Vec::with_capacity(2048);
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i;
+        }
+        if buf.len() > 64 * 1024 {
+            return;
+        }
+        match tcp.read(&mut chunk).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+    let mut lines = head.split("\r\n");
+    let request_line = lines.next().unwrap_or("");
+    let mut parts = request_line.split_whitespace();
+    let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| {
+            l.split_once(':')
+                .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        })
+        .collect();
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    if header("upgrade").is_some_and(|u| u.eq_ignore_ascii_case("websocket")) {
+        if !path.starts_with("/ws") {
+            let _ = tcp
+                .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+                .await;
+            return;
+        }
+        let Some(key) = header("sec-websocket-key") else {
+            return;
+        };
+        let accept = tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes());
+        let resp = format!(
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+        );
+        if tcp.write_all(resp.as_bytes()).await.is_err() {
+            return;
+        }
+        let ws = WebSocketStream::from_raw_socket(tcp, Role::Server, None).await;
+        ws_session(ws, state).await;
+        return;
+    }
+    let len: usize = header("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = buf[head_end + 4..].to_vec();
+    while body.len() < len {
+        match tcp.read(&mut chunk).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => body.extend_from_slice(&chunk[..n]),
+        }
+    }
+    let req: Result<Value, _> = serde_json::from_slice(&body[..len.min(body.len())]);
+    let (status, answer) = match (method, path, req) {
+        ("POST", "/info", Ok(v)) => match info(&state, &v) {
+            Ok(data) => (200, data.to_string()),
+            Err(e) => (422, json!({"error": e}).to_string()),
+        },
+        ("POST", "/exchange", Ok(v)) => (200, exchange(&state, &v).await.to_string()),
+        ("POST", _, Err(e)) => (400, json!({"error": format!("bad JSON: {e}")}).to_string()),
+        _ => (404, "{}".to_string()),
+    };
+    let reason = match status {
+        200 => "OK",
+        400 => "Bad Request",
+        404 => "Not Found",
+        _ => "Unprocessable Entity",
+    };
+    let resp = format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+        answer.len()
+    );
+    let _ = tcp.write_all(resp.as_bytes()).await;
+    let _ = tcp.shutdown().await;
+}
+
+fn info(state: &Arc<Mutex<State>>, req: &Value) -> Result<Value, String> {
+    state.lock().expect("sim state").exchange.info(req)
+}
+
+async fn exchange(state: &Arc<Mutex<State>>, req: &Value) -> Value {
+    let delay = state.lock().expect("sim state").faults.post_delay_ms;
+    if delay > 0 {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
+    let mut s = state.lock().expect("sim state");
+    let (resp, pushes) = s.exchange.exchange(req);
+    deliver(&mut s, pushes);
+    resp
+}
+
+async fn ws_session(ws: WebSocketStream<TcpStream>, state: Arc<Mutex<State>>) {
+    let (mut sink, mut stream) = ws.split();
+    let (tx, mut rx) = mpsc::unbounded_channel::<String>();
+    let (conn, mut drop_rx) = {
+        let mut s = state.lock().expect("sim state");
+        let c = s.next_conn;
+        s.next_conn += 1;
+        s.sessions += 1;
+        (c, s.drop_tx.subscribe())
+    };
+    let _ = sink
+        .send(Message::text("Websocket connection established."))
+        .await;
+    loop {
+        tokio::select! {
+            frame = stream.next() => {
+                let text = match frame {
+                    Some(Ok(Message::Text(t))) => t,
+                    Some(Ok(Message::Ping(p))) => { let _ = sink.send(Message::Pong(p)).await; continue; }
+                    Some(Ok(_)) => continue,
+                    _ => break,
+                };
+                for reply in on_message(&state, conn, &tx, text.as_str()).await {
+                    if sink.send(Message::text(reply)).await.is_err() {
+                        break;
+                    }
+                }
+            }
+            out = rx.recv() => match out {
+                Some(frame) => if sink.send(Message::text(frame)).await.is_err() { break },
+                None => break,
+            },
+            _ = drop_rx.changed() => {
+                // Injected disconnect: close the TCP connection without a goodbye.
+                break;
+            }
+        }
+    }
+    state
+        .lock()
+        .expect("sim state")
+        .subs
+        .retain(|s| s.conn != conn);
+}
+
+async fn on_message(
+    state: &Arc<Mutex<State>>,
+    conn: u64,
+    tx: &mpsc::UnboundedSender<String>,
+    text: &str,
+) -> Vec<String> {
+    let Ok(v) = serde_json::from_str::<Value>(text) else {
+        return vec![json!({"channel":"error","data": format!("Error parsing JSON into valid websocket request: {text}")}).to_string()];
+    };
+    match v["method"].as_str() {
+        Some("ping") => vec![r#"{"channel":"pong"}"#.to_string()],
+        Some("subscribe") | Some("unsubscribe") => {
+            let sub = &v["subscription"];
+            let coin = || sub["coin"].as_str().map(str::to_string);
+            let user = || sub["user"].as_str().and_then(Address::parse);
+            let topic = match sub["type"].as_str() {
+                Some("bbo") => coin().map(Topic::Bbo),
+                Some("activeAssetCtx") => coin().map(Topic::Ctx),
+                Some("l2Book") => coin().map(Topic::Book),
+                Some("orderUpdates") => user().map(Topic::OrderUpdates),
+                Some("userFills") => user().map(Topic::UserFills),
+                _ => None,
+            };
+            let Some(topic) = topic else {
+                return vec![
+                    json!({"channel":"error","data": format!("Invalid subscription {sub}")})
+                        .to_string(),
+                ];
+            };
+            let mut s = state.lock().expect("sim state");
+            if v["method"] == "unsubscribe" {
+                s.subs.retain(|x| !(x.conn == conn && x.topic == topic));
+                return vec![json!({"channel":"subscriptionResponse","data":{"method":"unsubscribe","subscription":sub}}).to_string()];
+            }
+            if s.subs.iter().any(|x| x.conn == conn && x.topic == topic) {
+                return vec![
+                    json!({"channel":"error","data": format!("Already subscribed: {sub}")})
+                        .to_string(),
+                ];
+            }
+            let mut out = vec![json!({"channel":"subscriptionResponse","data":{"method":"subscribe","subscription":sub}}).to_string()];
+            if let Topic::UserFills(u) = &topic {
+                out.push(s.exchange.fills_snapshot(u));
+                if s.faults.resend_fills_on_reconnect {
+                    let recent: Vec<Value> = s
+                        .exchange
+                        .accounts
+                        .get(u)
+                        .map(|a| a.fills.iter().rev().take(5).cloned().collect())
+                        .unwrap_or_default();
+                    if !recent.is_empty() {
+                        out.push(json!({"channel":"userFills","data":{"user": u.to_string(), "fills": recent}}).to_string());
+                    }
+                }
+            }
+            s.subs.push(Sub {
+                conn,
+                topic,
+                tx: tx.clone(),
+            });
+            out
+        }
+        Some("post") => {
+            let id = v["id"].clone();
+            let req = &v["request"];
+            let response = match req["type"].as_str() {
+                Some("info") => match info(state, &req["payload"]) {
+                    Ok(data) => {
+                        json!({"type":"info","payload":{"type": req["payload"]["type"], "data": data}})
+                    }
+                    Err(e) => json!({"type":"error","payload": e}),
+                },
+                Some("action") => {
+                    json!({"type":"action","payload": exchange(state, &req["payload"]).await})
+                }
+                _ => json!({"type":"error","payload":"unknown request type"}),
+            };
+            vec![json!({"channel":"post","data":{"id": id, "response": response}}).to_string()]
+        }
+        _ => vec![json!({"channel":"error","data": format!("Unknown method: {text}")}).to_string()],
+    }
+}
