@@ -261,3 +261,25 @@ fn the_five_strategy_plugins_pass_plugin_check_with_example_params() {
         assert!(stdout.contains("params: accepted"), "{stdout}");
     }
 }
+
+#[test]
+fn every_shipped_config_checks() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (file, strategies) in [("config/default.toml", 5), ("config/testnet.toml", 3)] {
+        let out = run(&["config", "check", root.join(file).to_str().unwrap()]);
+        assert!(out.status.success(), "{file}: {}", text(&out.stderr));
+        assert!(
+            text(&out.stdout).contains(&format!("{strategies} strategies loaded")),
+            "{file}: {}",
+            text(&out.stdout)
+        );
+    }
+    let sim = std::fs::read_to_string(root.join("config/sim.toml")).unwrap();
+    #[derive(serde::Deserialize)]
+    #[allow(dead_code)]
+    struct SimFile {
+        sim: strategy_host::sim::server::SimConfig,
+    }
+    let parsed: Result<SimFile, _> = toml::from_str(&sim);
+    assert!(parsed.is_ok(), "config/sim.toml: {:?}", parsed.err());
+}

@@ -49,7 +49,16 @@ impl KeySource {
     }
 }
 
+/// `~/x` → `$HOME/x` (config files name key files that way).
+pub fn expand_home(path: &Path) -> PathBuf {
+    match (path.strip_prefix("~"), std::env::var_os("HOME")) {
+        (Ok(rest), Some(home)) => PathBuf::from(home).join(rest),
+        _ => path.to_path_buf(),
+    }
+}
+
 fn read_private_file(path: &Path) -> Result<String, KeyError> {
+    let path = &expand_home(path);
     let meta = std::fs::metadata(path).map_err(|e| KeyError::Unreadable {
         path: path.to_path_buf(),
         reason: e.to_string(),
@@ -110,6 +119,13 @@ mod tests {
             }
         );
         assert!(e.to_string().contains("chmod 600"));
+    }
+
+    #[test]
+    fn home_is_expanded() {
+        let home = std::env::var("HOME").unwrap_or_default();
+        assert_eq!(expand_home(Path::new("~/.k")), Path::new(&home).join(".k"));
+        assert_eq!(expand_home(Path::new("/etc/k")), PathBuf::from("/etc/k"));
     }
 
     #[test]
