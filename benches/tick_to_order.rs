@@ -24,6 +24,7 @@ use strategy_host::engine::hardstop::HardStopLatch;
 use strategy_host::engine::types::{MarketId, MarketKey, MarketRegistry, VenueId};
 use strategy_host::plugins::loader::{StrategySpec, create_strategy, load_library};
 use strategy_host::plugins::timer::CallTimer;
+use strategy_host::runtime::{EngineCore, InlineSink};
 use strategy_host::venue::events::VenueCommand;
 use strategy_host::venue::hyperliquid::actions::{
     Action, Grouping, OrderTypeWire, OrderWire, TifWire, sign_action,
@@ -162,13 +163,15 @@ fn session(mut ws: SyncWs, lat: Arc<Mutex<Vec<u64>>>) {
     }
 }
 
-/// The host: client + engine + the dislocation-entry .so, one current_thread runtime.
+/// The host: the runtime's own inline path (client task → engine → post, no hop) with the
+/// dislocation-entry .so, on one current_thread runtime.
 fn run_host(port: u16) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    rt.block_on(async move {
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&rt, async move {
         let key = Arc::new(PrivateKey::from_hex(KEY).unwrap());
         let lib = load_library("dislocation-entry", &plugin_path("dislocation-entry")).unwrap();
         let spec = StrategySpec {
@@ -189,20 +192,13 @@ fn run_host(port: u16) {
             stale_after_ms: 60_000,
             ..EngineConfig::default()
         };
-        let mut engine = Engine::new(
-            cfg,
-            RiskLimits {
-                max_notional_per_market: 1_000_000.into(),
-                max_notional_total: 1_000_000.into(),
-                ..RiskLimits::default()
-            },
-            reg,
-            vec![slot],
-            latch.clone(),
-            1,
-            16,
-        )
-        .unwrap();
+        let limits = RiskLimits {
+            max_notional_per_market: 1_000_000.into(),
+            max_notional_total: 1_000_000.into(),
+            ..RiskLimits::default()
+        };
+        let engine = Engine::new(cfg, limits, reg, vec![slot], latch.clone(), 1, 16).unwrap();
+        let core = EngineCore::new(engine);
         let meta: Meta =
             serde_json::from_str(r#"{"universe":[{"name":"BTC","szDecimals":3}]}"#).unwrap();
         let assets = AssetTable::from_perps(&[None::<PerpDex>], &[meta]).unwrap();
@@ -213,39 +209,25 @@ fn run_host(port: u16) {
             vec![(MarketId(0), "BTC".into())],
         );
         ccfg.dead_man = None;
-        let (ev_tx, mut ev_rx) = tokio::sync::mpsc::channel(4096);
-        let (cmd_tx, cmd_rx) = tokio::sync::mpsc::channel(1024);
+        let (cmd_tx, cmd_rx) = tokio::sync::mpsc::unbounded_channel();
+        core.borrow_mut().add_route(VenueId(0), cmd_tx.clone());
+        let sink = InlineSink {
+            core: core.clone(),
+            venue: VenueId(0),
+        };
         let client = HlClient::new(
             ccfg,
             assets,
             Some(key),
             Arc::new(NonceManager::new()),
             latch,
-            ev_tx,
+            sink,
             cmd_rx,
         );
-        tokio::spawn(client.run());
-        let started = Instant::now();
-        let deadline = started + PERIOD * (EVENTS + WARMUP) as u32 + Duration::from_secs(3);
-        // A stop timer armed once (arming one per event would put a timer-wheel insert and
-        // remove on the measured path).
-        let stop = tokio::time::sleep_until(tokio::time::Instant::from_std(deadline));
-        tokio::pin!(stop);
-        loop {
-            let ev = tokio::select! {
-                biased;
-                e = ev_rx.recv() => e,
-                _ = &mut stop => break,
-            };
-            let Some(ev) = ev else { break };
-            let now = started.elapsed().as_nanos() as u64 + 1;
-            engine.handle(ev.as_event(), now);
-            while let Some(b) = engine.next_batch(now) {
-                let _ = cmd_tx.send(VenueCommand::Send(b)).await;
-            }
-            engine.drain_notes().for_each(drop);
-        }
-        let _ = cmd_tx.send(VenueCommand::Shutdown).await;
+        let task = tokio::task::spawn_local(client.run());
+        tokio::time::sleep(PERIOD * (EVENTS + WARMUP) as u32 + Duration::from_secs(3)).await;
+        let _ = cmd_tx.send(VenueCommand::Shutdown);
+        let _ = task.await;
     });
 }
 

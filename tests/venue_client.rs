@@ -185,8 +185,8 @@ async fn serve(listener: TcpListener, venue: Shared) {
 
 struct Rig {
     venue: Shared,
-    events: mpsc::Receiver<VenueEvent>,
-    commands: mpsc::Sender<VenueCommand>,
+    events: mpsc::UnboundedReceiver<VenueEvent>,
+    commands: mpsc::UnboundedSender<VenueCommand>,
     latch: Arc<HardStopLatch>,
     task: tokio::task::JoinHandle<strategy_host::venue::hyperliquid::client::ClientStats>,
 }
@@ -211,8 +211,8 @@ async fn rig(tweak: impl FnOnce(&mut HlClientConfig, &mut Venue)) -> Rig {
     let meta: Meta =
         serde_json::from_str(r#"{"universe":[{"name":"BTC","szDecimals":3}]}"#).unwrap();
     let assets = AssetTable::from_perps(&[None::<PerpDex>], &[meta]).unwrap();
-    let (ev_tx, events) = mpsc::channel(1024);
-    let (commands, cmd_rx) = mpsc::channel(64);
+    let (ev_tx, events) = mpsc::unbounded_channel();
+    let (commands, cmd_rx) = mpsc::unbounded_channel();
     let latch = Arc::new(HardStopLatch::new());
     let client = HlClient::new(
         cfg,
@@ -360,7 +360,7 @@ async fn orders_are_rounded_signed_and_answered() {
             order(2, Side::Buy, "100", "0.01", false),          // $1: below the minimum value
         ],
     };
-    r.commands.send(VenueCommand::Send(batch)).await.unwrap();
+    r.commands.send(VenueCommand::Send(batch)).unwrap();
     let evs = r
         .until(|e| {
             matches!(
@@ -413,7 +413,7 @@ async fn the_pre_send_guard_drops_new_orders_once_latched() {
             order(2, Side::Sell, "99", "0.5", true),
         ],
     };
-    r.commands.send(VenueCommand::Send(batch)).await.unwrap();
+    r.commands.send(VenueCommand::Send(batch)).unwrap();
     let evs = r
         .until(|e| {
             matches!(
@@ -446,7 +446,7 @@ async fn a_dropped_connection_reconnects_resubscribes_and_makes_outcomes_unknown
         cancels: vec![],
         orders: vec![order(5, Side::Buy, "100", "1", false)],
     };
-    r.commands.send(VenueCommand::Send(batch)).await.unwrap();
+    r.commands.send(VenueCommand::Send(batch)).unwrap();
     // The server drops the connection instead of answering: the outcome is unknown, not rejected.
     let evs = r
         .until(|e| {
@@ -512,7 +512,6 @@ async fn reconnect_snapshots_never_count_a_fill_twice_in_the_engine() {
             }],
             orders: vec![],
         }))
-        .await
         .unwrap();
     let evs = r
         .until(|e| {
@@ -556,7 +555,7 @@ async fn posts_in_flight_are_capped_and_unanswered_ones_time_out_unknown() {
             cancels: vec![],
             orders: vec![order(c, Side::Buy, "100", "1", false)],
         };
-        r.commands.send(VenueCommand::Send(b)).await.unwrap();
+        r.commands.send(VenueCommand::Send(b)).unwrap();
     }
     let evs = r
         .until(|e| {
@@ -596,7 +595,7 @@ async fn posts_in_flight_are_capped_and_unanswered_ones_time_out_unknown() {
     assert!(first_unknown < second);
     // The second was only sent once the first stopped counting against the cap.
     assert_eq!(r.venue.lock().unwrap().orders.len(), 2);
-    r.commands.send(VenueCommand::Shutdown).await.unwrap();
+    r.commands.send(VenueCommand::Shutdown).unwrap();
     let stats = r.task.await.unwrap();
     assert!(stats.unknown_outcomes >= 2);
 }
@@ -608,7 +607,7 @@ async fn the_dead_man_switch_is_armed_while_live_and_cleared_on_shutdown() {
     r.until_ready().await;
     let wait = || tokio::time::timeout(Duration::from_secs(10), seen.notified());
     wait().await.expect("armed right after sync");
-    r.commands.send(VenueCommand::Shutdown).await.unwrap();
+    r.commands.send(VenueCommand::Shutdown).unwrap();
     wait().await.expect("disarmed on an orderly shutdown");
     let stats = r.task.await.unwrap();
     assert_eq!(stats.dead_man_armed, 1);

@@ -1,6 +1,8 @@
 //! The live driver: tokio wiring around the engine. One `current_thread` runtime carries the
-//! venue clients, the simulator (when started in-process) and the engine loop, so the hot path
-//! (frame → engine → batch → sign → send) never hops between OS threads.
+//! venue clients, the simulator (when started in-process) and the timer loop. Each venue client
+//! calls the engine inline from its own task (`InlineSink`) and posts the batches the engine hands
+//! back for its venue at once, so the tick-to-order path (frame → engine → batch → sign → send)
+//! has no thread hop and no task hop. Batches for another venue go through its command channel.
 
 pub mod summary;
 
@@ -8,17 +10,21 @@ use crate::config::{Config, Network, VenueConfig};
 use crate::engine::Engine;
 use crate::engine::events::{Event, OperatorCommand};
 use crate::engine::hardstop::HardStopLatch;
+use crate::engine::scheduler::ActionBatch;
 use crate::engine::types::{MarketKey, MarketRegistry, VenueId};
 use crate::plugins::load_strategies;
 use crate::sim::server::{SimHandle, spawn as spawn_sim};
-use crate::venue::events::{VenueCommand, VenueEvent};
+use crate::venue::events::{EventSink, SinkClosed, VenueCommand, VenueEvent};
 use crate::venue::http::HttpClient;
 use crate::venue::hyperliquid::client::{HlClient, HlClientConfig};
 use crate::venue::hyperliquid::info::fetch_asset_table;
 use crate::venue::hyperliquid::secrets::KeySource;
 use crate::venue::hyperliquid::signing::{Address, NonceManager, PrivateKey, keccak, to_hex};
 use anyhow::{Context, bail};
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::PathBuf;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use summary::Summary;
@@ -48,10 +54,88 @@ impl Default for RunOptions {
     }
 }
 
+/// The engine and what the runtime keeps beside it, shared by the tasks of one thread (never
+/// borrowed across an await).
+pub struct EngineCore {
+    pub engine: Engine,
+    pub summary: Summary,
+    routes: HashMap<VenueId, mpsc::UnboundedSender<VenueCommand>>,
+    started: Instant,
+}
+
+impl EngineCore {
+    pub fn new(engine: Engine) -> Rc<RefCell<EngineCore>> {
+        Rc::new(RefCell::new(EngineCore {
+            engine,
+            summary: Summary::default(),
+            routes: HashMap::new(),
+            started: Instant::now(),
+        }))
+    }
+
+    /// Engine time: ns since the core was made (never 0).
+    pub fn now(&self) -> u64 {
+        self.started.elapsed().as_nanos() as u64 + 1
+    }
+
+    pub fn add_route(&mut self, venue: VenueId, commands: mpsc::UnboundedSender<VenueCommand>) {
+        self.routes.insert(venue, commands);
+    }
+
+    /// Handles one event. Batches for `inline` (the calling client's venue) go to `ready`; the
+    /// others to their venue's command channel. Notes are counted.
+    pub fn handle(&mut self, ev: Event<'_>, inline: Option<VenueId>, ready: &mut Vec<ActionBatch>) {
+        let now = self.now();
+        self.engine.handle(ev, now);
+        while let Some(batch) = self.engine.next_batch(now) {
+            if Some(batch.venue) == inline {
+                ready.push(batch);
+            } else if let Some(tx) = self.routes.get(&batch.venue) {
+                if tx.send(VenueCommand::Send(batch)).is_err() {
+                    tracing::error!("venue client gone: batch not sent");
+                }
+            } else {
+                tracing::error!(
+                    venue = batch.venue.0,
+                    "batch for a venue that was not started"
+                );
+            }
+        }
+        let notes: Vec<_> = self.engine.drain_notes().collect();
+        for n in &notes {
+            self.summary.note(&self.engine, n);
+            if let crate::engine::events::EngineNote::HardStopTriggered(r) = n {
+                println!("HARD STOP: {r}");
+            }
+        }
+    }
+}
+
+/// A venue client's way into the engine: inline, in the client's task.
+pub struct InlineSink {
+    pub core: Rc<RefCell<EngineCore>>,
+    pub venue: VenueId,
+}
+
+impl EventSink for InlineSink {
+    fn deliver(&mut self, ev: VenueEvent, ready: &mut Vec<ActionBatch>) -> Result<(), SinkClosed> {
+        match self.core.try_borrow_mut() {
+            Ok(mut core) => {
+                core.handle(ev.as_event(), Some(self.venue), ready);
+                Ok(())
+            }
+            Err(_) => {
+                tracing::error!("engine re-entered from a venue client: event dropped");
+                Err(SinkClosed)
+            }
+        }
+    }
+}
+
 /// A started venue: its client's command channel, its account, and its simulator if any.
 struct Venue {
     id: VenueId,
-    commands: mpsc::Sender<VenueCommand>,
+    commands: mpsc::UnboundedSender<VenueCommand>,
     task: tokio::task::JoinHandle<crate::venue::hyperliquid::client::ClientStats>,
     sim: Option<SimHandle>,
     account: Address,
@@ -83,7 +167,7 @@ async fn start_venue(
     id: VenueId,
     registry: &MarketRegistry,
     latch: &Arc<HardStopLatch>,
-    events: mpsc::Sender<VenueEvent>,
+    core: &Rc<RefCell<EngineCore>>,
 ) -> anyhow::Result<Venue> {
     let name = v.name.get_ref().clone();
     let net = *v.network.get_ref();
@@ -141,17 +225,22 @@ async fn start_venue(
     cfg.mainnet = net == Network::Mainnet;
     cfg.vault = v.vault.as_ref().and_then(|a| Address::parse(a.get_ref()));
     cfg.dead_man = (v.dead_man_secs > 0).then(|| Duration::from_secs(v.dead_man_secs));
-    let (cmd_tx, cmd_rx) = mpsc::channel(256);
+    let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+    core.borrow_mut().add_route(id, cmd_tx.clone());
+    let sink = InlineSink {
+        core: core.clone(),
+        venue: id,
+    };
     let client = HlClient::new(
         cfg,
         assets,
         key,
         Arc::new(NonceManager::new()),
         latch.clone(),
-        events,
+        sink,
         cmd_rx,
     );
-    let task = tokio::spawn(client.run());
+    let task = tokio::task::spawn_local(client.run());
     tracing::info!(venue = %name, %ws_url, %account, "venue started");
     Ok(Venue {
         id,
@@ -163,7 +252,7 @@ async fn start_venue(
 }
 
 /// Runs the configured strategies until Ctrl-C or `duration`.
-pub async fn run(config: &Config, mut opts: RunOptions) -> anyhow::Result<RunOutcome> {
+pub async fn run(config: &Config, opts: RunOptions) -> anyhow::Result<RunOutcome> {
     if config.raw.venues.is_empty() {
         bail!(
             "{}: no [[venues]]: nothing to trade on",
@@ -186,31 +275,43 @@ pub async fn run(config: &Config, mut opts: RunOptions) -> anyhow::Result<RunOut
         }
     }
     let latch = Arc::new(HardStopLatch::new());
-    let (ev_tx, mut ev_rx) = mpsc::channel::<VenueEvent>(8192);
+    let cloid_prefix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.as_millis() as u64);
+    let engine = Engine::new(
+        config.raw.engine.clone(),
+        config.raw.risk.clone(),
+        registry.clone(),
+        slots,
+        latch.clone(),
+        cloid_prefix,
+        config.raw.plugins.intent_capacity,
+    )?;
+    let core = EngineCore::new(engine);
+    let local = tokio::task::LocalSet::new();
+    local
+        .run_until(drive(config, opts, registry, latch, core))
+        .await
+}
+
+/// Starts the venues and runs the timer/operator/status loop until the stop, then shuts down.
+async fn drive(
+    config: &Config,
+    mut opts: RunOptions,
+    registry: MarketRegistry,
+    latch: Arc<HardStopLatch>,
+    core: Rc<RefCell<EngineCore>>,
+) -> anyhow::Result<RunOutcome> {
     let mut venues = Vec::new();
     for v in &config.raw.venues {
         let Some(id) = registry.venue_id(v.name.get_ref()) else {
             tracing::warn!(venue = %v.name.get_ref(), "venue has no configured markets; not started");
             continue;
         };
-        venues.push(start_venue(v, id, &registry, &latch, ev_tx.clone()).await?);
+        venues.push(start_venue(v, id, &registry, &latch, &core).await?);
     }
-    drop(ev_tx);
-    let cloid_prefix = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(1, |d| d.as_millis() as u64);
-    let mut engine = Engine::new(
-        config.raw.engine.clone(),
-        config.raw.risk.clone(),
-        registry,
-        slots,
-        latch.clone(),
-        cloid_prefix,
-        config.raw.plugins.intent_capacity,
-    )?;
     let started = Instant::now();
-    let now = || started.elapsed().as_nanos() as u64 + 1;
-    let mut summary = Summary::default();
+    let mut scratch = Vec::new();
     let mut timer =
         tokio::time::interval(Duration::from_millis(config.raw.engine.timer_interval_ms));
     let mut status = tokio::time::interval(opts.status_every);
@@ -229,22 +330,19 @@ pub async fn run(config: &Config, mut opts: RunOptions) -> anyhow::Result<RunOut
     };
     tokio::pin!(stop_requested);
     let mut operator = opts.operator.take();
-    // The engine loop.
     loop {
         tokio::select! {
             cmd = async { match operator.as_mut() { Some(rx) => rx.recv().await, None => std::future::pending().await } } => match cmd {
-                Some(cmd) => engine.handle(Event::Operator(cmd), now()),
+                Some(cmd) => core.borrow_mut().handle(Event::Operator(cmd), None, &mut scratch),
                 None => operator = None,
             },
-            ev = ev_rx.recv() => match ev {
-                Some(ev) => engine.handle(ev.as_event(), now()),
-                None => bail!("every venue client stopped"),
-            },
-            _ = timer.tick() => engine.handle(Event::Timer, now()),
-            _ = status.tick() => println!("{}", status_line(&engine, started.elapsed())),
+            _ = timer.tick() => core.borrow_mut().handle(Event::Timer, None, &mut scratch),
+            _ = status.tick() => println!("{}", status_line(&core.borrow().engine, started.elapsed())),
             _ = &mut stop_requested => break,
         }
-        flush(&mut engine, &venues, &mut summary, now()).await;
+        if venues.iter().all(|v| v.task.is_finished()) {
+            bail!("every venue client stopped");
+        }
     }
     // A second Ctrl-C exits at once.
     tokio::spawn(async {
@@ -253,72 +351,44 @@ pub async fn run(config: &Config, mut opts: RunOptions) -> anyhow::Result<RunOut
         std::process::exit(130);
     });
     println!("stopping: pausing entries and cancelling open orders");
-    engine.handle(Event::Operator(OperatorCommand::PauseEntries), now());
-    engine.handle(Event::Operator(OperatorCommand::CancelAll), now());
-    flush(&mut engine, &venues, &mut summary, now()).await;
+    core.borrow_mut().handle(
+        Event::Operator(OperatorCommand::PauseEntries),
+        None,
+        &mut scratch,
+    );
+    core.borrow_mut().handle(
+        Event::Operator(OperatorCommand::CancelAll),
+        None,
+        &mut scratch,
+    );
     let grace = tokio::time::Instant::now() + opts.shutdown_grace;
-    while engine.orders().active_count() > 0 && tokio::time::Instant::now() < grace {
-        tokio::select! {
-            ev = ev_rx.recv() => match ev {
-                Some(ev) => engine.handle(ev.as_event(), now()),
-                None => break,
-            },
-            _ = tokio::time::sleep_until(grace) => break,
-        }
-        flush(&mut engine, &venues, &mut summary, now()).await;
+    while core.borrow().engine.orders().active_count() > 0 && tokio::time::Instant::now() < grace {
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     for v in &venues {
-        let _ = v.commands.send(VenueCommand::Shutdown).await;
-    }
-    // Drain what the clients still report while they close.
-    while let Ok(Some(ev)) = tokio::time::timeout(Duration::from_millis(200), ev_rx.recv()).await {
-        engine.handle(ev.as_event(), now());
-        flush_notes(&mut engine, &mut summary);
+        let _ = v.commands.send(VenueCommand::Shutdown);
     }
     let mut sims = Vec::new();
     for v in venues {
         let _ = tokio::time::timeout(Duration::from_secs(2), v.task).await;
         if let Some(h) = v.sim {
-            let name = engine.registry().venue_name(v.id).to_string();
+            let name = core.borrow().engine.registry().venue_name(v.id).to_string();
             sims.push((name, h, v.account));
         }
     }
-    summary.finish(&engine, started.elapsed().as_secs_f64());
-    println!("{}", summary.render());
+    let mut c = core.borrow_mut();
+    let c = &mut *c;
+    c.summary.finish(&c.engine, started.elapsed().as_secs_f64());
+    println!("{}", c.summary.render());
     if let Some(path) = &opts.summary_json {
-        std::fs::write(path, serde_json::to_string_pretty(&summary)?)
+        std::fs::write(path, serde_json::to_string_pretty(&c.summary)?)
             .with_context(|| format!("cannot write {}", path.display()))?;
         println!("summary written to {}", path.display());
     }
-    Ok(RunOutcome { summary, sims })
-}
-
-/// Sends every queued batch to its venue and counts the notes.
-async fn flush(engine: &mut Engine, venues: &[Venue], summary: &mut Summary, now: u64) {
-    while let Some(batch) = engine.next_batch(now) {
-        match venues.iter().find(|v| v.id == batch.venue) {
-            Some(v) => {
-                if v.commands.send(VenueCommand::Send(batch)).await.is_err() {
-                    tracing::error!("venue client gone: batch not sent");
-                }
-            }
-            None => tracing::error!(
-                venue = batch.venue.0,
-                "batch for a venue that was not started"
-            ),
-        }
-    }
-    flush_notes(engine, summary);
-}
-
-fn flush_notes(engine: &mut Engine, summary: &mut Summary) {
-    let notes: Vec<_> = engine.drain_notes().collect();
-    for n in &notes {
-        summary.note(engine, n);
-        if let crate::engine::events::EngineNote::HardStopTriggered(r) = n {
-            println!("HARD STOP: {r}");
-        }
-    }
+    Ok(RunOutcome {
+        summary: c.summary.clone(),
+        sims,
+    })
 }
 
 /// The periodic status line: positions, open orders, PnL, refusals.

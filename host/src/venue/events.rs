@@ -110,6 +110,24 @@ impl VenueEvent {
     }
 }
 
+/// The engine side went away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SinkClosed;
+
+/// Where a venue client delivers its events. The runtime's sink calls the engine inline, in the
+/// client's own task (no channel hop on the tick-to-order path), and hands back the batches the
+/// engine now has for this venue so the client posts them at once. A plain channel (tests, tools)
+/// hands back none.
+pub trait EventSink {
+    fn deliver(&mut self, ev: VenueEvent, ready: &mut Vec<ActionBatch>) -> Result<(), SinkClosed>;
+}
+
+impl EventSink for tokio::sync::mpsc::UnboundedSender<VenueEvent> {
+    fn deliver(&mut self, ev: VenueEvent, _ready: &mut Vec<ActionBatch>) -> Result<(), SinkClosed> {
+        self.send(ev).map_err(|_| SinkClosed)
+    }
+}
+
 /// What the runtime sends to a venue adapter.
 #[derive(Debug)]
 pub enum VenueCommand {

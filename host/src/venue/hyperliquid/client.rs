@@ -29,7 +29,7 @@ use crate::engine::hardstop::HardStopLatch;
 use crate::engine::reject::RejectReason;
 use crate::engine::scheduler::ActionBatch;
 use crate::engine::types::{Cloid, Level, MarketId, Side, Tif, VenueId};
-use crate::venue::events::{VenueCommand, VenueEvent};
+use crate::venue::events::{EventSink, VenueCommand, VenueEvent};
 use futures_util::{SinkExt, StreamExt};
 use rust_decimal::Decimal;
 use std::collections::{HashMap, HashSet};
@@ -166,14 +166,16 @@ enum SessionEnd {
     Shutdown,
 }
 
-pub struct HlClient {
+pub struct HlClient<S: EventSink> {
     cfg: HlClientConfig,
     assets: AssetTable,
     key: Option<Arc<PrivateKey>>,
     nonces: Arc<NonceManager>,
     latch: Arc<HardStopLatch>,
-    events: mpsc::Sender<VenueEvent>,
-    commands: mpsc::Receiver<VenueCommand>,
+    events: S,
+    commands: mpsc::UnboundedReceiver<VenueCommand>,
+    /// Batches the engine handed back inline, to post in this task right away.
+    ready: Vec<ActionBatch>,
     coin_market: HashMap<String, MarketId>,
     market_coin: HashMap<MarketId, String>,
     next_post_id: u64,
@@ -193,16 +195,16 @@ fn wall_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
-impl HlClient {
+impl<S: EventSink> HlClient<S> {
     pub fn new(
         cfg: HlClientConfig,
         assets: AssetTable,
         key: Option<Arc<PrivateKey>>,
         nonces: Arc<NonceManager>,
         latch: Arc<HardStopLatch>,
-        events: mpsc::Sender<VenueEvent>,
-        commands: mpsc::Receiver<VenueCommand>,
-    ) -> HlClient {
+        events: S,
+        commands: mpsc::UnboundedReceiver<VenueCommand>,
+    ) -> HlClient<S> {
         let coin_market = cfg.markets.iter().map(|(m, c)| (c.clone(), *m)).collect();
         let market_coin = cfg.markets.iter().map(|(m, c)| (*m, c.clone())).collect();
         HlClient {
@@ -214,6 +216,7 @@ impl HlClient {
             latch,
             events,
             commands,
+            ready: Vec::new(),
             coin_market,
             market_coin,
             next_post_id: 1,
@@ -262,11 +265,34 @@ impl HlClient {
                     _ = sleep_until(deadline) => break,
                     cmd = self.commands.recv() => match cmd {
                         None | Some(VenueCommand::Shutdown) => return self.stats,
-                        Some(VenueCommand::Send(batch)) => self.refuse_unsent(batch).await,
+                        Some(VenueCommand::Send(batch)) => {
+                            self.refuse_unsent(batch).await;
+                            self.refuse_ready().await;
+                        }
                     },
                 }
             }
         }
+    }
+
+    /// Batches handed back while no session can send them: refused like any unsendable batch.
+    async fn refuse_ready(&mut self) {
+        while !self.ready.is_empty() {
+            for b in std::mem::take(&mut self.ready) {
+                self.refuse_unsent(b).await;
+            }
+        }
+    }
+
+    /// Posts the batches the engine handed back inline, within the cap on posts in flight
+    /// (what does not fit waits for answers). Returns the frames to send.
+    async fn drain_ready(&mut self) -> Vec<String> {
+        let mut out = Vec::new();
+        while !self.ready.is_empty() && self.in_flight_live() < self.cfg.max_posts_in_flight {
+            let batch = self.ready.remove(0);
+            out.extend(self.posts_for(batch).await);
+        }
+        out
     }
 
     /// Uniform in [d/2, d].
@@ -278,8 +304,8 @@ impl HlClient {
         half + Duration::from_nanos(self.rng % (half.as_nanos() as u64 + 1))
     }
 
-    async fn emit(&self, e: VenueEvent) -> Result<(), ()> {
-        self.events.send(e).await.map_err(|_| ())
+    async fn emit(&mut self, e: VenueEvent) -> Result<(), ()> {
+        self.events.deliver(e, &mut self.ready).map_err(|_| ())
     }
 
     async fn session(&mut self) -> SessionEnd {
@@ -334,6 +360,9 @@ impl HlClient {
                         Ok(()) => {}
                         Err(()) => return SessionEnd::Shutdown,
                     }
+                    if sync.done {
+                        outgoing.extend(self.drain_ready().await);
+                    }
                     for msg in outgoing {
                         if let Err(e) = sink.send(Message::text(msg)).await {
                             return SessionEnd::Closed(e.to_string());
@@ -344,6 +373,11 @@ impl HlClient {
                             return SessionEnd::Shutdown;
                         }
                         next_dead_man = Instant::now();
+                        for p in self.drain_ready().await {
+                            if let Err(e) = sink.send(Message::text(p)).await {
+                                return SessionEnd::Closed(e.to_string());
+                            }
+                        }
                     }
                 }
                 cmd = self.commands.recv(), if sync.done && self.in_flight_live() < self.cfg.max_posts_in_flight => {
@@ -359,7 +393,9 @@ impl HlClient {
                             return SessionEnd::Shutdown;
                         }
                         Some(VenueCommand::Send(batch)) => {
-                            for p in self.posts_for(batch).await {
+                            let mut frames = self.posts_for(batch).await;
+                            frames.extend(self.drain_ready().await);
+                            for p in frames {
                                 if let Err(e) = sink.send(Message::text(p)).await {
                                     return SessionEnd::Closed(e.to_string());
                                 }
@@ -386,6 +422,13 @@ impl HlClient {
                         }
                     }
                     self.expire_posts().await;
+                    if sync.done {
+                        for p in self.drain_ready().await {
+                            if let Err(e) = sink.send(Message::text(p)).await {
+                                return SessionEnd::Closed(e.to_string());
+                            }
+                        }
+                    }
                     if sync.done && now >= next_dead_man && let Some(h) = self.cfg.dead_man {
                         next_dead_man = now + h / 2;
                         if let Some(p) = self.arm_dead_man(h) {
