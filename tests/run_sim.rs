@@ -9,6 +9,16 @@ use strategy_host::engine::events::OperatorCommand;
 use strategy_host::runtime::{RunOptions, RunOutcome, run};
 use tokio::sync::mpsc;
 
+/// Warnings (reconciliations, refusals by the venue) shown when a test fails.
+fn logs() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(
+            std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
+        ))
+        .with_test_writer()
+        .try_init();
+}
+
 /// The default config with faster dislocation episodes and `faults` on both venues.
 fn config(faults: &str) -> Config {
     let text =
@@ -59,6 +69,7 @@ fn check_against_sims(out: &RunOutcome) {
 
 #[tokio::test(flavor = "current_thread")]
 async fn it_trades_through_disconnects_and_ends_matching_the_venue() {
+    logs();
     let cfg =
         config("[venues.sim.faults]\ndrop_every_ms = 2500\nresend_fills_on_reconnect = true\n");
     let opts = RunOptions {
@@ -89,6 +100,7 @@ async fn it_trades_through_disconnects_and_ends_matching_the_venue() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn an_operator_hard_stop_ends_with_every_position_at_zero() {
+    logs();
     // No exit can fire within the run: whatever was entered is still open at the HardStop.
     let text =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml"))

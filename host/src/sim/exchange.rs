@@ -156,7 +156,8 @@ impl Exchange {
     /// Advances every market to `now_ms`, fills resting orders the book now crosses, fires due
     /// scheduled cancels. Returns the pushes that produced.
     pub fn tick(&mut self, now_ms: u64) -> Vec<Push> {
-        self.now_ms = now_ms;
+        self.now_ms = self.now_ms.max(now_ms);
+        let now_ms = self.now_ms;
         for m in &mut self.markets {
             m.step(now_ms, &mut self.rng);
         }

@@ -399,8 +399,17 @@ async fn handle_connection(mut tcp: TcpStream, state: Arc<Mutex<State>>) {
     let _ = tcp.shutdown().await;
 }
 
+/// Requests are stamped with the wall clock (like the venue's block and query times), not the
+/// last tick's: a fill made between two ticks must not share its time with an account state
+/// served before it.
+fn stamp(s: &mut State) {
+    s.exchange.now_ms = s.exchange.now_ms.max(wall_ms());
+}
+
 fn info(state: &Arc<Mutex<State>>, req: &Value) -> Result<Value, String> {
-    state.lock().expect("sim state").exchange.info(req)
+    let mut s = state.lock().expect("sim state");
+    stamp(&mut s);
+    s.exchange.info(req)
 }
 
 async fn exchange(state: &Arc<Mutex<State>>, req: &Value) -> Value {
@@ -409,6 +418,7 @@ async fn exchange(state: &Arc<Mutex<State>>, req: &Value) -> Value {
         tokio::time::sleep(Duration::from_millis(delay)).await;
     }
     let mut s = state.lock().expect("sim state");
+    stamp(&mut s);
     let (resp, pushes) = s.exchange.exchange(req);
     deliver(&mut s, pushes);
     resp
