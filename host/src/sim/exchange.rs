@@ -746,8 +746,16 @@ impl Exchange {
 }
 
 fn parse_signature(v: &Value) -> Option<Signature> {
+    // r and s as 0x-hex, zero-padded or not: the Python SDK prints them with `to_hex(int)`,
+    // which drops leading zeros (an odd number of digits one time in eight); the venue takes both.
     let word = |k: &str| -> Option<[u8; 32]> {
-        let bytes = parse_hex(v[k].as_str()?)?;
+        let digits = v[k].as_str()?.trim_start_matches("0x");
+        let padded = if digits.len() % 2 == 1 {
+            format!("0{digits}")
+        } else {
+            digits.to_string()
+        };
+        let bytes = parse_hex(&padded)?;
         if bytes.len() > 32 {
             return None;
         }

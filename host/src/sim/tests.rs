@@ -275,3 +275,30 @@ fn schedule_cancel_fires_and_hip3_assets_are_numbered_by_dex() {
         .0;
     assert!(status(&r)["filled"].is_object(), "{r}");
 }
+
+#[test]
+fn signatures_without_zero_padding_are_accepted_like_the_venue_does() {
+    let mut e = ex();
+    // Find a nonce whose signature's r or s starts with a zero nibble, then send it unpadded.
+    for n in 0..200u64 {
+        let mut req = signed(KEY, &Action::Noop, e.now_ms + n);
+        let mut trimmed = false;
+        for k in ["r", "s"] {
+            let hex = req["signature"][k]
+                .as_str()
+                .unwrap()
+                .trim_start_matches("0x")
+                .to_string();
+            if hex.starts_with('0') {
+                req["signature"][k] = json!(format!("0x{}", hex.trim_start_matches('0')));
+                trimmed = true;
+            }
+        }
+        if trimmed {
+            let (r, _) = e.exchange(&req);
+            assert_eq!(r["status"], "ok", "{r}");
+            return;
+        }
+    }
+    panic!("no signature with a leading zero nibble in 200 nonces");
+}
