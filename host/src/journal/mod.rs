@@ -1,0 +1,499 @@
+//! The durable journal (SQLite, WAL): runs, orders and every state change, fills (unique by venue
+//! and tid), positions, refusals by reason, HardStop events, operator commands and plugin state
+//! snapshots. Written by a writer thread fed in batches, never on the hot path ([`writer`]).
+//!
+//! A file that is not a journal, or is damaged, is refused with a clear error and never touched;
+//! a journal from a newer host (higher schema version) is refused too.
+
+pub mod writer;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use std::path::{Path, PathBuf};
+
+/// The schema this host writes. Migrations run from the file's `user_version` up to this.
+pub const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA_V1: &str = r#"
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY,
+    started_ms INTEGER NOT NULL,
+    ended_ms INTEGER,
+    host_version TEXT NOT NULL,
+    config_path TEXT NOT NULL,
+    config_hash TEXT NOT NULL
+);
+CREATE TABLE run_plugins (
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    strategy TEXT NOT NULL,
+    plugin TEXT NOT NULL,
+    version TEXT NOT NULL,
+    file_hash TEXT NOT NULL
+);
+CREATE TABLE orders (
+    cloid TEXT PRIMARY KEY,
+    run_id INTEGER NOT NULL,
+    market TEXT NOT NULL,
+    strategy TEXT,
+    tag INTEGER NOT NULL,
+    side TEXT NOT NULL,
+    px TEXT NOT NULL,
+    sz TEXT NOT NULL,
+    tif TEXT NOT NULL,
+    reduce_only INTEGER NOT NULL,
+    purpose TEXT NOT NULL,
+    state TEXT NOT NULL,
+    filled TEXT NOT NULL,
+    oid INTEGER,
+    created_ms INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL
+);
+CREATE TABLE order_events (
+    id INTEGER PRIMARY KEY,
+    cloid TEXT NOT NULL,
+    state TEXT NOT NULL,
+    filled TEXT NOT NULL,
+    ts_ms INTEGER NOT NULL
+);
+CREATE TABLE fills (
+    venue TEXT NOT NULL,
+    tid INTEGER NOT NULL,
+    market TEXT NOT NULL,
+    cloid TEXT,
+    oid INTEGER NOT NULL,
+    side TEXT NOT NULL,
+    px TEXT NOT NULL,
+    sz TEXT NOT NULL,
+    fee TEXT NOT NULL,
+    time_ms INTEGER NOT NULL,
+    strategy TEXT,
+    realized TEXT NOT NULL,
+    PRIMARY KEY (venue, tid)
+);
+CREATE TABLE positions (
+    market TEXT PRIMARY KEY,
+    size TEXT NOT NULL,
+    avg_entry TEXT NOT NULL,
+    realized TEXT NOT NULL,
+    updated_ms INTEGER NOT NULL
+);
+CREATE TABLE refusals (
+    run_id INTEGER NOT NULL,
+    strategy TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    last_ms INTEGER NOT NULL,
+    PRIMARY KEY (run_id, strategy, reason)
+);
+CREATE TABLE hardstop (
+    id INTEGER PRIMARY KEY,
+    ts_ms INTEGER NOT NULL,
+    event TEXT NOT NULL CHECK (event IN ('triggered', 'released')),
+    reason TEXT NOT NULL,
+    source TEXT NOT NULL
+);
+CREATE TABLE plugin_state (
+    strategy TEXT PRIMARY KEY,
+    plugin TEXT NOT NULL,
+    version TEXT NOT NULL,
+    params_hash TEXT NOT NULL,
+    state TEXT NOT NULL,
+    saved_ms INTEGER NOT NULL
+);
+CREATE TABLE operator_commands (
+    id INTEGER PRIMARY KEY,
+    command TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    consumed_ms INTEGER
+);
+"#;
+
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error(
+        "journal {path}: {reason}. The file was not modified; move it aside or point [journal] path elsewhere"
+    )]
+    Unusable { path: PathBuf, reason: String },
+    #[error(
+        "journal {path}: written by a newer strategy-host (schema {found}, this host knows {known}); upgrade the host"
+    )]
+    Newer {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error("journal {path}: {source}")]
+    Sql {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+}
+
+/// One open journal.
+pub struct Journal {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// The latest HardStop event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HardStopEvent {
+    pub latched: bool,
+    pub reason: String,
+    pub ts_ms: u64,
+}
+
+/// A saved plugin state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedState {
+    pub plugin: String,
+    pub version: String,
+    pub params_hash: String,
+    pub state: String,
+    pub saved_ms: u64,
+}
+
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+impl Journal {
+    /// Opens (creating on first use) and migrates the journal at `path`.
+    pub fn open(path: &Path) -> Result<Journal, JournalError> {
+        let unusable = |reason: String| JournalError::Unusable {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let existed = path.exists();
+        if existed {
+            // Check before SQLite touches it: a file of another kind must stay as it is.
+            let mut head = [0u8; 16];
+            use std::io::Read;
+            let n = std::fs::File::open(path)
+                .and_then(|mut f| f.read(&mut head))
+                .map_err(|e| unusable(format!("cannot read: {e}")))?;
+            if n > 0 && (n < 16 || &head != b"SQLite format 3\0") {
+                return Err(unusable(
+                    "not a SQLite file (corrupt, truncated, or not a journal)".into(),
+                ));
+            }
+        } else if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| unusable(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| unusable(e.to_string()))?;
+        let sql = |source| JournalError::Sql {
+            path: path.to_path_buf(),
+            source,
+        };
+        if existed {
+            let check: String = conn
+                .query_row("PRAGMA quick_check", [], |r| r.get(0))
+                .map_err(|e| unusable(format!("damaged: {e}")))?;
+            if check != "ok" {
+                return Err(unusable(format!("damaged: {check}")));
+            }
+        }
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(sql)?;
+        // FULL: a committed record survives a power cut, not only a crashed process.
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(sql)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(sql)?;
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(sql)?;
+        if version > SCHEMA_VERSION {
+            return Err(JournalError::Newer {
+                path: path.to_path_buf(),
+                found: version,
+                known: SCHEMA_VERSION,
+            });
+        }
+        if version < 1 {
+            let tables: i64 = conn
+                .query_row(
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(sql)?;
+            if tables > 0 {
+                return Err(unusable(
+                    "a SQLite database, but not a strategy-host journal".into(),
+                ));
+            }
+            conn.execute_batch(&format!(
+                "BEGIN; {SCHEMA_V1} PRAGMA user_version = 1; COMMIT;"
+            ))
+            .map_err(sql)?;
+        }
+        Ok(Journal {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    fn sql(&self, source: rusqlite::Error) -> JournalError {
+        JournalError::Sql {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// Starts a run; returns its id.
+    pub fn start_run(
+        &self,
+        config_path: &str,
+        config_hash: &str,
+        plugins: &[(String, String, String, String)],
+    ) -> Result<i64, JournalError> {
+        self.conn
+            .execute(
+                "INSERT INTO runs (started_ms, host_version, config_path, config_hash) VALUES (?1, ?2, ?3, ?4)",
+                params![now_ms() as i64, env!("CARGO_PKG_VERSION"), config_path, config_hash],
+            )
+            .map_err(|e| self.sql(e))?;
+        let run = self.conn.last_insert_rowid();
+        for (strategy, plugin, version, hash) in plugins {
+            self.conn
+                .execute(
+                    "INSERT INTO run_plugins VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![run, strategy, plugin, version, hash],
+                )
+                .map_err(|e| self.sql(e))?;
+        }
+        Ok(run)
+    }
+
+    /// The latest HardStop event, if any.
+    pub fn hard_stop(&self) -> Result<Option<HardStopEvent>, JournalError> {
+        self.conn
+            .query_row(
+                "SELECT event, reason, ts_ms FROM hardstop ORDER BY id DESC LIMIT 1",
+                [],
+                |r| {
+                    Ok(HardStopEvent {
+                        latched: r.get::<_, String>(0)? == "triggered",
+                        reason: r.get(1)?,
+                        ts_ms: r.get::<_, i64>(2)? as u64,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| self.sql(e))
+    }
+
+    /// Records a HardStop event (`source`: "engine", "operator-cli", …).
+    pub fn record_hard_stop(
+        &self,
+        latched: bool,
+        reason: &str,
+        source: &str,
+    ) -> Result<(), JournalError> {
+        self.conn
+            .execute(
+                "INSERT INTO hardstop (ts_ms, event, reason, source) VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    now_ms() as i64,
+                    if latched { "triggered" } else { "released" },
+                    reason,
+                    source
+                ],
+            )
+            .map(|_| ())
+            .map_err(|e| self.sql(e))
+    }
+
+    /// Queues an operator command for a running host (it polls this table).
+    pub fn queue_operator_command(&self, command: &str) -> Result<(), JournalError> {
+        self.conn
+            .execute(
+                "INSERT INTO operator_commands (command, created_ms) VALUES (?1, ?2)",
+                params![command, now_ms() as i64],
+            )
+            .map(|_| ())
+            .map_err(|e| self.sql(e))
+    }
+
+    /// Takes the operator commands not yet consumed, oldest first.
+    pub fn take_operator_commands(&self) -> Result<Vec<String>, JournalError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, command FROM operator_commands WHERE consumed_ms IS NULL ORDER BY id",
+            )
+            .map_err(|e| self.sql(e))?;
+        let rows: Vec<(i64, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .and_then(|it| it.collect())
+            .map_err(|e| self.sql(e))?;
+        for (id, _) in &rows {
+            self.conn
+                .execute(
+                    "UPDATE operator_commands SET consumed_ms = ?1 WHERE id = ?2",
+                    params![now_ms() as i64, id],
+                )
+                .map_err(|e| self.sql(e))?;
+        }
+        Ok(rows.into_iter().map(|(_, c)| c).collect())
+    }
+
+    pub fn plugin_state(&self, strategy: &str) -> Result<Option<SavedState>, JournalError> {
+        self.conn
+            .query_row("SELECT plugin, version, params_hash, state, saved_ms FROM plugin_state WHERE strategy = ?1", [strategy], |r| {
+                Ok(SavedState { plugin: r.get(0)?, version: r.get(1)?, params_hash: r.get(2)?, state: r.get(3)?, saved_ms: r.get::<_, i64>(4)? as u64 })
+            })
+            .optional()
+            .map_err(|e| self.sql(e))
+    }
+
+    /// Rows of a query as strings (for the `journal` subcommands).
+    pub fn table(
+        &self,
+        sql: &str,
+        limit: u32,
+    ) -> Result<(Vec<String>, Vec<Vec<String>>), JournalError> {
+        let mut stmt = self.conn.prepare(sql).map_err(|e| self.sql(e))?;
+        let names: Vec<String> = stmt.column_names().map(|s| s.to_string()).collect();
+        let n = names.len();
+        let rows = stmt
+            .query_map([limit], |r| {
+                (0..n)
+                    .map(|i| {
+                        Ok(match r.get_ref(i)? {
+                            rusqlite::types::ValueRef::Null => String::new(),
+                            rusqlite::types::ValueRef::Integer(v) => v.to_string(),
+                            rusqlite::types::ValueRef::Real(v) => v.to_string(),
+                            rusqlite::types::ValueRef::Text(t) => {
+                                String::from_utf8_lossy(t).into_owned()
+                            }
+                            rusqlite::types::ValueRef::Blob(b) => format!("<{} bytes>", b.len()),
+                        })
+                    })
+                    .collect::<Result<Vec<_>, rusqlite::Error>>()
+            })
+            .and_then(|it| it.collect())
+            .map_err(|e| self.sql(e))?;
+        Ok((names, rows))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tmp(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("sh-journal-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d.join("j.db")
+    }
+
+    #[test]
+    fn created_on_first_use_and_reopened() {
+        let p = tmp("create");
+        let j = Journal::open(&p).unwrap();
+        let run = j
+            .start_run(
+                "c.toml",
+                "abc",
+                &[("s".into(), "p".into(), "0.1.0".into(), "h".into())],
+            )
+            .unwrap();
+        assert_eq!(run, 1);
+        assert_eq!(j.hard_stop().unwrap(), None);
+        j.record_hard_stop(true, "slippage", "engine").unwrap();
+        drop(j);
+        let j = Journal::open(&p).unwrap();
+        let h = j.hard_stop().unwrap().unwrap();
+        assert!(h.latched);
+        assert_eq!(h.reason, "slippage");
+        j.record_hard_stop(false, "operator", "operator-cli")
+            .unwrap();
+        assert!(!j.hard_stop().unwrap().unwrap().latched);
+        let mode: String = j
+            .conn()
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn a_corrupt_or_foreign_file_is_refused_and_left_untouched() {
+        let p = tmp("corrupt");
+        std::fs::write(&p, b"this is not a database at all, just text").unwrap();
+        let before = std::fs::read(&p).unwrap();
+        let e = Journal::open(&p).err().unwrap().to_string();
+        assert!(
+            e.contains("not a SQLite file") && e.contains("was not modified"),
+            "{e}"
+        );
+        assert_eq!(std::fs::read(&p).unwrap(), before);
+
+        // A real journal cut short.
+        let good = tmp("truncated");
+        let j = Journal::open(&good).unwrap();
+        j.start_run("c", "h", &[]).unwrap();
+        j.conn()
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+            .unwrap();
+        drop(j);
+        let bytes = std::fs::read(&good).unwrap();
+        std::fs::write(&good, &bytes[..bytes.len() / 3]).unwrap();
+        let cut = std::fs::read(&good).unwrap();
+        let e = Journal::open(&good).err().map(|e| e.to_string());
+        assert!(
+            e.as_deref()
+                .is_some_and(|e| e.contains("damaged") || e.contains("not a SQLite")),
+            "{e:?}"
+        );
+        assert_eq!(std::fs::read(&good).unwrap(), cut, "nothing overwritten");
+
+        // Another program's SQLite database.
+        let other = tmp("foreign");
+        Connection::open(&other)
+            .unwrap()
+            .execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
+            .unwrap();
+        let e = Journal::open(&other).err().unwrap().to_string();
+        assert!(e.contains("not a strategy-host journal"), "{e}");
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let p = tmp("newer");
+        Journal::open(&p)
+            .unwrap()
+            .conn()
+            .execute_batch("PRAGMA user_version = 99;")
+            .unwrap();
+        let e = Journal::open(&p).err().unwrap().to_string();
+        assert!(e.contains("newer strategy-host (schema 99"), "{e}");
+    }
+
+    #[test]
+    fn operator_commands_are_taken_once() {
+        let j = Journal::open(&tmp("ops")).unwrap();
+        j.queue_operator_command("hardstop-release").unwrap();
+        j.queue_operator_command("hardstop").unwrap();
+        assert_eq!(
+            j.take_operator_commands().unwrap(),
+            vec!["hardstop-release", "hardstop"]
+        );
+        assert!(j.take_operator_commands().unwrap().is_empty());
+    }
+}

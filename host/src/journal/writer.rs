@@ -1,0 +1,300 @@
+//! The journal's writer thread: records come over a channel (sending never blocks the engine) and
+//! are committed in batched transactions. It also polls the `operator_commands` table, so
+//! `strategy-host hardstop …` reaches a running host, and hands what it finds back.
+
+use super::{Journal, now_ms};
+use rusqlite::params;
+use std::sync::mpsc;
+use std::time::Duration;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderRow {
+    pub cloid: String,
+    pub market: String,
+    pub strategy: Option<String>,
+    pub tag: u64,
+    pub side: &'static str,
+    pub px: String,
+    pub sz: String,
+    pub tif: &'static str,
+    pub reduce_only: bool,
+    pub purpose: &'static str,
+    pub state: &'static str,
+    pub filled: String,
+    pub oid: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FillRow {
+    pub venue: String,
+    pub tid: u64,
+    pub market: String,
+    pub cloid: Option<String>,
+    pub oid: u64,
+    pub side: &'static str,
+    pub px: String,
+    pub sz: String,
+    pub fee: String,
+    pub time_ms: u64,
+    pub strategy: Option<String>,
+    pub realized: String,
+}
+
+/// What the engine side asks the writer to record.
+#[derive(Debug)]
+pub enum Record {
+    Order(OrderRow),
+    Fill(FillRow),
+    Position {
+        market: String,
+        size: String,
+        avg_entry: String,
+        realized: String,
+    },
+    Refusal {
+        strategy: String,
+        reason: &'static str,
+    },
+    HardStop {
+        latched: bool,
+        reason: String,
+    },
+    PluginState {
+        strategy: String,
+        plugin: String,
+        version: String,
+        params_hash: String,
+        state: String,
+    },
+    /// Acknowledged once every record sent before it is committed.
+    Flush(mpsc::Sender<()>),
+    /// Ends the run (recorded) and the writer.
+    EndRun,
+}
+
+/// The engine side's handle on the writer.
+#[derive(Debug, Clone)]
+pub struct JournalHandle {
+    tx: mpsc::Sender<Record>,
+}
+
+impl JournalHandle {
+    /// Queues a record (never blocks; a gone writer is logged once by the caller's context).
+    pub fn send(&self, r: Record) {
+        if self.tx.send(r).is_err() {
+            tracing::error!("journal writer gone: record lost");
+        }
+    }
+
+    /// Waits until everything queued so far is committed (shutdown, tests).
+    pub fn flush(&self, timeout: Duration) -> bool {
+        let (tx, rx) = mpsc::channel();
+        self.send(Record::Flush(tx));
+        rx.recv_timeout(timeout).is_ok()
+    }
+}
+
+/// Starts the writer for `run`. Operator commands found in the journal go to `operator`.
+pub fn spawn(
+    journal: Journal,
+    run: i64,
+    operator: tokio::sync::mpsc::UnboundedSender<String>,
+) -> (JournalHandle, std::thread::JoinHandle<()>) {
+    let (tx, rx) = mpsc::channel::<Record>();
+    let handle = std::thread::Builder::new()
+        .name("journal-writer".into())
+        .spawn(move || run_writer(journal, run, rx, operator))
+        .expect("spawn the journal writer thread");
+    (JournalHandle { tx }, handle)
+}
+
+fn run_writer(
+    journal: Journal,
+    run: i64,
+    rx: mpsc::Receiver<Record>,
+    operator: tokio::sync::mpsc::UnboundedSender<String>,
+) {
+    let mut failed = false;
+    loop {
+        let first = match rx.recv_timeout(Duration::from_secs(1)) {
+            Ok(r) => Some(r),
+            Err(mpsc::RecvTimeoutError::Timeout) => None,
+            Err(mpsc::RecvTimeoutError::Disconnected) => return,
+        };
+        match journal.take_operator_commands() {
+            Ok(cmds) => {
+                for c in cmds {
+                    let _ = operator.send(c);
+                }
+            }
+            Err(e) => tracing::warn!("journal: cannot read operator commands: {e}"),
+        }
+        let Some(first) = first else { continue };
+        let mut batch = vec![first];
+        while batch.len() < 512 {
+            match rx.try_recv() {
+                Ok(r) => batch.push(r),
+                Err(_) => break,
+            }
+        }
+        let mut acks = Vec::new();
+        let mut end = false;
+        let result = (|| -> rusqlite::Result<()> {
+            let tx = journal.conn().unchecked_transaction()?;
+            for r in batch {
+                match r {
+                    Record::Flush(ack) => acks.push(ack),
+                    Record::EndRun => {
+                        tx.execute(
+                            "UPDATE runs SET ended_ms = ?1 WHERE id = ?2",
+                            params![now_ms() as i64, run],
+                        )?;
+                        end = true;
+                    }
+                    other => write(&tx, run, other)?,
+                }
+            }
+            tx.commit()
+        })();
+        if let Err(e) = result {
+            if !failed {
+                tracing::error!(path = %journal.path().display(), "journal write failed: {e}");
+            }
+            failed = true;
+        }
+        for a in acks {
+            let _ = a.send(());
+        }
+        if end {
+            return;
+        }
+    }
+}
+
+fn write(tx: &rusqlite::Transaction<'_>, run: i64, r: Record) -> rusqlite::Result<()> {
+    let now = now_ms() as i64;
+    match r {
+        Record::Order(o) => {
+            tx.execute(
+                "INSERT INTO orders (cloid, run_id, market, strategy, tag, side, px, sz, tif, reduce_only, purpose, state, filled, oid, created_ms, updated_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)
+                 ON CONFLICT(cloid) DO UPDATE SET state = excluded.state, filled = excluded.filled,
+                   oid = coalesce(excluded.oid, orders.oid), updated_ms = excluded.updated_ms",
+                params![o.cloid, run, o.market, o.strategy, o.tag as i64, o.side, o.px, o.sz, o.tif, o.reduce_only, o.purpose, o.state, o.filled, o.oid.map(|x| x as i64), now],
+            )?;
+            tx.execute(
+                "INSERT INTO order_events (cloid, state, filled, ts_ms) VALUES (?1, ?2, ?3, ?4)",
+                params![o.cloid, o.state, o.filled, now],
+            )?;
+        }
+        Record::Fill(f) => {
+            tx.execute(
+                "INSERT OR IGNORE INTO fills VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                params![f.venue, f.tid as i64, f.market, f.cloid, f.oid as i64, f.side, f.px, f.sz, f.fee, f.time_ms as i64, f.strategy, f.realized],
+            )?;
+        }
+        Record::Position {
+            market,
+            size,
+            avg_entry,
+            realized,
+        } => {
+            tx.execute(
+                "INSERT OR REPLACE INTO positions VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![market, size, avg_entry, realized, now],
+            )?;
+        }
+        Record::Refusal { strategy, reason } => {
+            tx.execute(
+                "INSERT INTO refusals VALUES (?1, ?2, ?3, 1, ?4)
+                 ON CONFLICT(run_id, strategy, reason) DO UPDATE SET count = count + 1, last_ms = excluded.last_ms",
+                params![run, strategy, reason, now],
+            )?;
+        }
+        Record::HardStop { latched, reason } => {
+            tx.execute(
+                "INSERT INTO hardstop (ts_ms, event, reason, source) VALUES (?1, ?2, ?3, 'engine')",
+                params![now, if latched { "triggered" } else { "released" }, reason],
+            )?;
+        }
+        Record::PluginState {
+            strategy,
+            plugin,
+            version,
+            params_hash,
+            state,
+        } => {
+            tx.execute(
+                "INSERT OR REPLACE INTO plugin_state VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![strategy, plugin, version, params_hash, state, now],
+            )?;
+        }
+        Record::Flush(_) | Record::EndRun => {}
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_are_committed_and_fills_are_unique_by_venue_and_tid() {
+        let d = std::env::temp_dir().join(format!("sh-writer-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        let path = d.join("j.db");
+        let j = Journal::open(&path).unwrap();
+        let run = j.start_run("c", "h", &[]).unwrap();
+        let (op_tx, mut op_rx) = tokio::sync::mpsc::unbounded_channel();
+        let (h, thread) = spawn(j, run, op_tx);
+        let fill = FillRow {
+            venue: "hl".into(),
+            tid: 7,
+            market: "hl/BTC".into(),
+            cloid: None,
+            oid: 1,
+            side: "B",
+            px: "100".into(),
+            sz: "1".into(),
+            fee: "0.01".into(),
+            time_ms: 1,
+            strategy: Some("s".into()),
+            realized: "0".into(),
+        };
+        h.send(Record::Fill(fill.clone()));
+        h.send(Record::Fill(fill)); // the same fill again (resent snapshot)
+        for _ in 0..3 {
+            h.send(Record::Refusal {
+                strategy: "s".into(),
+                reason: "pending_order",
+            });
+        }
+        h.send(Record::HardStop {
+            latched: true,
+            reason: "slippage".into(),
+        });
+        assert!(h.flush(Duration::from_secs(5)));
+        let check = Journal::open(&path).unwrap();
+        let n: i64 = check
+            .conn()
+            .query_row("SELECT count(*) FROM fills", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 1);
+        let c: i64 = check
+            .conn()
+            .query_row("SELECT count FROM refusals", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(c, 3);
+        assert!(check.hard_stop().unwrap().unwrap().latched);
+        check.queue_operator_command("hardstop-release").unwrap();
+        let got = op_rx.blocking_recv().unwrap();
+        assert_eq!(got, "hardstop-release");
+        h.send(Record::EndRun);
+        thread.join().unwrap();
+        let ended: Option<i64> = check
+            .conn()
+            .query_row("SELECT ended_ms FROM runs", [], |r| r.get(0))
+            .unwrap();
+        assert!(ended.is_some());
+    }
+}
