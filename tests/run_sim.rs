@@ -19,8 +19,22 @@ fn logs() {
         .try_init();
 }
 
+/// A config whose journal lives in a fresh scratch directory (tests must not share one).
+fn parse_with_scratch_journal(text: String, test: &str) -> Config {
+    let dir = strategy_host_e2e::scratch_dir(env!("CARGO_TARGET_TMPDIR"), test);
+    let text = format!(
+        "{text}\n[journal]\npath = \"{}\"\n",
+        dir.join("journal.db").display()
+    );
+    Config::parse(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml"),
+        text,
+    )
+    .unwrap()
+}
+
 /// The default config with faster dislocation episodes and `faults` on both venues.
-fn config(faults: &str) -> Config {
+fn config(faults: &str, test: &str) -> Config {
     let text =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml"))
             .unwrap();
@@ -29,11 +43,7 @@ fn config(faults: &str) -> Config {
         .replace("dislocation_every_ms = 5000", "dislocation_every_ms = 1500")
         .replace("dislocation_every_ms = 6000", "dislocation_every_ms = 1500")
         .replace("tick_ms = 100\n", &format!("tick_ms = 100\n{faults}"));
-    Config::parse(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml"),
-        text,
-    )
-    .unwrap()
+    parse_with_scratch_journal(text, test)
 }
 
 /// Every position the engine ended with equals the simulator's account; no order was sent twice.
@@ -70,8 +80,10 @@ fn check_against_sims(out: &RunOutcome) {
 #[tokio::test(flavor = "current_thread")]
 async fn it_trades_through_disconnects_and_ends_matching_the_venue() {
     logs();
-    let cfg =
-        config("[venues.sim.faults]\ndrop_every_ms = 2500\nresend_fills_on_reconnect = true\n");
+    let cfg = config(
+        "[venues.sim.faults]\ndrop_every_ms = 2500\nresend_fills_on_reconnect = true\n",
+        "trades",
+    );
     let opts = RunOptions {
         duration: Some(Duration::from_secs(10)),
         status_every: Duration::from_secs(60),
@@ -110,11 +122,7 @@ async fn an_operator_hard_stop_ends_with_every_position_at_zero() {
             .replace("min_holding_time_ms = 500", "min_holding_time_ms = 600000")
             .replace("max_holding_ms = 20000", "max_holding_ms = 600000")
             .replace("exit_target_bps = -5", "exit_target_bps = 1000");
-    let cfg = Config::parse(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml"),
-        text,
-    )
-    .unwrap();
+    let cfg = parse_with_scratch_journal(text, "hardstop");
     let (tx, rx) = mpsc::channel(4);
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_secs(6)).await;

@@ -56,6 +56,26 @@ pub enum Command {
         #[arg(long, default_value_t = 5.0, value_name = "SECS")]
         status_every: f64,
     },
+    /// The HardStop latch: its state, and the operator commands that set or release it. Recorded
+    /// in the journal; a running host picks them up within a second, a stopped one on start.
+    Hardstop {
+        #[command(subcommand)]
+        action: HardstopAction,
+        /// The config whose journal to use.
+        #[arg(long, global = true, default_value = "config/default.toml")]
+        config: PathBuf,
+    },
+    /// Read the journal: recent runs, orders, fills, positions, refusals.
+    Journal {
+        #[command(subcommand)]
+        view: JournalView,
+        /// The config whose journal to read.
+        #[arg(long, global = true, default_value = "config/default.toml")]
+        config: PathBuf,
+        /// Rows to show.
+        #[arg(long, global = true, default_value_t = 20)]
+        limit: u32,
+    },
     /// Run the Hyperliquid-compatible exchange simulator on 127.0.0.1 (WebSocket /ws, HTTP /info
     /// and /exchange) until Ctrl-C.
     Sim {
@@ -66,6 +86,26 @@ pub enum Command {
         #[arg(long, default_value_t = 3001)]
         port: u16,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HardstopAction {
+    /// Is the latch set, and why.
+    Status,
+    /// Release the latch (operator decision; recorded).
+    Release,
+    /// Set the latch: cancel entries, flatten everything, block new orders.
+    Trigger,
+}
+
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum JournalView {
+    Runs,
+    Orders,
+    Fills,
+    Positions,
+    Refusals,
+    Hardstop,
 }
 
 #[derive(Debug, Subcommand)]
@@ -179,6 +219,67 @@ pub fn run() -> anyhow::Result<ExitCode> {
             rt.block_on(crate::runtime::run(&cfg, opts))?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Hardstop { action, config } => {
+            let cfg = Config::load(&config)?;
+            let journal = crate::journal::Journal::open(&cfg.journal_path())?;
+            match action {
+                HardstopAction::Status => match journal.hard_stop()? {
+                    Some(h) if h.latched => {
+                        println!("HARD STOP latched ({}) since {} ms", h.reason, h.ts_ms)
+                    }
+                    Some(h) => println!("HardStop released ({}) at {} ms", h.reason, h.ts_ms),
+                    None => println!("HardStop never triggered"),
+                },
+                HardstopAction::Release => {
+                    journal.record_hard_stop(false, "operator", "operator-cli")?;
+                    journal.queue_operator_command("hardstop-release")?;
+                    println!(
+                        "HardStop released (recorded in {}; a running host picks it up within a second)",
+                        journal.path().display()
+                    );
+                }
+                HardstopAction::Trigger => {
+                    journal.record_hard_stop(true, "operator", "operator-cli")?;
+                    journal.queue_operator_command("hardstop")?;
+                    println!(
+                        "HardStop triggered (recorded in {}; a running host acts on it within a second)",
+                        journal.path().display()
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Journal {
+            view,
+            config,
+            limit,
+        } => {
+            let cfg = Config::load(&config)?;
+            let journal = crate::journal::Journal::open(&cfg.journal_path())?;
+            let sql = match view {
+                JournalView::Runs => {
+                    "SELECT id, started_ms, ended_ms, host_version, config_path, substr(config_hash, 1, 12) AS config_hash FROM runs ORDER BY id DESC LIMIT ?1"
+                }
+                JournalView::Orders => {
+                    "SELECT cloid, market, strategy, side, px, sz, tif, reduce_only, purpose, state, filled, updated_ms FROM orders ORDER BY updated_ms DESC LIMIT ?1"
+                }
+                JournalView::Fills => {
+                    "SELECT venue, tid, market, side, px, sz, fee, realized, strategy, time_ms FROM fills ORDER BY time_ms DESC LIMIT ?1"
+                }
+                JournalView::Positions => {
+                    "SELECT market, size, avg_entry, realized, updated_ms FROM positions ORDER BY market LIMIT ?1"
+                }
+                JournalView::Refusals => {
+                    "SELECT run_id, strategy, reason, count, last_ms FROM refusals ORDER BY run_id DESC, count DESC LIMIT ?1"
+                }
+                JournalView::Hardstop => {
+                    "SELECT id, ts_ms, event, reason, source FROM hardstop ORDER BY id DESC LIMIT ?1"
+                }
+            };
+            let (names, rows) = journal.table(sql, limit)?;
+            print_table(&names, &rows);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Sim { config, port } => {
             #[derive(serde::Deserialize)]
             #[serde(deny_unknown_fields)]
@@ -235,6 +336,31 @@ pub fn run() -> anyhow::Result<ExitCode> {
             println!("{out}");
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// Prints rows as an aligned text table.
+fn print_table(names: &[String], rows: &[Vec<String>]) {
+    let mut widths: Vec<usize> = names.iter().map(|n| n.len()).collect();
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            widths[i] = widths[i].max(c.len());
+        }
+    }
+    let line = |cells: &[String]| {
+        cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c:<w$}", w = widths[i]))
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
+    println!("{}", line(names));
+    for r in rows {
+        println!("{}", line(r));
+    }
+    if rows.is_empty() {
+        println!("(none)");
     }
 }
 

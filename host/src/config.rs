@@ -195,6 +195,37 @@ pub struct RawConfig {
     pub strategies: Vec<StrategyConfig>,
     #[serde(default)]
     pub venues: Vec<VenueConfig>,
+    #[serde(default)]
+    pub journal: JournalConfig,
+}
+
+/// `[journal]`: where the durable record lives.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JournalConfig {
+    /// The SQLite file, relative to the config file. Created on first run.
+    #[serde(default = "default_journal_path")]
+    pub path: PathBuf,
+    /// Strategies' state is journaled this often (and at shutdown).
+    #[serde(default = "default_snapshot_secs")]
+    pub snapshot_every_secs: u64,
+}
+
+fn default_journal_path() -> PathBuf {
+    PathBuf::from("strategy-host.db")
+}
+
+fn default_snapshot_secs() -> u64 {
+    60
+}
+
+impl Default for JournalConfig {
+    fn default() -> Self {
+        JournalConfig {
+            path: default_journal_path(),
+            snapshot_every_secs: default_snapshot_secs(),
+        }
+    }
 }
 
 /// A parsed and checked configuration, with where it came from.
@@ -262,6 +293,16 @@ impl Config {
             offset += line.len();
         }
         0
+    }
+
+    /// The journal file (`[journal] path`, relative to the config file).
+    pub fn journal_path(&self) -> PathBuf {
+        let p = &self.raw.journal.path;
+        if p.is_absolute() {
+            p.clone()
+        } else {
+            self.base_dir().join(p)
+        }
     }
 
     /// The directory relative paths in the config are resolved against.

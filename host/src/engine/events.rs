@@ -203,6 +203,11 @@ pub enum EngineNote {
         fill: FillEvent,
         strategy: Option<StrategyId>,
         realized: Decimal,
+        /// Already contained in the reconciled account state (a snapshot replayed after a
+        /// (re)connect): recorded, but not a fill of this run.
+        replayed: bool,
     },
     EdgeSummary(Vec<EdgeSummary>),
+    /// An order was made or changed state (the journal records each change).
+    Order(super::orders::TrackedOrder),
 }

@@ -155,7 +155,8 @@ impl Engine {
         // Fills the reconciled account state already contains change only the order.
         let as_of = self.venues[f.venue.0 as usize].as_of_ms;
         let mut realized = Decimal::ZERO;
-        if as_of == 0 || f.time_ms > as_of {
+        let replayed = as_of != 0 && f.time_ms <= as_of;
+        if !replayed {
             let effect = self
                 .positions
                 .apply_fill(f.market, f.side, f.px, f.sz, f.fee, now);
@@ -180,6 +181,7 @@ impl Engine {
             fill: f,
             strategy: owner,
             realized,
+            replayed,
         });
         if self.positions.get(f.market).size.is_zero() {
             self.positions.end_flatten(f.market);
@@ -188,7 +190,11 @@ impl Engine {
             Some(c) if order.is_some() => self.order_changed(c, now),
             _ => self.refresh_market(f.market),
         }
-        self.deliver_fill(f, order, now);
+        // A replayed fill of an order this run does not know happened before it: the strategies'
+        // restored state already saw it.
+        if !replayed || order.is_some() {
+            self.deliver_fill(f, order, now);
+        }
         if self.latch.is_triggered() && self.positions.all_flat() {
             self.notes.push(EngineNote::HardStopFlat);
         }

@@ -326,6 +326,9 @@ impl Engine {
             },
         );
         self.refresh_market(o.market);
+        if let Some(t) = self.orders.get(cloid) {
+            self.notes.push(super::events::EngineNote::Order(*t));
+        }
         cloid
     }
 

@@ -532,6 +532,12 @@ impl Engine {
         }
     }
 
+    /// A restart found the journal latched: the HardStop stays on (and keeps flattening) until an
+    /// operator releases it.
+    pub fn restore_hard_stop(&mut self, now: u64) {
+        self.trigger_hard_stop(HardStopReason::Restored, now);
+    }
+
     // ---- read access for drivers, status lines and tests ----
 
     pub fn registry(&self) -> &MarketRegistry {

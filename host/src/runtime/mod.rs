@@ -4,6 +4,7 @@
 //! back for its venue at once, so the tick-to-order path (frame → engine → batch → sign → send)
 //! has no thread hop and no task hop. Batches for another venue go through its command channel.
 
+pub mod journaling;
 pub mod summary;
 
 use crate::config::{Config, Network, VenueConfig};
@@ -61,6 +62,8 @@ pub struct EngineCore {
     pub summary: Summary,
     routes: HashMap<VenueId, mpsc::UnboundedSender<VenueCommand>>,
     started: Instant,
+    /// Where notes are journaled (None: no journal, e.g. benches).
+    pub journal: Option<crate::journal::writer::JournalHandle>,
 }
 
 impl EngineCore {
@@ -70,6 +73,7 @@ impl EngineCore {
             summary: Summary::default(),
             routes: HashMap::new(),
             started: Instant::now(),
+            journal: None,
         }))
     }
 
@@ -104,6 +108,11 @@ impl EngineCore {
         let notes: Vec<_> = self.engine.drain_notes().collect();
         for n in &notes {
             self.summary.note(&self.engine, n);
+            if let Some(j) = &self.journal {
+                for r in journaling::records(&self.engine, n) {
+                    j.send(r);
+                }
+            }
             if let crate::engine::events::EngineNote::HardStopTriggered(r) = n {
                 println!("HARD STOP: {r}");
             }
@@ -287,11 +296,42 @@ pub async fn run(config: &Config, opts: RunOptions) -> anyhow::Result<RunOutcome
         cloid_prefix,
         config.raw.plugins.intent_capacity,
     )?;
+    let mut engine = engine;
+    // The journal: restore what a previous run left, then record this one.
+    let journal_path = config.journal_path();
+    let journal = crate::journal::Journal::open(&journal_path)?;
+    let run_id = journal.start_run(
+        &config.path.display().to_string(),
+        &journaling::fingerprint(config.text.as_bytes()),
+        &journaling::run_plugins(config, &engine),
+    )?;
+    journaling::restore_states(config, &mut engine, &journal);
+    let latched = journal.hard_stop()?.filter(|h| h.latched);
+    if let Some(h) = &latched {
+        println!(
+            "HARD STOP is latched from a previous run ({}); release it with `strategy-host hardstop release`",
+            h.reason
+        );
+        engine.restore_hard_stop(1);
+    }
+    let (op_tx, op_rx) = mpsc::unbounded_channel();
+    let (jh, writer) = crate::journal::writer::spawn(journal, run_id, op_tx);
+    tracing::info!(path = %journal_path.display(), run = run_id, "journal open");
     let core = EngineCore::new(engine);
+    core.borrow_mut().journal = Some(jh.clone());
+    // The restored latch's own note (and the flatten it starts) are journaled like any other.
+    core.borrow_mut()
+        .handle(Event::Timer, None, &mut Vec::new());
     let local = tokio::task::LocalSet::new();
-    local
-        .run_until(drive(config, opts, registry, latch, core))
-        .await
+    let out = local
+        .run_until(drive(config, opts, registry, latch, core.clone(), op_rx))
+        .await;
+    journaling::snapshot_states(config, &core.borrow().engine, &jh);
+    jh.send(crate::journal::writer::Record::EndRun);
+    core.borrow_mut().journal = None;
+    drop(jh);
+    let _ = writer.join();
+    out
 }
 
 /// Starts the venues and runs the timer/operator/status loop until the stop, then shuts down.
@@ -301,6 +341,7 @@ async fn drive(
     registry: MarketRegistry,
     latch: Arc<HardStopLatch>,
     core: Rc<RefCell<EngineCore>>,
+    mut journal_ops: mpsc::UnboundedReceiver<String>,
 ) -> anyhow::Result<RunOutcome> {
     let mut venues = Vec::new();
     for v in &config.raw.venues {
@@ -316,6 +357,10 @@ async fn drive(
         tokio::time::interval(Duration::from_millis(config.raw.engine.timer_interval_ms));
     let mut status = tokio::time::interval(opts.status_every);
     status.tick().await;
+    let mut snapshots = tokio::time::interval(Duration::from_secs(
+        config.raw.journal.snapshot_every_secs.max(1),
+    ));
+    snapshots.tick().await;
     let deadline = opts.duration.map(|d| tokio::time::Instant::now() + d);
     let stop_requested = async {
         match deadline {
@@ -337,6 +382,19 @@ async fn drive(
                 None => operator = None,
             },
             _ = timer.tick() => core.borrow_mut().handle(Event::Timer, None, &mut scratch),
+            op = journal_ops.recv() => match op.as_deref().and_then(operator_command) {
+                Some(cmd) => {
+                    println!("operator command from the journal: {cmd:?}");
+                    core.borrow_mut().handle(Event::Operator(cmd), None, &mut scratch);
+                }
+                None => if let Some(other) = op { tracing::warn!(command = %other, "unknown operator command ignored") },
+            },
+            _ = snapshots.tick() => {
+                let c = core.borrow();
+                if let Some(j) = &c.journal {
+                    journaling::snapshot_states(config, &c.engine, j);
+                }
+            }
             _ = status.tick() => println!("{}", status_line(&core.borrow().engine, started.elapsed())),
             _ = &mut stop_requested => break,
         }
@@ -388,6 +446,18 @@ async fn drive(
     Ok(RunOutcome {
         summary: c.summary.clone(),
         sims,
+    })
+}
+
+/// An operator command as the journal's operator table carries it.
+pub fn operator_command(s: &str) -> Option<OperatorCommand> {
+    Some(match s {
+        "hardstop" => OperatorCommand::HardStop,
+        "hardstop-release" => OperatorCommand::ReleaseHardStop,
+        "pause" => OperatorCommand::PauseEntries,
+        "resume" => OperatorCommand::ResumeEntries,
+        "flatten-all" => OperatorCommand::FlattenAll,
+        _ => return None,
     })
 }
 

@@ -62,6 +62,7 @@ impl Summary {
     /// Counts one note.
     pub fn note(&mut self, engine: &Engine, n: &EngineNote) {
         match n {
+            EngineNote::Fill { replayed: true, .. } => {}
             EngineNote::Fill { fill, strategy, .. } => {
                 self.fills += 1;
                 let name = Self::name(engine, *strategy);

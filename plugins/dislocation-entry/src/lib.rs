@@ -83,8 +83,15 @@ pub fn entry(
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct State {
+    /// Entry intents placed (refused ones included).
+    #[serde(default)]
+    attempts: u64,
+    /// Entries that filled (counted once per order, on its first fill).
     entries: u64,
-    /// Engine time of the last entry per market index.
+    /// Tag of the last order counted in `entries`.
+    #[serde(default)]
+    last_filled_tag: u64,
+    /// Engine time of the last entry attempt per market index.
     last_entry_ns: BTreeMap<u32, u64>,
 }
 
@@ -157,9 +164,16 @@ impl StrategyLogic for DislocationEntry {
         }
         let threshold = self.thresholds[m.index()];
         if let Some((side, px, sz)) = entry(snap, threshold, &self.params) {
-            self.state.entries += 1;
+            self.state.attempts += 1;
             self.state.last_entry_ns.insert(m.0, ctx.now_ns);
-            out.place(PlaceIntent::new(m, side, px, sz, Tif::Ioc).with_tag(self.state.entries));
+            out.place(PlaceIntent::new(m, side, px, sz, Tif::Ioc).with_tag(self.state.attempts));
+        }
+    }
+
+    fn on_fill(&mut self, _ctx: &Ctx<'_>, fill: &plugin_api::FillView, _out: &mut Intents) {
+        if fill.tag != 0 && !fill.reduce_only && fill.tag != self.state.last_filled_tag {
+            self.state.last_filled_tag = fill.tag;
+            self.state.entries += 1;
         }
     }
 

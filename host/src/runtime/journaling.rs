@@ -1,0 +1,283 @@
+//! What the runtime journals, and what it restores from the journal on start.
+
+use crate::config::Config;
+use crate::engine::Engine;
+use crate::engine::events::EngineNote;
+use crate::engine::orders::{OrderState, Purpose, TrackedOrder};
+use crate::engine::types::{Side, StrategyId, Tif};
+use crate::journal::writer::{FillRow, JournalHandle, OrderRow, Record};
+use crate::journal::{Journal, SavedState};
+use crate::venue::hyperliquid::signing::{keccak, to_hex};
+
+fn side(s: Side) -> &'static str {
+    match s {
+        Side::Buy => "B",
+        Side::Sell => "A",
+    }
+}
+
+fn state_name(s: OrderState) -> &'static str {
+    use OrderState::*;
+    match s {
+        Queued => "queued",
+        Sent => "sent",
+        Resting => "resting",
+        PartiallyFilled => "partially_filled",
+        Filled => "filled",
+        CancelPending => "cancel_pending",
+        Cancelled => "cancelled",
+        FilledDuringCancel => "filled_during_cancel",
+        Rejected => "rejected",
+        UnknownOutcome => "unknown_outcome",
+        Dropped => "dropped",
+    }
+}
+
+fn strategy_name(engine: &Engine, sid: Option<StrategyId>) -> Option<String> {
+    sid.map(|s| engine.strategy_slot(s).name.clone())
+}
+
+fn order_row(engine: &Engine, o: &TrackedOrder) -> OrderRow {
+    OrderRow {
+        cloid: o.cloid.to_string(),
+        market: engine.registry().key(o.market).to_string(),
+        strategy: strategy_name(engine, o.owner),
+        tag: o.tag,
+        side: side(o.side),
+        px: o.px.to_string(),
+        sz: o.sz.to_string(),
+        tif: match o.tif {
+            Tif::Alo => "Alo",
+            Tif::Ioc => "Ioc",
+            Tif::Gtc => "Gtc",
+        },
+        reduce_only: o.reduce_only,
+        purpose: match o.purpose {
+            Purpose::Strategy => "strategy",
+            Purpose::PairLeg(_) => "pair_leg",
+            Purpose::Flatten => "flatten",
+        },
+        state: state_name(o.state),
+        filled: o.filled.to_string(),
+        oid: o.oid,
+    }
+}
+
+/// The records a note becomes.
+pub fn records(engine: &Engine, n: &EngineNote) -> Vec<Record> {
+    match n {
+        EngineNote::Order(o) => vec![Record::Order(order_row(engine, o))],
+        EngineNote::Fill {
+            fill,
+            strategy,
+            realized,
+            ..
+        } => {
+            let p = engine.position(fill.market);
+            let market = engine.registry().key(fill.market).to_string();
+            vec![
+                Record::Fill(FillRow {
+                    venue: engine.registry().venue_name(fill.venue).to_string(),
+                    tid: fill.tid,
+                    market: market.clone(),
+                    cloid: fill.cloid.map(|c| c.to_string()),
+                    oid: fill.oid,
+                    side: side(fill.side),
+                    px: fill.px.to_string(),
+                    sz: fill.sz.to_string(),
+                    fee: fill.fee.to_string(),
+                    time_ms: fill.time_ms,
+                    strategy: strategy_name(engine, *strategy),
+                    realized: realized.to_string(),
+                }),
+                Record::Position {
+                    market,
+                    size: p.size.to_string(),
+                    avg_entry: p.avg_entry.to_string(),
+                    realized: p.realized.to_string(),
+                },
+            ]
+        }
+        EngineNote::Refused {
+            strategy, reason, ..
+        } => vec![Record::Refusal {
+            strategy: strategy_name(engine, *strategy).unwrap_or_else(|| "(host)".into()),
+            reason: reason.name(),
+        }],
+        EngineNote::HardStopTriggered(r) => vec![Record::HardStop {
+            latched: true,
+            reason: r.name().into(),
+        }],
+        EngineNote::HardStopReleased => vec![Record::HardStop {
+            latched: false,
+            reason: "operator".into(),
+        }],
+        _ => Vec::new(),
+    }
+}
+
+/// Hex keccak of some bytes (config and plugin file fingerprints).
+pub fn fingerprint(bytes: &[u8]) -> String {
+    to_hex(&keccak(bytes))
+}
+
+/// The plugins of a run, for the journal: (strategy, plugin, version, file hash).
+pub fn run_plugins(config: &Config, engine: &Engine) -> Vec<(String, String, String, String)> {
+    let locator = crate::plugins::PluginLocator::for_config(config);
+    engine
+        .strategy_names()
+        .map(|(sid, name)| {
+            let slot = engine.strategy_slot(sid);
+            let spec = config
+                .raw
+                .strategies
+                .iter()
+                .find(|s| s.name() == name)
+                .map(|s| s.plugin.get_ref().clone())
+                .unwrap_or_default();
+            let hash = locator
+                .resolve(&spec)
+                .ok()
+                .and_then(|p| std::fs::read(p).ok())
+                .map_or_else(|| "unknown".to_string(), |b| fingerprint(&b));
+            (
+                name.to_string(),
+                slot.plugin.clone(),
+                slot.plugin_version.clone(),
+                hash,
+            )
+        })
+        .collect()
+}
+
+fn params_hash(config: &Config, strategy: &str) -> String {
+    let params = config
+        .raw
+        .strategies
+        .iter()
+        .find(|s| s.name() == strategy)
+        .map(|s| s.params_toml())
+        .unwrap_or_default();
+    fingerprint(params.as_bytes())
+}
+
+/// `major.minor` of a version string.
+fn version_line(v: &str) -> &str {
+    match v.match_indices('.').nth(1) {
+        Some((i, _)) => &v[..i],
+        None => v,
+    }
+}
+
+/// Why a saved state cannot be restored into this strategy, or None when it can be tried.
+pub fn incompatible(
+    saved: &SavedState,
+    plugin: &str,
+    version: &str,
+    params_hash: &str,
+) -> Option<String> {
+    if saved.plugin != plugin {
+        return Some(format!(
+            "the saved state is from plugin `{}`, not `{plugin}`",
+            saved.plugin
+        ));
+    }
+    if version_line(&saved.version) != version_line(version) {
+        return Some(format!(
+            "plugin version changed from {} to {version}",
+            saved.version
+        ));
+    }
+    if saved.params_hash != params_hash {
+        return Some("its params changed".into());
+    }
+    None
+}
+
+/// Restores each strategy's last journaled state where it is compatible; logs why not elsewhere.
+pub fn restore_states(config: &Config, engine: &mut Engine, journal: &Journal) {
+    let ids: Vec<(StrategyId, String)> = engine
+        .strategy_names()
+        .map(|(s, n)| (s, n.to_string()))
+        .collect();
+    for (sid, name) in ids {
+        let saved = match journal.plugin_state(&name) {
+            Ok(Some(s)) => s,
+            Ok(None) => continue,
+            Err(e) => {
+                tracing::warn!(strategy = %name, "cannot read saved state: {e}; starting fresh");
+                continue;
+            }
+        };
+        let slot = engine.strategy_slot_mut(sid);
+        if let Some(why) = incompatible(
+            &saved,
+            &slot.plugin,
+            &slot.plugin_version,
+            &params_hash(config, &name),
+        ) {
+            tracing::warn!(strategy = %name, "not restoring its saved state: {why}; starting fresh");
+            continue;
+        }
+        match slot.restore_state(&saved.state) {
+            Ok(()) => {
+                tracing::info!(strategy = %name, saved_ms = saved.saved_ms, "strategy state restored")
+            }
+            Err(why) => {
+                tracing::warn!(strategy = %name, "the plugin refused its saved state ({why}); starting fresh")
+            }
+        }
+    }
+}
+
+/// Journals every strategy's state now.
+pub fn snapshot_states(config: &Config, engine: &Engine, journal: &JournalHandle) {
+    for (sid, name) in engine.strategy_names() {
+        let slot = engine.strategy_slot(sid);
+        if let Some(state) = slot.snapshot_state() {
+            journal.send(Record::PluginState {
+                strategy: name.to_string(),
+                plugin: slot.plugin.clone(),
+                version: slot.plugin_version.clone(),
+                params_hash: params_hash(config, name),
+                state,
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compatibility_of_saved_states() {
+        let saved = SavedState {
+            plugin: "p".into(),
+            version: "0.3.1".into(),
+            params_hash: "h".into(),
+            state: "{}".into(),
+            saved_ms: 1,
+        };
+        assert_eq!(
+            incompatible(&saved, "p", "0.3.7", "h"),
+            None,
+            "a patch release keeps the state"
+        );
+        assert!(
+            incompatible(&saved, "p", "0.4.0", "h")
+                .unwrap()
+                .contains("version changed")
+        );
+        assert!(
+            incompatible(&saved, "p", "0.3.1", "h2")
+                .unwrap()
+                .contains("params changed")
+        );
+        assert!(
+            incompatible(&saved, "q", "0.3.1", "h")
+                .unwrap()
+                .contains("plugin `p`")
+        );
+    }
+}
