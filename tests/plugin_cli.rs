@@ -283,3 +283,55 @@ fn every_shipped_config_checks() {
     let parsed: Result<SimFile, _> = toml::from_str(&sim);
     assert!(parsed.is_ok(), "config/sim.toml: {:?}", parsed.err());
 }
+
+#[test]
+fn hardstop_and_journal_commands_work_on_a_journal() {
+    let dir = scratch_dir(env!("CARGO_TARGET_TMPDIR"), "cli-journal");
+    let plugin_dir = plugin_path("fx-echo")
+        .parent()
+        .unwrap()
+        .display()
+        .to_string();
+    let cfg = write_file(
+        &dir,
+        "c.toml",
+        &format!("[plugins]\ndir = \"{plugin_dir}\"\n[journal]\npath = \"j.db\"\n"),
+    );
+    let c = cfg.to_str().unwrap();
+    let out = run(&["hardstop", "status", "--config", c]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("never triggered"));
+    let out = run(&["hardstop", "trigger", "--config", c]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&run(&["hardstop", "status", "--config", c]).stdout)
+            .contains("HARD STOP latched (operator)")
+    );
+    assert!(
+        run(&["hardstop", "release", "--config", c])
+            .status
+            .success()
+    );
+    assert!(text(&run(&["hardstop", "status", "--config", c]).stdout).contains("released"));
+    let out = run(&["journal", "hardstop", "--config", c]);
+    let t = text(&out.stdout);
+    assert!(
+        t.contains("triggered") && t.contains("released") && t.contains("operator-cli"),
+        "{t}"
+    );
+    let out = run(&["journal", "fills", "--config", c]);
+    assert!(text(&out.stdout).contains("(none)"));
+    // A damaged journal: one clear line, file untouched.
+    std::fs::write(dir.join("j.db"), b"garbage, not sqlite").unwrap();
+    let out = run(&["journal", "runs", "--config", c]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("not a SQLite file") && err.contains("was not modified"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(dir.join("j.db")).unwrap(),
+        b"garbage, not sqlite"
+    );
+}
