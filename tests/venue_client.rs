@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use strategy_host::engine::events::{ConnectionState, PostOutcome};
+use strategy_host::engine::events::{CancelOutcome, ConnectionState, PostOutcome};
 use strategy_host::engine::hardstop::{HardStopLatch, HardStopReason};
 use strategy_host::engine::scheduler::{ActionBatch, CancelRequest, OrderRequest};
 use strategy_host::engine::types::{Cloid, MarketId, Side, Tif, VenueId};
@@ -44,6 +44,10 @@ struct Venue {
     schedule_times: Vec<Option<u64>>,
     /// Woken on every scheduleCancel.
     schedule_seen: Arc<tokio::sync::Notify>,
+    /// Sessions (1-based, counted from the first) whose clearinghouseState answer is unreadable.
+    garbled_account_until_session: u32,
+    /// Oids cancelled by `cancel` (by oid, not cloid).
+    cancels_by_oid: Vec<u64>,
 }
 
 type Shared = Arc<Mutex<Venue>>;
@@ -106,7 +110,14 @@ async fn serve(listener: TcpListener, venue: Shared) {
                         let id = v["id"].clone();
                         let req = &v["request"];
                         if req["type"] == "info" {
+                            let garbled = {
+                                let v = venue.lock().unwrap();
+                                v.sessions <= v.garbled_account_until_session
+                            };
                             let data = match req["payload"]["type"].as_str().unwrap() {
+                                "clearinghouseState" if garbled => {
+                                    json!({"assetPositions":"not a list","time":1000})
+                                }
                                 "clearinghouseState" => {
                                     json!({"assetPositions":[{"position":{"coin":"BTC","szi":"0.5","entryPx":"100.0"},"type":"oneWay"}],"time":1000})
                                 }
@@ -147,6 +158,18 @@ async fn serve(listener: TcpListener, venue: Shared) {
                                         .map(|c| {
                                             v2.cancels
                                                 .push(c["cloid"].as_str().unwrap().to_string());
+                                            json!("success")
+                                        })
+                                        .collect();
+                                    json!({"status":"ok","response":{"type":"cancel","data":{"statuses":statuses}}})
+                                }
+                                "cancel" => {
+                                    let statuses: Vec<Value> = action["cancels"]
+                                        .as_array()
+                                        .unwrap()
+                                        .iter()
+                                        .map(|c| {
+                                            v2.cancels_by_oid.push(c["o"].as_u64().unwrap());
                                             json!("success")
                                         })
                                         .collect();
@@ -620,4 +643,89 @@ async fn the_dead_man_switch_is_armed_while_live_and_cleared_on_shutdown() {
             .as_millis() as i64;
     assert!(armed_for > 5_000, "at least 5 s ahead: {armed_for} ms");
     assert_eq!(times[1], None, "no time clears it");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_unreadable_account_state_is_never_reconciled_as_flat() {
+    let mut r = rig(|_, v| v.garbled_account_until_session = 2).await;
+    let events = r.until_ready().await;
+    let reconciled: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            VenueEvent::Reconciled { positions, .. } => Some(positions.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        reconciled.len(),
+        1,
+        "the failed sessions reconcile nothing (not an empty position list)"
+    );
+    assert_eq!(reconciled[0][0].size, d("0.5"));
+    assert_eq!(
+        r.venue.lock().unwrap().sessions,
+        3,
+        "the session retried until the account state was readable"
+    );
+    let disconnects = events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                VenueEvent::Connection {
+                    state: ConnectionState::Disconnected,
+                    ..
+                }
+            )
+        })
+        .count();
+    assert_eq!(
+        disconnects, 2,
+        "never Ready before the reconcile: {events:?}"
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn orders_known_only_by_oid_are_cancelled_by_oid() {
+    let mut r = rig(|_, _| {}).await;
+    r.until_ready().await;
+    let adopted = Cloid::for_venue_oid(777);
+    let batch = ActionBatch {
+        venue: VenueId(0),
+        cancels: vec![
+            CancelRequest {
+                cloid: adopted,
+                market: MarketId(0),
+                oid: Some(777),
+            },
+            CancelRequest {
+                cloid: Cloid(9),
+                market: MarketId(0),
+                oid: Some(778),
+            },
+        ],
+        orders: vec![],
+    };
+    r.commands.send(VenueCommand::Send(batch)).unwrap();
+    let evs = r
+        .until(|e| matches!(e, VenueEvent::CancelResult { cloid, .. } if *cloid == adopted))
+        .await;
+    assert!(
+        evs.iter().any(|e| matches!(
+            e,
+            VenueEvent::CancelResult {
+                outcome: CancelOutcome::Success,
+                ..
+            }
+        )),
+        "{evs:?}"
+    );
+    let v = r.venue.lock().unwrap();
+    assert_eq!(v.cancels_by_oid, vec![777]);
+    assert_eq!(
+        v.cancels,
+        vec![Cloid(9).to_string()],
+        "a real cloid is cancelled by cloid"
+    );
+    assert_eq!(v.bad_signatures, 0);
 }

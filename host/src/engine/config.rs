@@ -34,6 +34,21 @@ pub struct EngineConfig {
     /// EdgeTracker: reference threshold (bps) for its "threshold %" and its summary period.
     pub edge_threshold_bps: Decimal,
     pub edge_summary_interval_ms: u64,
+    /// What to do with an open order on the venue this run did not make (found when the venue's
+    /// account state is reconciled, e.g. left by a killed run or placed by hand).
+    pub unknown_orders: UnknownOrderPolicy,
+}
+
+/// `[engine] unknown_orders`: `"cancel"` (default) or `"adopt"`.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum UnknownOrderPolicy {
+    /// Cancel it: the host only keeps exposure it can account for.
+    #[default]
+    Cancel,
+    /// Track it as a host-owned order: its fills move the position and its size counts as pending
+    /// exposure against MaxPosition; a HardStop cancels it like any other.
+    Adopt,
 }
 
 impl Default for EngineConfig {
@@ -51,6 +66,7 @@ impl Default for EngineConfig {
             max_batch_orders: 40,
             edge_threshold_bps: dec(40),
             edge_summary_interval_ms: 60_000,
+            unknown_orders: UnknownOrderPolicy::Cancel,
         }
     }
 }

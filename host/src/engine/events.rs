@@ -188,10 +188,19 @@ pub enum EngineNote {
     ReconcileRequest {
         venue: VenueId,
     },
-    /// An open order on the venue the engine did not make (adopt or cancel by config).
+    /// An open order on the venue the engine did not make, now tracked under `cloid` (its own, or
+    /// one the host assigned) and either adopted or being cancelled (`[engine] unknown_orders`).
     UnknownVenueOrder {
         venue: VenueId,
         order: VenueOpenOrder,
+        cloid: Cloid,
+        adopted: bool,
+    },
+    /// A position found at start-up in a market no live exit strategy manages: flattened.
+    UnownedPosition {
+        market: MarketId,
+        size: Decimal,
+        handed_to_exits: bool,
     },
     Flatten {
         market: MarketId,

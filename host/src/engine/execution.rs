@@ -2,15 +2,17 @@
 //! state after a (re)connect. The venue is the authority for positions; the engine's order
 //! tracking follows the venue's statuses.
 
+use super::config::UnknownOrderPolicy;
 use super::events::{
     CancelOutcome, EngineNote, FillEvent, OrderUpdate, PostOutcome, VenueOpenOrder,
     VenueOrderStatus, VenuePosition,
 };
 use super::orders::{OrderState, Purpose, TrackedOrder};
 use super::reject::RejectReason;
+use super::types::MarketId;
 use super::types::{Cloid, VenueId};
 use super::{Call, Engine};
-use plugin_api::{FfiDecimal, FillView, FlattenKind, FlattenReason, OrderUpdateView};
+use plugin_api::{FfiDecimal, FillView, FlattenKind, FlattenReason, OrderUpdateView, Tif};
 use rust_decimal::Decimal;
 
 impl Engine {
@@ -326,6 +328,7 @@ impl Engine {
         open_orders: &[VenueOpenOrder],
         now: u64,
     ) {
+        let first = self.venues[venue.0 as usize].as_of_ms == 0;
         self.venues[venue.0 as usize].as_of_ms = as_of_ms;
         let markets: Vec<_> = self.registry.markets_of(venue).collect();
         for m in &markets {
@@ -357,9 +360,7 @@ impl Engine {
                         self.orders.set_state(c, OrderState::Resting);
                     }
                 }
-                None => self
-                    .notes
-                    .push(EngineNote::UnknownVenueOrder { venue, order: *vo }),
+                None => self.on_unknown_venue_order(venue, *vo, now),
             }
         }
         let stale: Vec<Cloid> = markets
@@ -385,11 +386,95 @@ impl Engine {
             self.orders.set_state(c, s);
             self.order_changed(c, now);
         }
-        for m in markets {
-            if self.positions.get(m).size.is_zero() {
-                self.positions.end_flatten(m);
+        for m in &markets {
+            if self.positions.get(*m).size.is_zero() {
+                self.positions.end_flatten(*m);
             }
-            self.refresh_market(m);
+            self.refresh_market(*m);
+        }
+        if first {
+            for m in markets {
+                self.adopt_position(m, now);
+            }
+        }
+    }
+
+    /// An open order on the venue this run did not make (left by a killed run, or placed by
+    /// hand). It is tracked either way, so its fills move the position and its size counts as
+    /// pending exposure; then it is cancelled unless the config adopts it. A latched HardStop
+    /// always cancels.
+    fn on_unknown_venue_order(&mut self, venue: VenueId, vo: VenueOpenOrder, now: u64) {
+        let cloid = vo.cloid.unwrap_or_else(|| Cloid::for_venue_oid(vo.oid));
+        let adopt =
+            self.cfg.unknown_orders == UnknownOrderPolicy::Adopt && !self.latch.is_triggered();
+        self.orders.insert(TrackedOrder {
+            cloid,
+            oid: Some(vo.oid),
+            market: vo.market,
+            owner: None,
+            tag: 0,
+            side: vo.side,
+            px: vo.px,
+            sz: vo.sz,
+            tif: Tif::Gtc,
+            reduce_only: false,
+            purpose: Purpose::Adopted,
+            state: OrderState::Resting,
+            filled: Decimal::ZERO,
+            fill_value: Decimal::ZERO,
+            final_filled: None,
+            created_ns: now,
+        });
+        self.orders.set_oid(cloid, vo.oid);
+        tracing::warn!(
+            market = %self.registry.key(vo.market),
+            oid = vo.oid,
+            %cloid,
+            side = ?vo.side,
+            px = %vo.px,
+            sz = %vo.sz,
+            action = if adopt { "adopted" } else { "cancelling" },
+            "open venue order this run did not make"
+        );
+        self.notes.push(EngineNote::UnknownVenueOrder {
+            venue,
+            order: vo,
+            cloid,
+            adopted: adopt,
+        });
+        if adopt {
+            self.order_changed(cloid, now);
+        } else {
+            self.cancel_order(cloid, now);
+        }
+    }
+
+    /// At start-up, a position belongs to the market's exit strategies (they manage whatever
+    /// position their market holds); a market with no live exit strategy has nobody to close it,
+    /// so it is flattened.
+    fn adopt_position(&mut self, m: MarketId, now: u64) {
+        let size = self.positions.get(m).size;
+        if size.is_zero() || self.latch.is_triggered() {
+            return; // a latched HardStop flattens everything already
+        }
+        let handed_to_exits = self.has_live_exit(m);
+        tracing::warn!(
+            market = %self.registry.key(m),
+            %size,
+            "position found at start-up: {}",
+            if handed_to_exits { "handed to the market's exit strategies" } else { "no exit strategy configured: flattening" }
+        );
+        self.notes.push(EngineNote::UnownedPosition {
+            market: m,
+            size,
+            handed_to_exits,
+        });
+        if !handed_to_exits && self.positions.flattening(m).is_none() {
+            let reason = FlattenReason::new(
+                FlattenKind::UNOWNED_POSITION,
+                self.positions.get(m).entry_ns.min(now),
+            );
+            let _ = self.flatten(m, reason, None, None, now);
         }
     }
 

@@ -518,11 +518,7 @@ impl Engine {
             if self.positions.get(m).size.is_zero() {
                 continue;
             }
-            let has_exit = self.subscribers[m.index()].iter().any(|(other, _)| {
-                let s = &self.strategies[other.index()].slot;
-                s.role == Role::Exit && !s.is_disabled()
-            });
-            if !has_exit {
+            if !self.has_live_exit(m) {
                 let reason = plugin_api::FlattenReason::new(
                     plugin_api::FlattenKind::STRATEGY_DISABLED,
                     self.positions.get(m).entry_ns.min(now),
@@ -530,6 +526,14 @@ impl Engine {
                 let _ = self.flatten(m, reason, None, None, now);
             }
         }
+    }
+
+    /// Whether an enabled exit strategy watches this market (it manages any position there).
+    fn has_live_exit(&self, m: MarketId) -> bool {
+        self.subscribers[m.index()].iter().any(|(sid, _)| {
+            let s = &self.strategies[sid.index()].slot;
+            s.role == Role::Exit && !s.is_disabled()
+        })
     }
 
     /// A restart found the journal latched: the HardStop stays on (and keeps flattening) until an

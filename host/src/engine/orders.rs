@@ -63,6 +63,8 @@ pub enum Purpose {
     PairLeg(u32),
     /// A Flatten (strategy intent, HardStop, disabled strategy, failed pair leg).
     Flatten,
+    /// An open venue order this run did not make, found by reconciliation.
+    Adopted,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -36,6 +36,22 @@ impl StrategyId {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Cloid(pub u128);
 
+impl Cloid {
+    /// Marks cloids the host assigned to venue orders that had none (adopted or cancelled unknown
+    /// orders). The engine's own cloids are `(run prefix << 64) | n` and never set this bit.
+    const HOST_ASSIGNED: u128 = 1 << 127;
+
+    /// The cloid the host tracks an unknown, cloid-less venue order under.
+    pub fn for_venue_oid(oid: u64) -> Cloid {
+        Cloid(Self::HOST_ASSIGNED | oid as u128)
+    }
+
+    /// True when the venue does not know this cloid (cancel such orders by oid).
+    pub fn is_host_assigned(self) -> bool {
+        self.0 & Self::HOST_ASSIGNED != 0
+    }
+}
+
 impl fmt::Display for Cloid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "0x{:032x}", self.0)

@@ -56,6 +56,7 @@ fn order_row(engine: &Engine, o: &TrackedOrder) -> OrderRow {
             Purpose::Strategy => "strategy",
             Purpose::PairLeg(_) => "pair_leg",
             Purpose::Flatten => "flatten",
+            Purpose::Adopted => "adopted",
         },
         state: state_name(o.state),
         filled: o.filled.to_string(),

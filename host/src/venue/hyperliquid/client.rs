@@ -11,7 +11,7 @@
 //! rejection), `Disconnected`, and a reconnect with exponential backoff and jitter.
 
 use super::actions::{
-    self, Action, CancelByCloidWire, Grouping, OrderTypeWire, OrderWire, TifWire,
+    self, Action, CancelByCloidWire, CancelWire, Grouping, OrderTypeWire, OrderWire, TifWire,
 };
 use super::codes::{order_status, reason_for_error};
 use super::info::{self, AssetTable, ClearinghouseState, OpenOrder, UserRateLimit};
@@ -148,6 +148,9 @@ struct Sync {
     /// Fills seen before the account state: sent after `Reconciled`.
     held_fills: Vec<FillEvent>,
     done: bool,
+    /// Why the account state could not be read: the session ends instead of reconciling to a
+    /// partial picture (an unreadable position list must never look like "flat").
+    failed: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -162,6 +165,8 @@ enum SessionEnd {
     NoPong(Duration),
     #[error("not synced within {0:?}")]
     SyncTimeout(Duration),
+    #[error("reconciliation failed ({0}): not trading on this venue until a reconcile succeeds")]
+    Reconcile(String),
     #[error("shutdown")]
     Shutdown,
 }
@@ -249,6 +254,9 @@ impl<S: EventSink> HlClient<S> {
             }
             match end {
                 SessionEnd::Shutdown => return self.stats,
+                e @ SessionEnd::Reconcile(_) => {
+                    tracing::error!(venue = self.cfg.venue.0, "{e}; retrying")
+                }
                 other => {
                     tracing::warn!(venue = self.cfg.venue.0, reason = %other, "venue session ended; reconnecting")
                 }
@@ -367,6 +375,9 @@ impl<S: EventSink> HlClient<S> {
                         if let Err(e) = sink.send(Message::text(msg)).await {
                             return SessionEnd::Closed(e.to_string());
                         }
+                    }
+                    if let Some(why) = sync.failed.take() {
+                        return SessionEnd::Reconcile(why);
                     }
                     if !sync.done && sync.acks_left == 0 && sync.infos_left == 0 && sync.as_of_ms != 0 {
                         if self.finish_sync(&mut sync).await.is_err() {
@@ -707,11 +718,7 @@ impl<S: EventSink> HlClient<S> {
         match (post.kind, response) {
             (PostKind::Info(kind), PostResponse::Info(raw)) => self.on_info(kind, raw.get(), sync),
             (PostKind::Info(kind), other) => {
-                tracing::warn!(
-                    ?kind,
-                    ?other,
-                    "info request failed; the session will resync"
-                );
+                sync.failed = Some(format!("{kind:?} request answered {other:?}"));
             }
             (
                 PostKind::Orders(cloids),
@@ -819,7 +826,7 @@ impl<S: EventSink> HlClient<S> {
                             }
                         }
                     }
-                    Err(e) => tracing::warn!("unreadable clearinghouseState: {e}"),
+                    Err(e) => sync.failed = Some(format!("unreadable clearinghouseState: {e}")),
                 }
             }
             InfoKind::OpenOrders => match serde_json::from_str::<Payload<Vec<OpenOrder>>>(raw) {
@@ -841,7 +848,7 @@ impl<S: EventSink> HlClient<S> {
                         }
                     }
                 }
-                Err(e) => tracing::warn!("unreadable openOrders: {e}"),
+                Err(e) => sync.failed = Some(format!("unreadable openOrders: {e}")),
             },
             InfoKind::RateLimit => match serde_json::from_str::<Payload<UserRateLimit>>(raw) {
                 Ok(p) => sync.budget = Some(p.data),
@@ -909,12 +916,22 @@ impl<S: EventSink> HlClient<S> {
         if !batch.cancels.is_empty() {
             let mut cancels = Vec::new();
             let mut cloids = Vec::new();
+            // Orders the venue knows by oid only (adopted or cancelled unknown orders).
+            let mut by_oid = Vec::new();
+            let mut by_oid_cloids = Vec::new();
             for c in &batch.cancels {
                 match self
                     .market_coin
                     .get(&c.market)
                     .and_then(|coin| self.assets.spec(coin))
                 {
+                    Some(spec) if c.cloid.is_host_assigned() && c.oid.is_some() => {
+                        by_oid.push(CancelWire {
+                            a: spec.asset,
+                            o: c.oid.expect("checked"),
+                        });
+                        by_oid_cloids.push(c.cloid);
+                    }
                     Some(spec) => {
                         cancels.push(CancelByCloidWire {
                             asset: spec.asset,
@@ -936,6 +953,14 @@ impl<S: EventSink> HlClient<S> {
                 && let Some(p) = self.sign_post(
                     &Action::CancelByCloid { cancels },
                     PostKind::Cancels(cloids),
+                )
+            {
+                out.push(p);
+            }
+            if !by_oid.is_empty()
+                && let Some(p) = self.sign_post(
+                    &Action::Cancel { cancels: by_oid },
+                    PostKind::Cancels(by_oid_cloids),
                 )
             {
                 out.push(p);
