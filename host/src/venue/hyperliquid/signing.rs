@@ -4,7 +4,6 @@
 //! Reference: ../shared/reference/hyperliquid.md §3.
 
 use secp256k1::{All, Message, PublicKey, Secp256k1, SecretKey, ecdsa::RecoverableSignature};
-use sha3::{Digest, Keccak256};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -17,7 +16,7 @@ pub fn secp() -> &'static Secp256k1<All> {
 }
 
 pub fn keccak(data: &[u8]) -> [u8; 32] {
-    Keccak256::digest(data).into()
+    keccak256::keccak256(data)
 }
 
 /// keccak("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)").
@@ -109,21 +108,21 @@ pub fn action_hash(
     vault: Option<&Address>,
     expires_after: Option<u64>,
 ) -> [u8; 32] {
-    let mut h = Keccak256::new();
+    let mut h = keccak256::Hasher::new();
     h.update(msgpack);
-    h.update(nonce.to_be_bytes());
+    h.update(&nonce.to_be_bytes());
     match vault {
-        None => h.update([0u8]),
+        None => h.update(&[0u8]),
         Some(a) => {
-            h.update([1u8]);
-            h.update(a.0);
+            h.update(&[1u8]);
+            h.update(&a.0);
         }
     }
     if let Some(t) = expires_after {
-        h.update([0u8]);
-        h.update(t.to_be_bytes());
+        h.update(&[0u8]);
+        h.update(&t.to_be_bytes());
     }
-    h.finalize().into()
+    h.finish()
 }
 
 /// The EIP-712 digest of the phantom agent: source "a" on mainnet, "b" anywhere else.
