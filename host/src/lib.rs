@@ -9,6 +9,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod crash;
 pub mod engine;
 pub mod journal;
 pub mod logging;

@@ -196,6 +196,10 @@ pub enum EngineNote {
         cloid: Cloid,
         adopted: bool,
     },
+    /// A market's position was set from the venue's account state (every reconcile).
+    PositionReconciled {
+        market: MarketId,
+    },
     /// A position found at start-up in a market no live exit strategy manages: flattened.
     UnownedPosition {
         market: MarketId,

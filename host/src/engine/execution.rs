@@ -345,6 +345,8 @@ impl Engine {
                 );
             }
             self.positions.set_from_venue(*m, size, px, now);
+            self.notes
+                .push(EngineNote::PositionReconciled { market: *m });
         }
         for vo in open_orders {
             let known = vo

@@ -68,6 +68,15 @@ fn order_row(engine: &Engine, o: &TrackedOrder) -> OrderRow {
 pub fn records(engine: &Engine, n: &EngineNote) -> Vec<Record> {
     match n {
         EngineNote::Order(o) => vec![Record::Order(order_row(engine, o))],
+        EngineNote::PositionReconciled { market } => {
+            let p = engine.position(*market);
+            vec![Record::Position {
+                market: engine.registry().key(*market).to_string(),
+                size: p.size.to_string(),
+                avg_entry: p.avg_entry.to_string(),
+                realized: p.realized.to_string(),
+            }]
+        }
         EngineNote::Fill {
             fill,
             strategy,
@@ -204,7 +213,10 @@ pub fn restore_states(config: &Config, engine: &mut Engine, journal: &Journal) {
     for (sid, name) in ids {
         let saved = match journal.plugin_state(&name) {
             Ok(Some(s)) => s,
-            Ok(None) => continue,
+            Ok(None) => {
+                tracing::info!(strategy = %name, "no saved state in the journal; starting fresh");
+                continue;
+            }
             Err(e) => {
                 tracing::warn!(strategy = %name, "cannot read saved state: {e}; starting fresh");
                 continue;

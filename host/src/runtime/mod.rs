@@ -108,6 +108,12 @@ impl EngineCore {
         let notes: Vec<_> = self.engine.drain_notes().collect();
         for n in &notes {
             self.summary.note(&self.engine, n);
+            if let crate::engine::events::EngineNote::Fill {
+                replayed: false, ..
+            } = n
+            {
+                crate::crash::point("after_fill");
+            }
             if let Some(j) = &self.journal {
                 for r in journaling::records(&self.engine, n) {
                     j.send(r);

@@ -372,8 +372,12 @@ impl<S: EventSink> HlClient<S> {
                         outgoing.extend(self.drain_ready().await);
                     }
                     for msg in outgoing {
+                        let order = crate::crash::is_order_post(&msg);
                         if let Err(e) = sink.send(Message::text(msg)).await {
                             return SessionEnd::Closed(e.to_string());
+                        }
+                        if order {
+                            crate::crash::point("after_send");
                         }
                     }
                     if let Some(why) = sync.failed.take() {
@@ -385,8 +389,12 @@ impl<S: EventSink> HlClient<S> {
                         }
                         next_dead_man = Instant::now();
                         for p in self.drain_ready().await {
+                            let order = crate::crash::is_order_post(&p);
                             if let Err(e) = sink.send(Message::text(p)).await {
                                 return SessionEnd::Closed(e.to_string());
+                            }
+                            if order {
+                                crate::crash::point("after_send");
                             }
                         }
                     }
@@ -407,8 +415,12 @@ impl<S: EventSink> HlClient<S> {
                             let mut frames = self.posts_for(batch).await;
                             frames.extend(self.drain_ready().await);
                             for p in frames {
+                                let order = crate::crash::is_order_post(&p);
                                 if let Err(e) = sink.send(Message::text(p)).await {
                                     return SessionEnd::Closed(e.to_string());
+                                }
+                                if order {
+                                    crate::crash::point("after_send");
                                 }
                             }
                         }
@@ -435,16 +447,24 @@ impl<S: EventSink> HlClient<S> {
                     self.expire_posts().await;
                     if sync.done {
                         for p in self.drain_ready().await {
+                            let order = crate::crash::is_order_post(&p);
                             if let Err(e) = sink.send(Message::text(p)).await {
                                 return SessionEnd::Closed(e.to_string());
+                            }
+                            if order {
+                                crate::crash::point("after_send");
                             }
                         }
                     }
                     if sync.done && now >= next_dead_man && let Some(h) = self.cfg.dead_man {
                         next_dead_man = now + h / 2;
                         if let Some(p) = self.arm_dead_man(h) {
+                            let order = crate::crash::is_order_post(&p);
                             if let Err(e) = sink.send(Message::text(p)).await {
                                 return SessionEnd::Closed(e.to_string());
+                            }
+                            if order {
+                                crate::crash::point("after_send");
                             }
                         }
                     }

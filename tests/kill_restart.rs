@@ -1,0 +1,224 @@
+//! The host process SIGKILLed mid-trade, then restarted, against a simulator that outlives it:
+//! killed after an order left the socket but before its answer, after a fill reached the engine
+//! but before the journal got it, and from outside at an arbitrary moment. After the last, clean
+//! run: every fill the simulator made is in the journal exactly once, the journal's position is
+//! the simulator's, no order was ever sent twice, and every restart restored the strategy state.
+
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+use strategy_host::journal::Journal;
+use strategy_host::sim::server::{SimConfig, SimHandle, spawn};
+use strategy_host::venue::hyperliquid::signing::PrivateKey;
+use strategy_host_e2e::{host_binary, plugin_path, scratch_dir, write_file};
+
+const KEY: &str = "0x0123456789012345678901234567890123456789012345678901234567890123";
+
+async fn sim() -> SimHandle {
+    let address = PrivateKey::from_hex(KEY).unwrap().address();
+    let cfg: SimConfig = toml::from_str(&format!(
+        "seed = 11\ntick_ms = 100\n\
+         markets = [{{ coin = \"BTC\", sz_decimals = 5, price = 64000, dislocation_every_ms = 600, dislocation_bps = 70, dislocation_ms = 1200 }}]\n\
+         accounts = [{{ address = \"{address}\", usdc = 100000 }}]\n"
+    ))
+    .unwrap();
+    spawn(cfg, 0).await.unwrap()
+}
+
+fn config(sim: &SimHandle, dir: &Path) -> PathBuf {
+    let key = write_file(dir, "agent.key", KEY);
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let plugin_dir = plugin_path("dislocation-entry")
+        .parent()
+        .unwrap()
+        .display()
+        .to_string();
+    let address = PrivateKey::from_hex(KEY).unwrap().address();
+    write_file(
+        dir,
+        "host.toml",
+        &format!(
+            r#"
+[plugins]
+dir = "{plugin_dir}"
+
+[journal]
+path = "journal.db"
+snapshot_every_secs = 1
+
+[[venues]]
+name = "sim"
+kind = "hyperliquid"
+network = "simulator"
+ws_url = "{ws}"
+info_url = "{http}"
+account = "{address}"
+key_file = "{key}"
+dead_man_secs = 0
+
+[[strategies]]
+name = "dislocation"
+plugin = "dislocation-entry"
+role = "entry"
+markets = ["sim/BTC"]
+[strategies.params]
+threshold_bps = 40
+notional = 200
+
+[[strategies]]
+name = "timestop"
+plugin = "time-stop-exit"
+role = "exit"
+markets = ["sim/BTC"]
+[strategies.params]
+max_holding_ms = 1500
+"#,
+            ws = sim.ws_url(),
+            http = sim.http_url(),
+            key = key.display(),
+        ),
+    )
+}
+
+/// Runs the host to its end (a crash point, the duration, or `kill_after`) and returns its output.
+async fn host(
+    cfg: &Path,
+    crash_at: Option<&str>,
+    duration: u32,
+    kill_after: Option<u64>,
+) -> Output {
+    let mut cmd = Command::new(host_binary());
+    cmd.args(["run", "--config", cfg.to_str().unwrap()])
+        .args(["--duration", &duration.to_string(), "--status-every", "60"])
+        .env("STRATEGY_HOST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .env_remove("STRATEGY_HOST_CRASH_AT")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(p) = crash_at {
+        cmd.env("STRATEGY_HOST_CRASH_AT", p);
+    }
+    let child = cmd.spawn().expect("start strategy-host");
+    let pid = child.id();
+    if let Some(secs) = kill_after {
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(secs)).await;
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+        });
+    }
+    tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn assert_killed(o: &Output, what: &str) {
+    assert_eq!(
+        o.status.signal(),
+        Some(9),
+        "{what}: expected SIGKILL, got {:?}\n{}",
+        o.status,
+        text(o)
+    );
+}
+
+fn assert_restored(o: &Output, step: &str) {
+    let t = text(o);
+    assert!(
+        t.contains("strategy state restored") && t.contains("dislocation"),
+        "{step}: the restart restored the strategy's state:\n{t}"
+    );
+}
+
+fn journal_fills(j: &Journal) -> i64 {
+    j.conn()
+        .query_row("SELECT count(*) FROM fills", [], |r| r.get(0))
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_mid_trade_then_restart_loses_nothing_and_sends_nothing_twice() {
+    let sim = sim().await;
+    let dir = scratch_dir(env!("CARGO_TARGET_TMPDIR"), "kill-restart");
+    let cfg = config(&sim, &dir);
+    let address = PrivateKey::from_hex(KEY).unwrap().address();
+    let fills_made = || {
+        sim.state.lock().unwrap().exchange.accounts[&address]
+            .fills
+            .len() as i64
+    };
+
+    // 1. Killed right after its 3rd order post left the socket, before the answer.
+    let o = host(&cfg, Some("after_send:3"), 60, None).await;
+    assert_killed(&o, "after_send");
+    assert!(text(&o).contains("crash point after_send"), "{}", text(&o));
+
+    // 2. Restarted; killed after its 2nd live fill reached the engine, before it was journaled.
+    let o = host(&cfg, Some("after_fill:2"), 60, None).await;
+    assert_killed(&o, "after_fill");
+    assert_restored(&o, "run 2");
+    let made = fills_made();
+    let journaled = journal_fills(&Journal::open(&dir.join("journal.db")).unwrap());
+    assert!(
+        journaled < made,
+        "the kill lost the last fill's journal record ({journaled} journaled, {made} made): \
+         the next run must recover it from the venue"
+    );
+
+    // 3. Restarted; killed from outside while trading.
+    let o = host(&cfg, None, 60, Some(4)).await;
+    assert_killed(&o, "external kill");
+    assert_restored(&o, "run 3");
+
+    // 4. A clean run to the end.
+    let o = host(&cfg, None, 4, None).await;
+    assert!(o.status.success(), "{}", text(&o));
+    assert_restored(&o, "run 4");
+
+    let j = Journal::open(&dir.join("journal.db")).unwrap();
+    assert_eq!(
+        journal_fills(&j),
+        fills_made(),
+        "every fill the simulator made is journaled exactly once"
+    );
+    let pos: String = j
+        .conn()
+        .query_row(
+            "SELECT size FROM positions WHERE market = 'sim/BTC'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        pos.parse::<rust_decimal::Decimal>().unwrap(),
+        sim.position(&address, "BTC"),
+        "the journal's position is the simulator's"
+    );
+    let ex = &sim.state.lock().unwrap().exchange;
+    assert!(ex.orders_received() > 3, "the runs traded");
+    assert_eq!(
+        ex.duplicate_cloids(),
+        Vec::<String>::new(),
+        "no order was sent twice"
+    );
+    let runs: i64 = j
+        .conn()
+        .query_row("SELECT count(*) FROM runs", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(runs, 4);
+    sim.stop();
+}
