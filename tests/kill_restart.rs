@@ -26,17 +26,13 @@ async fn sim() -> SimHandle {
     spawn(cfg, 0).await.unwrap()
 }
 
-fn config(sim: &SimHandle, dir: &Path) -> PathBuf {
+fn config(sim: &SimHandle, dir: &Path, plugin_dir: &Path) -> PathBuf {
     let key = write_file(dir, "agent.key", KEY);
     {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
     }
-    let plugin_dir = plugin_path("dislocation-entry")
-        .parent()
-        .unwrap()
-        .display()
-        .to_string();
+    let plugin_dir = plugin_dir.display();
     let address = PrivateKey::from_hex(KEY).unwrap().address();
     write_file(
         dir,
@@ -154,7 +150,8 @@ fn journal_fills(j: &Journal) -> i64 {
 async fn sigkill_mid_trade_then_restart_loses_nothing_and_sends_nothing_twice() {
     let sim = sim().await;
     let dir = scratch_dir(env!("CARGO_TARGET_TMPDIR"), "kill-restart");
-    let cfg = config(&sim, &dir);
+    let built = plugin_path("dislocation-entry");
+    let cfg = config(&sim, &dir, built.parent().unwrap());
     let address = PrivateKey::from_hex(KEY).unwrap().address();
     let fills_made = || {
         sim.state.lock().unwrap().exchange.accounts[&address]
@@ -184,10 +181,24 @@ async fn sigkill_mid_trade_then_restart_loses_nothing_and_sends_nothing_twice() 
     assert_killed(&o, "external kill");
     assert_restored(&o, "run 3");
 
-    // 4. A clean run to the end.
+    // 4. The plugin is rebuilt (different bytes, same version line) and deployed by atomic
+    // rename into a new directory; a clean run to the end resumes its state and the positions.
+    let rebuilt_dir = dir.join("plugins-v2");
+    std::fs::create_dir_all(&rebuilt_dir).unwrap();
+    for p in [built.clone(), plugin_path("time-stop-exit")] {
+        let name = p.file_name().unwrap();
+        let mut bytes = std::fs::read(&p).unwrap();
+        if p == built {
+            bytes.extend_from_slice(b"rebuilt"); // trailing bytes: a different file, same code
+        }
+        let tmp = rebuilt_dir.join(format!("{}.tmp", name.to_string_lossy()));
+        std::fs::write(&tmp, bytes).unwrap();
+        std::fs::rename(&tmp, rebuilt_dir.join(name)).unwrap();
+    }
+    let cfg = config(&sim, &dir, &rebuilt_dir);
     let o = host(&cfg, None, 4, None).await;
     assert!(o.status.success(), "{}", text(&o));
-    assert_restored(&o, "run 4");
+    assert_restored(&o, "run 4 (rebuilt plugin)");
 
     let j = Journal::open(&dir.join("journal.db")).unwrap();
     assert_eq!(
@@ -220,5 +231,17 @@ async fn sigkill_mid_trade_then_restart_loses_nothing_and_sends_nothing_twice() 
         .query_row("SELECT count(*) FROM runs", [], |r| r.get(0))
         .unwrap();
     assert_eq!(runs, 4);
+    let hashes: i64 = j
+        .conn()
+        .query_row(
+            "SELECT count(DISTINCT file_hash) FROM run_plugins WHERE strategy = 'dislocation'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        hashes, 2,
+        "the journal tells the rebuilt plugin file from the first"
+    );
     sim.stop();
 }

@@ -11,7 +11,11 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use std::path::{Path, PathBuf};
 
 /// The schema this host writes. Migrations run from the file's `user_version` up to this.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Migration i (0-based) takes the schema from version i to i + 1. Append, never edit: a journal
+/// written by an older host is brought forward step by step on open.
+const MIGRATIONS: &[&str] = &[SCHEMA_V1];
 
 const SCHEMA_V1: &str = r#"
 CREATE TABLE runs (
@@ -228,8 +232,13 @@ impl Journal {
                     "a SQLite database, but not a strategy-host journal".into(),
                 ));
             }
+        }
+        // Each step runs in its own transaction with its version bump: a crash mid-migration
+        // leaves the file at the last completed version, and the next open carries on.
+        for (i, step) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             conn.execute_batch(&format!(
-                "BEGIN; {SCHEMA_V1} PRAGMA user_version = 1; COMMIT;"
+                "BEGIN; {step} PRAGMA user_version = {}; COMMIT;",
+                i + 1
             ))
             .map_err(sql)?;
         }
