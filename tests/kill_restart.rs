@@ -9,74 +9,19 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 use strategy_host::journal::Journal;
-use strategy_host::sim::server::{SimConfig, SimHandle, spawn};
-use strategy_host::venue::hyperliquid::signing::PrivateKey;
-use strategy_host_e2e::{host_binary, plugin_path, scratch_dir, write_file};
+use strategy_host::sim::server::SimHandle;
+use strategy_host_e2e::{host_binary, plugin_path, scratch_dir};
 
-const KEY: &str = "0x0123456789012345678901234567890123456789012345678901234567890123";
-
-async fn sim() -> SimHandle {
-    let address = PrivateKey::from_hex(KEY).unwrap().address();
-    let cfg: SimConfig = toml::from_str(&format!(
-        "seed = 11\ntick_ms = 100\n\
-         markets = [{{ coin = \"BTC\", sz_decimals = 5, price = 64000, dislocation_every_ms = 600, dislocation_bps = 70, dislocation_ms = 1200 }}]\n\
-         accounts = [{{ address = \"{address}\", usdc = 100000 }}]\n"
-    ))
-    .unwrap();
-    spawn(cfg, 0).await.unwrap()
-}
+mod common;
 
 fn config(sim: &SimHandle, dir: &Path, plugin_dir: &Path) -> PathBuf {
-    let key = write_file(dir, "agent.key", KEY);
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
-    }
-    let plugin_dir = plugin_dir.display();
-    let address = PrivateKey::from_hex(KEY).unwrap().address();
-    write_file(
+    let head = format!("[plugins]\ndir = \"{}\"\n", plugin_dir.display());
+    common::host_config(
+        sim,
         dir,
-        "host.toml",
-        &format!(
-            r#"
-[plugins]
-dir = "{plugin_dir}"
-
-[journal]
-path = "journal.db"
-snapshot_every_secs = 1
-
-[[venues]]
-name = "sim"
-kind = "hyperliquid"
-network = "simulator"
-ws_url = "{ws}"
-info_url = "{http}"
-account = "{address}"
-key_file = "{key}"
-dead_man_secs = 0
-
-[[strategies]]
-name = "dislocation"
-plugin = "dislocation-entry"
-role = "entry"
-markets = ["sim/BTC"]
-[strategies.params]
-threshold_bps = 40
-notional = 200
-
-[[strategies]]
-name = "timestop"
-plugin = "time-stop-exit"
-role = "exit"
-markets = ["sim/BTC"]
-[strategies.params]
-max_holding_ms = 1500
-"#,
-            ws = sim.ws_url(),
-            http = sim.http_url(),
-            key = key.display(),
-        ),
+        &head,
+        "path = \"journal.db\"\nsnapshot_every_secs = 1",
+        1500,
     )
 }
 
@@ -148,11 +93,11 @@ fn journal_fills(j: &Journal) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_mid_trade_then_restart_loses_nothing_and_sends_nothing_twice() {
-    let sim = sim().await;
+    let sim = common::btc_sim(11, 600, 1200).await;
     let dir = scratch_dir(env!("CARGO_TARGET_TMPDIR"), "kill-restart");
     let built = plugin_path("dislocation-entry");
     let cfg = config(&sim, &dir, built.parent().unwrap());
-    let address = PrivateKey::from_hex(KEY).unwrap().address();
+    let address = common::address();
     let fills_made = || {
         sim.state.lock().unwrap().exchange.accounts[&address]
             .fills

@@ -7,70 +7,16 @@ use strategy_host::config::Config;
 use strategy_host::engine::events::OperatorCommand;
 use strategy_host::journal::Journal;
 use strategy_host::runtime::{RunOptions, run};
-use strategy_host::sim::server::{SimConfig, SimHandle, spawn};
-use strategy_host::venue::hyperliquid::signing::PrivateKey;
-use strategy_host_e2e::{scratch_dir, write_file};
+use strategy_host::sim::server::SimHandle;
+use strategy_host_e2e::scratch_dir;
 use tokio::sync::mpsc;
 
-const KEY: &str = "0x0123456789012345678901234567890123456789012345678901234567890123";
-
-async fn sim() -> SimHandle {
-    let address = PrivateKey::from_hex(KEY).unwrap().address();
-    let cfg: SimConfig = toml::from_str(&format!(
-        "seed = 5\ntick_ms = 100\n\
-         markets = [{{ coin = \"BTC\", sz_decimals = 5, price = 64000, dislocation_every_ms = 700, dislocation_bps = 70, dislocation_ms = 1500 }}]\n\
-         accounts = [{{ address = \"{address}\", usdc = 100000 }}]\n"
-    ))
-    .unwrap();
-    spawn(cfg, 0).await.unwrap()
-}
+mod common;
 
 fn config(sim: &SimHandle, dir: &std::path::Path) -> Config {
-    let key = write_file(dir, "agent.key", KEY);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
-    }
-    let address = PrivateKey::from_hex(KEY).unwrap().address();
-    let text = format!(
-        r#"
-[journal]
-path = "{journal}"
-
-[[venues]]
-name = "sim"
-kind = "hyperliquid"
-network = "simulator"
-ws_url = "{ws}"
-info_url = "{http}"
-account = "{address}"
-key_file = "{key}"
-dead_man_secs = 0
-
-[[strategies]]
-name = "dislocation"
-plugin = "dislocation-entry"
-role = "entry"
-markets = ["sim/BTC"]
-[strategies.params]
-threshold_bps = 40
-notional = 200
-
-[[strategies]]
-name = "timestop"
-plugin = "time-stop-exit"
-role = "exit"
-markets = ["sim/BTC"]
-[strategies.params]
-max_holding_ms = 600000
-"#,
-        journal = dir.join("journal.db").display(),
-        ws = sim.ws_url(),
-        http = sim.http_url(),
-        key = key.display(),
-    );
-    Config::parse(&dir.join("host.toml"), text).unwrap()
+    let journal = format!("path = \"{}\"", dir.join("journal.db").display());
+    let path = common::host_config(sim, dir, "", &journal, 600_000);
+    Config::parse(&path, std::fs::read_to_string(&path).unwrap()).unwrap()
 }
 
 fn saved_entries(journal: &Journal) -> u64 {
@@ -84,10 +30,10 @@ fn saved_entries(journal: &Journal) -> u64 {
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_latched_hard_stop_and_strategy_state_survive_a_restart() {
-    let sim = sim().await;
+    let sim = common::btc_sim(5, 700, 1500).await;
     let dir = scratch_dir(env!("CARGO_TARGET_TMPDIR"), "restart");
     let cfg = config(&sim, &dir);
-    let address = PrivateKey::from_hex(KEY).unwrap().address();
+    let address = common::address();
 
     // Run 1: trades, then an operator HardStop; ends latched and flat.
     let (tx, rx) = mpsc::channel(1);

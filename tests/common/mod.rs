@@ -1,0 +1,81 @@
+//! What the restart tests share: one simulator account trading BTC, and a host config for it.
+
+use std::path::{Path, PathBuf};
+use strategy_host::sim::server::{SimConfig, SimHandle, spawn};
+use strategy_host::venue::hyperliquid::signing::{Address, PrivateKey};
+use strategy_host_e2e::write_file;
+
+pub const KEY: &str = "0x0123456789012345678901234567890123456789012345678901234567890123";
+
+pub fn address() -> Address {
+    PrivateKey::from_hex(KEY).unwrap().address()
+}
+
+/// A simulator with one funded account and BTC dislocating every `every_ms` for `for_ms`.
+pub async fn btc_sim(seed: u64, every_ms: u64, for_ms: u64) -> SimHandle {
+    let cfg: SimConfig = toml::from_str(&format!(
+        "seed = {seed}\ntick_ms = 100\n\
+         markets = [{{ coin = \"BTC\", sz_decimals = 5, price = 64000, dislocation_every_ms = {every_ms}, dislocation_bps = 70, dislocation_ms = {for_ms} }}]\n\
+         accounts = [{{ address = \"{}\", usdc = 100000 }}]\n",
+        address()
+    ))
+    .unwrap();
+    spawn(cfg, 0).await.unwrap()
+}
+
+/// `host.toml` in `dir`: `[journal]` as given, the simulator as venue `sim` (key in a 0600
+/// file), dislocation-entry on sim/BTC and time-stop-exit holding at most `max_holding_ms`.
+pub fn host_config(
+    sim: &SimHandle,
+    dir: &Path,
+    head: &str,
+    journal: &str,
+    max_holding_ms: u64,
+) -> PathBuf {
+    let key = write_file(dir, "agent.key", KEY);
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    write_file(
+        dir,
+        "host.toml",
+        &format!(
+            r#"{head}
+[journal]
+{journal}
+
+[[venues]]
+name = "sim"
+kind = "hyperliquid"
+network = "simulator"
+ws_url = "{ws}"
+info_url = "{http}"
+account = "{address}"
+key_file = "{key}"
+dead_man_secs = 0
+
+[[strategies]]
+name = "dislocation"
+plugin = "dislocation-entry"
+role = "entry"
+markets = ["sim/BTC"]
+[strategies.params]
+threshold_bps = 40
+notional = 200
+
+[[strategies]]
+name = "timestop"
+plugin = "time-stop-exit"
+role = "exit"
+markets = ["sim/BTC"]
+[strategies.params]
+max_holding_ms = {max_holding_ms}
+"#,
+            ws = sim.ws_url(),
+            http = sim.http_url(),
+            address = address(),
+            key = key.display(),
+        ),
+    )
+}
