@@ -3,8 +3,8 @@
 //!
 //! Run: `cargo bench --bench tick_to_order` (figures go in docs/BENCHMARKS.md).
 //!
-//! A stamping venue, on its own thread and runtime, sends one dislocation frame every PERIOD on a
-//! fixed schedule (each frame's intended time is start + k × PERIOD, so a late frame counts as
+//! A stamping venue, on its own thread and runtime, sends one dislocation frame every `period()` on a
+//! fixed schedule (each frame's intended time is start + k × period, so a late frame counts as
 //! latency: no coordinated omission) and records, for the order that frame caused, arrival −
 //! intended time. It answers each order "no match" so the next frame can trade again.
 //!
@@ -38,7 +38,24 @@ use tokio_tungstenite::tungstenite::Message;
 
 const EVENTS: usize = 10_000;
 const WARMUP: usize = 500;
-const PERIOD: Duration = Duration::from_micros(1_500);
+/// `TICK_TO_ORDER_SPIN=1`: both variants keep their runtime from parking (a task that always
+/// yields makes tokio poll the socket without a timeout): caches and the core stay warm.
+fn spin() -> bool {
+    std::env::var("TICK_TO_ORDER_SPIN").is_ok()
+}
+
+/// Frame period; `TICK_TO_ORDER_PERIOD_US` overrides it (to see how much of the latency is caches
+/// gone cold between frames).
+fn period() -> Duration {
+    static P: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
+    *P.get_or_init(|| {
+        let us = std::env::var("TICK_TO_ORDER_PERIOD_US")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1_500);
+        Duration::from_micros(us)
+    })
+}
 const KEY: &str = "0x0123456789012345678901234567890123456789012345678901234567890123";
 
 /// The stamping venue, on a thread of its own that busy-polls a non-blocking socket: it sends
@@ -134,7 +151,7 @@ fn session(mut ws: SyncWs, lat: Arc<Mutex<Vec<u64>>>) {
                 ),
             );
             k += 1;
-            next = start + PERIOD * k as u32;
+            next = start + period() * k as u32;
         }
         if k >= total && now > next + Duration::from_secs(2) {
             break; // the last orders never came
@@ -148,7 +165,7 @@ fn session(mut ws: SyncWs, lat: Arc<Mutex<Vec<u64>>>) {
             continue;
         };
         if v["method"] == "post" && v["request"]["type"] == "action" {
-            let intended = start + PERIOD * (k as u32 - 1);
+            let intended = start + period() * (k as u32 - 1);
             lat.lock()
                 .unwrap()
                 .push(arrived.duration_since(intended).as_nanos() as u64);
@@ -225,7 +242,15 @@ fn run_host(port: u16) {
             cmd_rx,
         );
         let task = tokio::task::spawn_local(client.run());
-        tokio::time::sleep(PERIOD * (EVENTS + WARMUP) as u32 + Duration::from_secs(3)).await;
+        if spin() {
+            // As `[engine] busy_poll = true` does in `run`.
+            tokio::task::spawn_local(async {
+                loop {
+                    tokio::task::yield_now().await;
+                }
+            });
+        }
+        tokio::time::sleep(period() * (EVENTS + WARMUP) as u32 + Duration::from_secs(3)).await;
         let _ = cmd_tx.send(VenueCommand::Shutdown);
         let _ = task.await;
     });
@@ -238,6 +263,13 @@ fn run_baseline(port: u16) {
         .build()
         .unwrap();
     rt.block_on(async move {
+        if spin() {
+            tokio::spawn(async {
+                loop {
+                    tokio::task::yield_now().await;
+                }
+            });
+        }
         let key = PrivateKey::from_hex(KEY).unwrap();
         let (ws, _) = tokio_tungstenite::connect_async_with_config(
             format!("ws://127.0.0.1:{port}/ws"),
@@ -266,7 +298,8 @@ fn run_baseline(port: u16) {
             grouping: Grouping::Na,
             builder: None,
         };
-        let deadline = Instant::now() + PERIOD * (EVENTS + WARMUP) as u32 + Duration::from_secs(3);
+        let deadline =
+            Instant::now() + period() * (EVENTS + WARMUP) as u32 + Duration::from_secs(3);
         while Instant::now() < deadline {
             let msg = tokio::select! {
                 m = stream.next() => m,
@@ -320,7 +353,8 @@ fn report(name: &str, lat: &Arc<Mutex<Vec<u64>>>) -> (f64, f64, f64) {
 
 fn main() {
     println!(
-        "tick_to_order: intended frame time -> signed order received, loopback, one frame every {PERIOD:?}"
+        "tick_to_order: intended frame time -> signed order received, loopback, one frame every {:?}",
+        period()
     );
     println!("machine: {}", machine());
     if std::env::var("BENCH_ONLY").as_deref() == Ok("host") {

@@ -121,7 +121,10 @@ async fn an_operator_hard_stop_ends_with_every_position_at_zero() {
             .replace("dislocation_every_ms = 6000", "dislocation_every_ms = 1000")
             .replace("min_holding_time_ms = 500", "min_holding_time_ms = 600000")
             .replace("max_holding_ms = 20000", "max_holding_ms = 600000")
-            .replace("exit_target_bps = -5", "exit_target_bps = 1000");
+            .replace("exit_target_bps = -5", "exit_target_bps = 1000")
+            // The spinning runtime must still run timers, venues and the HardStop.
+            .replace("[engine]\n", "[engine]\nbusy_poll = true\n");
+    assert!(text.contains("busy_poll = true"));
     let cfg = parse_with_scratch_journal(text, "hardstop");
     let (tx, rx) = mpsc::channel(4);
     tokio::spawn(async move {

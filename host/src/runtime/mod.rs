@@ -357,6 +357,16 @@ async fn drive(
         };
         venues.push(start_venue(v, id, &registry, &latch, &core).await?);
     }
+    if config.raw.engine.busy_poll {
+        // A task that always yields keeps the current-thread runtime from parking: it polls the
+        // sockets without a timeout, so the core and its caches stay warm between frames.
+        tracing::info!("busy_poll: the host thread spins between events");
+        tokio::task::spawn_local(async {
+            loop {
+                tokio::task::yield_now().await;
+            }
+        });
+    }
     let started = Instant::now();
     let mut scratch = Vec::new();
     let mut timer =
