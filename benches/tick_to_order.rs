@@ -27,7 +27,7 @@ use strategy_host::plugins::timer::CallTimer;
 use strategy_host::runtime::{EngineCore, InlineSink};
 use strategy_host::venue::events::VenueCommand;
 use strategy_host::venue::hyperliquid::actions::{
-    Action, Grouping, OrderTypeWire, OrderWire, TifWire, sign_action,
+    Action, Grouping, OrderTypeWire, OrderWire, TifWire, post_frame, sign_action,
 };
 use strategy_host::venue::hyperliquid::client::{HlClient, HlClientConfig};
 use strategy_host::venue::hyperliquid::info::{AssetTable, Meta, PerpDex};
@@ -319,9 +319,7 @@ fn run_baseline(port: u16) {
                     .as_millis() as u64,
             );
             let signed = sign_action(&key, &action, nonce, None, None, false, &mut buf).unwrap();
-            let post =
-                json!({"method":"post","id":id,"request":{"type":"action","payload":signed}})
-                    .to_string();
+            let post = post_frame(id, &signed).unwrap();
             if sink.send(Message::text(post)).await.is_err() {
                 break;
             }

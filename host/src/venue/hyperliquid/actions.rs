@@ -129,6 +129,32 @@ pub struct SignedAction<'a, T: Serialize> {
     pub expires_after: Option<u64>,
 }
 
+/// `{"method":"post","id":…,"request":{"type":"action","payload":…}}`: the WebSocket post frame
+/// of a signed action, serialized in one pass (no intermediate `serde_json::Value`).
+pub fn post_frame<T: Serialize>(id: u64, signed: &SignedAction<'_, T>) -> Result<String, String> {
+    #[derive(Serialize)]
+    struct Frame<'b, P: Serialize> {
+        method: &'static str,
+        id: u64,
+        request: Request<'b, P>,
+    }
+    #[derive(Serialize)]
+    struct Request<'b, P: Serialize> {
+        #[serde(rename = "type")]
+        kind: &'static str,
+        payload: &'b P,
+    }
+    serde_json::to_string(&Frame {
+        method: "post",
+        id,
+        request: Request {
+            kind: "action",
+            payload: signed,
+        },
+    })
+    .map_err(|e| e.to_string())
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct SignatureWire {
     pub r: String,

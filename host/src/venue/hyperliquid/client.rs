@@ -914,8 +914,13 @@ impl<S: EventSink> HlClient<S> {
             },
         );
         self.stats.posts += 1;
-        let payload = serde_json::to_value(&signed).ok()?;
-        Some(serde_json::json!({"method":"post","id":id,"request":{"type":"action","payload":payload}}).to_string())
+        match actions::post_frame(id, &signed) {
+            Ok(frame) => Some(frame),
+            Err(e) => {
+                tracing::error!("cannot encode post: {e}");
+                None
+            }
+        }
     }
 
     /// Turns a batch into signed posts: cancels first, then orders. Orders the venue would refuse

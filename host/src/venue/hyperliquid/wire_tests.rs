@@ -288,3 +288,33 @@ proptest! {
         let _ = serde_json::from_str::<ExchangeResponse<'_>>(&text);
     }
 }
+
+#[test]
+fn post_frames_serialize_like_the_value_they_replace() {
+    use super::actions::{
+        Action, Grouping, OrderTypeWire, OrderWire, TifWire, post_frame, sign_action,
+    };
+    use super::signing::PrivateKey;
+    let key =
+        PrivateKey::from_hex("0x0123456789012345678901234567890123456789012345678901234567890123")
+            .unwrap();
+    let action = Action::Order {
+        orders: vec![OrderWire {
+            a: 3,
+            b: true,
+            p: "99.5".into(),
+            s: "1.005".into(),
+            r: false,
+            t: OrderTypeWire::Limit { tif: TifWire::Ioc },
+            c: Some("0x00000000000000000000000000000001".into()),
+        }],
+        grouping: Grouping::Na,
+        builder: None,
+    };
+    let signed = sign_action(&key, &action, 7, None, Some(9), false, &mut Vec::new()).unwrap();
+    let direct = post_frame(42, &signed).unwrap();
+    let via_value =
+        serde_json::json!({"method":"post","id":42,"request":{"type":"action","payload":signed}})
+            .to_string();
+    assert_eq!(direct, via_value);
+}
