@@ -64,32 +64,33 @@ fn order_row(engine: &Engine, o: &TrackedOrder) -> OrderRow {
     }
 }
 
+/// A market's position as the engine holds it now.
+fn position_record(engine: &Engine, m: crate::engine::types::MarketId) -> Record {
+    let p = engine.position(m);
+    Record::Position {
+        market: engine.registry().key(m).to_string(),
+        size: p.size.to_string(),
+        avg_entry: p.avg_entry.to_string(),
+        realized: p.realized.to_string(),
+    }
+}
+
 /// The records a note becomes.
 pub fn records(engine: &Engine, n: &EngineNote) -> Vec<Record> {
     match n {
         EngineNote::Order(o) => vec![Record::Order(order_row(engine, o))],
-        EngineNote::PositionReconciled { market } => {
-            let p = engine.position(*market);
-            vec![Record::Position {
-                market: engine.registry().key(*market).to_string(),
-                size: p.size.to_string(),
-                avg_entry: p.avg_entry.to_string(),
-                realized: p.realized.to_string(),
-            }]
-        }
+        EngineNote::PositionReconciled { market } => vec![position_record(engine, *market)],
         EngineNote::Fill {
             fill,
             strategy,
             realized,
             ..
         } => {
-            let p = engine.position(fill.market);
-            let market = engine.registry().key(fill.market).to_string();
             vec![
                 Record::Fill(FillRow {
                     venue: engine.registry().venue_name(fill.venue).to_string(),
                     tid: fill.tid,
-                    market: market.clone(),
+                    market: engine.registry().key(fill.market).to_string(),
                     cloid: fill.cloid.map(|c| c.to_string()),
                     oid: fill.oid,
                     side: side(fill.side),
@@ -100,12 +101,7 @@ pub fn records(engine: &Engine, n: &EngineNote) -> Vec<Record> {
                     strategy: strategy_name(engine, *strategy),
                     realized: realized.to_string(),
                 }),
-                Record::Position {
-                    market,
-                    size: p.size.to_string(),
-                    avg_entry: p.avg_entry.to_string(),
-                    realized: p.realized.to_string(),
-                },
+                position_record(engine, fill.market),
             ]
         }
         EngineNote::Refused {

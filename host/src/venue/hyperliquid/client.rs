@@ -371,14 +371,8 @@ impl<S: EventSink> HlClient<S> {
                     if sync.done {
                         outgoing.extend(self.drain_ready().await);
                     }
-                    for msg in outgoing {
-                        let order = crate::crash::is_order_post(&msg);
-                        if let Err(e) = sink.send(Message::text(msg)).await {
-                            return SessionEnd::Closed(e.to_string());
-                        }
-                        if order {
-                            crate::crash::point("after_send");
-                        }
+                    if let Err(end) = send_posts(&mut sink, outgoing).await {
+                        return end;
                     }
                     if let Some(why) = sync.failed.take() {
                         return SessionEnd::Reconcile(why);
@@ -388,14 +382,8 @@ impl<S: EventSink> HlClient<S> {
                             return SessionEnd::Shutdown;
                         }
                         next_dead_man = Instant::now();
-                        for p in self.drain_ready().await {
-                            let order = crate::crash::is_order_post(&p);
-                            if let Err(e) = sink.send(Message::text(p)).await {
-                                return SessionEnd::Closed(e.to_string());
-                            }
-                            if order {
-                                crate::crash::point("after_send");
-                            }
+                        if let Err(end) = send_posts(&mut sink, self.drain_ready().await).await {
+                            return end;
                         }
                     }
                 }
@@ -414,14 +402,8 @@ impl<S: EventSink> HlClient<S> {
                         Some(VenueCommand::Send(batch)) => {
                             let mut frames = self.posts_for(batch).await;
                             frames.extend(self.drain_ready().await);
-                            for p in frames {
-                                let order = crate::crash::is_order_post(&p);
-                                if let Err(e) = sink.send(Message::text(p)).await {
-                                    return SessionEnd::Closed(e.to_string());
-                                }
-                                if order {
-                                    crate::crash::point("after_send");
-                                }
+                            if let Err(end) = send_posts(&mut sink, frames).await {
+                                return end;
                             }
                         }
                     }
@@ -446,25 +428,15 @@ impl<S: EventSink> HlClient<S> {
                     }
                     self.expire_posts().await;
                     if sync.done {
-                        for p in self.drain_ready().await {
-                            let order = crate::crash::is_order_post(&p);
-                            if let Err(e) = sink.send(Message::text(p)).await {
-                                return SessionEnd::Closed(e.to_string());
-                            }
-                            if order {
-                                crate::crash::point("after_send");
-                            }
+                        if let Err(end) = send_posts(&mut sink, self.drain_ready().await).await {
+                            return end;
                         }
                     }
                     if sync.done && now >= next_dead_man && let Some(h) = self.cfg.dead_man {
                         next_dead_man = now + h / 2;
                         if let Some(p) = self.arm_dead_man(h) {
-                            let order = crate::crash::is_order_post(&p);
                             if let Err(e) = sink.send(Message::text(p)).await {
                                 return SessionEnd::Closed(e.to_string());
-                            }
-                            if order {
-                                crate::crash::point("after_send");
                             }
                         }
                     }
@@ -1161,4 +1133,26 @@ impl<S: EventSink> HlClient<S> {
             );
         }
     }
+}
+
+/// Writes post frames in order; the first failure ends the session. After an order post is
+/// written, the `after_send` crash point (tests only) may fire.
+async fn send_posts<S>(
+    sink: &mut S,
+    frames: impl IntoIterator<Item = String>,
+) -> Result<(), SessionEnd>
+where
+    S: futures_util::Sink<Message> + Unpin,
+    S::Error: std::fmt::Display,
+{
+    for p in frames {
+        let order = crate::crash::is_order_post(&p);
+        if let Err(e) = sink.send(Message::text(p)).await {
+            return Err(SessionEnd::Closed(e.to_string()));
+        }
+        if order {
+            crate::crash::point("after_send");
+        }
+    }
+    Ok(())
 }
