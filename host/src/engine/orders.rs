@@ -119,9 +119,42 @@ impl TrackedOrder {
 /// Terminal orders kept for late fills and lookups before the oldest are forgotten.
 const KEEP_TERMINAL: usize = 50_000;
 
+/// Hashes cloids, which the host makes itself (a venue never chooses them, so there is nothing
+/// to defend against collisions with SipHash's cost): one multiply-xorshift mix of the two
+/// halves. An order's placement hashes its cloid several times before it is sent.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CloidHasher(u64);
+
+impl std::hash::Hasher for CloidHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        // Not used by `Cloid` (which hashes as one u128); correct for anything else.
+        for b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+
+    fn write_u128(&mut self, v: u128) {
+        let mut x = (v as u64) ^ ((v >> 64) as u64).rotate_left(32) ^ self.0;
+        x ^= x >> 33;
+        x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        x ^= x >> 33;
+        self.0 = x;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type CloidMap<V> = HashMap<Cloid, V, std::hash::BuildHasherDefault<CloidHasher>>;
+
+/// Orders by cloid. The live ones (not yet inactive: a few at a time) are kept apart from the
+/// up to `KEEP_TERMINAL` inactive ones, so placing and tracking an order touches a small table
+/// that stays in cache, not one of tens of thousands of entries.
 #[derive(Debug, Clone, Default)]
 pub struct OrderTracker {
-    orders: HashMap<Cloid, TrackedOrder>,
+    live: CloidMap<TrackedOrder>,
+    done: CloidMap<TrackedOrder>,
     by_oid: HashMap<u64, Cloid>,
     /// Active orders per market (small: one or two).
     active: Vec<Vec<Cloid>>,
@@ -139,11 +172,18 @@ impl OrderTracker {
 
     pub fn insert(&mut self, o: TrackedOrder) {
         self.active[o.market.index()].push(o.cloid);
-        self.orders.insert(o.cloid, o);
+        self.live.insert(o.cloid, o);
     }
 
     pub fn get(&self, c: Cloid) -> Option<&TrackedOrder> {
-        self.orders.get(&c)
+        self.live.get(&c).or_else(|| self.done.get(&c))
+    }
+
+    fn get_mut(&mut self, c: Cloid) -> Option<&mut TrackedOrder> {
+        match self.live.get_mut(&c) {
+            Some(o) => Some(o),
+            None => self.done.get_mut(&c),
+        }
     }
 
     pub fn by_oid(&self, oid: u64) -> Option<Cloid> {
@@ -151,7 +191,7 @@ impl OrderTracker {
     }
 
     pub fn set_oid(&mut self, c: Cloid, oid: u64) {
-        if let Some(o) = self.orders.get_mut(&c) {
+        if let Some(o) = self.get_mut(c) {
             o.oid = Some(oid);
             self.by_oid.insert(oid, c);
         }
@@ -166,7 +206,7 @@ impl OrderTracker {
         self.active
             .iter()
             .flatten()
-            .filter_map(|c| self.orders.get(c))
+            .filter_map(|c| self.live.get(c))
     }
 
     pub fn active_count(&self) -> usize {
@@ -176,7 +216,7 @@ impl OrderTracker {
     /// Sets the state; returns the order after the change. Terminal states are sticky except
     /// that fills may still arrive (they update `filled`, not the state).
     pub fn set_state(&mut self, c: Cloid, state: OrderState) -> Option<TrackedOrder> {
-        let o = self.orders.get_mut(&c)?;
+        let o = self.get_mut(c)?;
         if !o.state.is_terminal() {
             o.state = state;
         }
@@ -187,7 +227,7 @@ impl OrderTracker {
 
     /// Records the final filled size the venue reported (post result or terminal update).
     pub fn set_final_filled(&mut self, c: Cloid, total: Decimal) {
-        if let Some(o) = self.orders.get_mut(&c) {
+        if let Some(o) = self.get_mut(c) {
             o.final_filled = Some(total.min(o.sz).max(o.filled));
         }
         self.refresh_active(c);
@@ -195,7 +235,7 @@ impl OrderTracker {
 
     /// Applies a fill; moves the state to PartiallyFilled / Filled / FilledDuringCancel.
     pub fn apply_fill(&mut self, c: Cloid, px: Decimal, sz: Decimal) -> Option<TrackedOrder> {
-        let o = self.orders.get_mut(&c)?;
+        let o = self.get_mut(c)?;
         o.filled += sz;
         o.fill_value += px * sz;
         let done = o.filled >= o.sz;
@@ -214,22 +254,26 @@ impl OrderTracker {
         Some(o)
     }
 
+    /// An order that can no longer change the position leaves the live table and its market's
+    /// active list for good (the oldest inactive ones are forgotten past `KEEP_TERMINAL`).
     fn refresh_active(&mut self, c: Cloid) {
-        let Some(o) = self.orders.get(&c) else { return };
+        let Some(o) = self.live.get(&c) else { return };
         if o.is_active() {
             return;
         }
+        let o = self.live.remove(&c).expect("just found");
         let list = &mut self.active[o.market.index()];
         if let Some(i) = list.iter().position(|x| *x == c) {
             list.swap_remove(i);
-            self.retired.push_back(c);
-            if self.retired.len() > KEEP_TERMINAL
-                && let Some(old) = self.retired.pop_front()
-                && let Some(gone) = self.orders.remove(&old)
-                && let Some(oid) = gone.oid
-            {
-                self.by_oid.remove(&oid);
-            }
+        }
+        self.done.insert(c, o);
+        self.retired.push_back(c);
+        if self.retired.len() > KEEP_TERMINAL
+            && let Some(old) = self.retired.pop_front()
+            && let Some(gone) = self.done.remove(&old)
+            && let Some(oid) = gone.oid
+        {
+            self.by_oid.remove(&oid);
         }
     }
 
@@ -237,7 +281,7 @@ impl OrderTracker {
     pub fn pending_in(&self, m: MarketId) -> Pending {
         let mut p = Pending::default();
         for c in &self.active[m.index()] {
-            let o = &self.orders[c];
+            let o = &self.live[c];
             if o.reduce_only {
                 p.reduce_count += 1;
             } else {
@@ -313,5 +357,64 @@ mod tests {
         assert_eq!(t.pending_in(MarketId(0)).new_size, Decimal::from(3));
         t.apply_fill(Cloid(1), Decimal::from(100), Decimal::from(3));
         assert_eq!(t.pending_in(MarketId(0)), Pending::default());
+    }
+
+    #[test]
+    fn retired_orders_stay_findable_take_late_fills_and_are_forgotten_oldest_first() {
+        let mut t = OrderTracker::new(1);
+        t.insert(order(1, 2));
+        t.set_oid(Cloid(1), 77);
+        t.set_final_filled(Cloid(1), Decimal::ONE);
+        t.set_state(Cloid(1), OrderState::Cancelled);
+        // One unit of the reported fill is still to come: active until it arrives.
+        assert_eq!(t.active_in(MarketId(0)), &[Cloid(1)]);
+        let o = t
+            .apply_fill(Cloid(1), Decimal::from(100), Decimal::ONE)
+            .unwrap();
+        assert_eq!(o.filled, Decimal::ONE);
+        assert!(t.active_in(MarketId(0)).is_empty());
+        assert!(t.live.is_empty() && t.done.contains_key(&Cloid(1)));
+        // Retired: still found by cloid and by oid, and a late fill still counts.
+        assert_eq!(t.by_oid(77), Some(Cloid(1)));
+        assert_eq!(t.get(Cloid(1)).unwrap().state, OrderState::Cancelled);
+        let o = t
+            .apply_fill(Cloid(1), Decimal::from(100), Decimal::ONE)
+            .unwrap();
+        assert_eq!(o.filled, Decimal::TWO);
+        assert!(
+            t.active_in(MarketId(0)).is_empty(),
+            "a retired order never comes back"
+        );
+        // Past KEEP_TERMINAL retired orders, the oldest (and its oid) is forgotten.
+        for c in 2..=(KEEP_TERMINAL as u128 + 1) {
+            t.insert(order(c, 1));
+            t.set_final_filled(Cloid(c), Decimal::ZERO);
+            t.set_state(Cloid(c), OrderState::Rejected);
+        }
+        assert_eq!(t.done.len(), KEEP_TERMINAL);
+        assert!(t.get(Cloid(1)).is_none());
+        assert_eq!(t.by_oid(77), None);
+        assert!(t.get(Cloid(2)).is_some());
+    }
+
+    #[test]
+    fn cloid_hasher_spreads_sequential_and_host_assigned_cloids() {
+        use std::hash::BuildHasher;
+        let b = std::hash::BuildHasherDefault::<CloidHasher>::default();
+        let prefix: u128 = 0x1234_5678_9abc_def0 << 64;
+        let mut seen = std::collections::HashSet::new();
+        let mut buckets = [0u32; 64];
+        for i in 0..4096u128 {
+            for c in [prefix | i, (1u128 << 127) | i] {
+                let h = b.hash_one(Cloid(c));
+                assert!(seen.insert(h), "two cloids hash alike");
+                buckets[(h & 63) as usize] += 1;
+            }
+        }
+        // 8192 keys over 64 buckets: 128 each on average; none empty or swamped.
+        assert!(
+            buckets.iter().all(|n| (64..=256).contains(n)),
+            "{buckets:?}"
+        );
     }
 }
