@@ -54,11 +54,23 @@ impl Cloid {
 
 impl fmt::Display for Cloid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "0x{:032x}", self.0)
+        f.write_str(&self.to_wire())
     }
 }
 
 impl Cloid {
+    /// The venue's form, `0x` + 32 lowercase hex digits, built without the formatting machinery
+    /// (one per order on the tick-to-order path).
+    pub fn to_wire(self) -> String {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut s = String::with_capacity(34);
+        s.push_str("0x");
+        for i in (0..32).rev() {
+            s.push(DIGITS[((self.0 >> (i * 4)) & 0xf) as usize] as char);
+        }
+        s
+    }
+
     /// Parses `0x` + 32 hex digits (the venue's form).
     pub fn parse(s: &str) -> Option<Cloid> {
         let hex = s.strip_prefix("0x")?;
@@ -212,6 +224,15 @@ mod tests {
         assert_eq!(s, "0x0123456789abcdef0000000000000001");
         assert_eq!(Cloid::parse(&s), Some(c));
         assert_eq!(Cloid::parse("0x12"), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn cloid_wire_form_equals_formatted_hex(v in proptest::prelude::any::<u128>()) {
+            let c = Cloid(v);
+            proptest::prop_assert_eq!(c.to_wire(), format!("0x{v:032x}"));
+            proptest::prop_assert_eq!(Cloid::parse(&c.to_wire()), Some(c));
+        }
     }
 
     #[test]

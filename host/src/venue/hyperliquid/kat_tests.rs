@@ -343,3 +343,12 @@ fn typed_and_generic_encodings_agree_and_signatures_recover_the_signer() {
     bad.s[31] ^= 1;
     assert_ne!(bad.recover(&digest), Some(key().address()));
 }
+
+proptest::proptest! {
+    /// The table-driven hex of r and s equals the formatted one, byte for byte.
+    #[test]
+    fn to_hex_equals_formatted_bytes(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..80)) {
+        let formatted: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        proptest::prop_assert_eq!(to_hex(&bytes), format!("0x{formatted}"));
+    }
+}
