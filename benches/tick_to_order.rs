@@ -1,22 +1,35 @@
 //! Tick-to-order latency on loopback: from the intended send time of a market-data frame that
 //! shows a dislocation, to the moment the venue receives the signed order it caused.
 //!
-//! Run: `cargo bench --bench tick_to_order` (figures go in docs/BENCHMARKS.md).
+//! Run: `cargo bench --bench tick_to_order` (figures go in docs/BENCHMARKS.md). With
+//! `--features strategy-host/stage-timing` it also prints where the host's time goes, stage by
+//! stage, next to the baseline's.
 //!
-//! A stamping venue, on its own thread and runtime, sends one dislocation frame every `period()` on a
-//! fixed schedule (each frame's intended time is start + k × period, so a late frame counts as
-//! latency: no coordinated omission) and records, for the order that frame caused, arrival −
-//! intended time. It answers each order "no match" so the next frame can trade again.
+//! A stamping venue, on a thread of its own, serves two connections: the host's and the
+//! baseline's. It sends one dislocation frame every `period()` on a fixed schedule (each frame's
+//! intended time is fixed in advance, so a late frame counts as latency: no coordinated
+//! omission) and records, for the order each frame causes, arrival − intended time. It answers
+//! each order "no match" so the next frame can trade again. The two variants take turns in
+//! blocks of `BLOCK` frames (one block to one, then one to the other), so both see the same
+//! machine over the same minute: drift in the VM's neighbours lands on both, not on whichever
+//! ran second.
 //!
-//! - host: the real pipeline on one current_thread runtime: the Hyperliquid client (parse,
+//! - host: the runtime's own path on one current_thread runtime: the Hyperliquid client (parse,
 //!   dispatch), the engine (state, gates, scheduler), the real `dislocation-entry` .so, the
-//!   pre-send guard, tick rounding, msgpack, signing, the post.
+//!   pre-send guard, tick rounding, msgpack, signing, the post; and the journal as `run` keeps it
+//!   (writer thread, `[journal]` defaults).
 //! - baseline: a bare client on the same socket library that signs and sends a pre-built order
 //!   action for every frame (same sockets and signing, no parse, no engine).
+//!
+//! Environment: `TICK_TO_ORDER_PERIOD_US` (frame period, default 1500), `TICK_TO_ORDER_EVENTS`
+//! (measured events per variant, default 10000), `TICK_TO_ORDER_SPIN=1` (both variants keep their
+//! thread polling during their own blocks: caches stay warm), `BENCH_ONLY=host` (the host alone,
+//! for profilers).
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use strategy_host::engine::Engine;
 use strategy_host::engine::config::{EngineConfig, RiskLimits};
@@ -25,6 +38,7 @@ use strategy_host::engine::types::{MarketId, MarketKey, MarketRegistry, VenueId}
 use strategy_host::plugins::loader::{StrategySpec, create_strategy, load_library};
 use strategy_host::plugins::timer::CallTimer;
 use strategy_host::runtime::{EngineCore, InlineSink};
+use strategy_host::stagetime::{self, NAMES, Stage};
 use strategy_host::venue::events::VenueCommand;
 use strategy_host::venue::hyperliquid::actions::{
     Action, Grouping, OrderTypeWire, OrderWire, TifWire, post_frame, sign_action,
@@ -36,47 +50,51 @@ use strategy_host_e2e::bench::{machine, quantile};
 use strategy_host_e2e::plugin_path;
 use tokio_tungstenite::tungstenite::Message;
 
-const EVENTS: usize = 10_000;
-const WARMUP: usize = 500;
-/// `TICK_TO_ORDER_SPIN=1`: both variants keep their runtime from parking (a task that always
-/// yields makes tokio poll the socket without a timeout): caches and the core stay warm.
+/// Frames per turn.
+const BLOCK: usize = 500;
+/// The first block of each variant is warm-up, not reported.
+const WARMUP: usize = BLOCK;
+const KEY: &str = "0x0123456789012345678901234567890123456789012345678901234567890123";
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 fn spin() -> bool {
     std::env::var("TICK_TO_ORDER_SPIN").is_ok()
 }
 
-/// Frame period; `TICK_TO_ORDER_PERIOD_US` overrides it (to see how much of the latency is caches
-/// gone cold between frames).
 fn period() -> Duration {
-    static P: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
-    *P.get_or_init(|| {
-        let us = std::env::var("TICK_TO_ORDER_PERIOD_US")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(1_500);
-        Duration::from_micros(us)
-    })
+    Duration::from_micros(env_or("TICK_TO_ORDER_PERIOD_US", 1_500))
 }
-const KEY: &str = "0x0123456789012345678901234567890123456789012345678901234567890123";
 
-/// The stamping venue, on a thread of its own that busy-polls a non-blocking socket: it sends
-/// each frame at its intended time to the microsecond (a tokio timer has 1 ms granularity, which
-/// would add its own lateness) and stamps each order the moment it can be read.
-/// Returns its port and the latencies (ns) it records.
-fn start_venue() -> (u16, Arc<Mutex<Vec<u64>>>) {
-    let lat = Arc::new(Mutex::new(Vec::with_capacity(EVENTS + WARMUP)));
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let out = lat.clone();
-    std::thread::spawn(move || {
-        let (tcp, _) = listener.accept().unwrap();
-        tcp.set_nodelay(true).unwrap();
-        let ws = tokio_tungstenite::tungstenite::accept(tcp).unwrap();
-        session(ws, out);
-    });
-    (port, lat)
+/// Measured events per variant, rounded up to whole blocks.
+fn events() -> usize {
+    env_or("TICK_TO_ORDER_EVENTS", 10_000usize).div_ceil(BLOCK) * BLOCK
 }
 
 type SyncWs = tokio_tungstenite::tungstenite::WebSocket<std::net::TcpStream>;
+
+/// What the stamping venue shares with the variants: whose turn it is (an index into its
+/// sessions), and whether it is done.
+struct Schedule {
+    turn: AtomicUsize,
+    done: AtomicBool,
+}
+
+/// One connection of the stamping venue.
+struct Session {
+    ws: SyncWs,
+    /// Frames sent to it so far (its frames' `time` field).
+    sent: usize,
+    /// The intended time of its latest frame.
+    intended: Instant,
+    /// Latencies (ns) of the orders it sent.
+    lat: Vec<u64>,
+}
 
 /// Reads one text frame if one is ready (non-blocking).
 fn try_read(ws: &mut SyncWs) -> Option<String> {
@@ -96,11 +114,14 @@ fn send(ws: &mut SyncWs, text: String) {
     ws.send(Message::text(text)).unwrap();
 }
 
-fn session(mut ws: SyncWs, lat: Arc<Mutex<Vec<u64>>>) {
-    // Handshake (blocking): acknowledge subscriptions and answer the account-state requests.
-    let mut synced = false;
+/// Accepts one connection and answers its handshake (blocking): subscriptions acknowledged and
+/// the account-state requests answered (the host), or the bare client's hello (the baseline).
+fn accept(listener: &std::net::TcpListener) -> SyncWs {
+    let (tcp, _) = listener.accept().unwrap();
+    tcp.set_nodelay(true).unwrap();
+    let mut ws = tokio_tungstenite::tungstenite::accept(tcp).unwrap();
     let mut sync_posts = 0;
-    while !synced {
+    loop {
         let Ok(Message::Text(t)) = ws.read() else {
             continue;
         };
@@ -124,65 +145,111 @@ fn session(mut ws: SyncWs, lat: Arc<Mutex<Vec<u64>>>) {
                 };
                 send(&mut ws, json!({"channel":"post","data":{"id":v["id"],"response":{"type":"info","payload":{"type":kind,"data":data}}}}).to_string());
                 sync_posts += 1;
-                synced = sync_posts >= 3;
+                if sync_posts >= 3 {
+                    break;
+                }
             }
-            Some("bench") => synced = true, // the baseline client
+            Some("bench") => break,
             _ => {}
         }
     }
     ws.get_mut().set_nonblocking(true).unwrap();
-    let settle = Instant::now() + Duration::from_millis(300);
-    while Instant::now() < settle {
-        let _ = try_read(&mut ws);
-    }
-    let total = EVENTS + WARMUP;
-    let start = Instant::now();
-    let mut k = 0usize;
-    let mut next = start;
-    while lat.lock().unwrap().len() < total {
-        let now = Instant::now();
-        if k < total && now >= next {
-            // A dislocation: the ask 50 bps under the oracle.
-            let ask = if k % 2 == 0 { "99.5" } else { "99.49" };
-            send(
-                &mut ws,
-                format!(
-                    r#"{{"channel":"bbo","data":{{"coin":"BTC","time":{k},"bbo":[{{"px":"99.4","sz":"10","n":1}},{{"px":"{ask}","sz":"10","n":1}}]}}}}"#
-                ),
-            );
-            k += 1;
-            next = start + period() * k as u32;
-        }
-        if k >= total && now > next + Duration::from_secs(2) {
-            break; // the last orders never came
-        }
-        let Some(t) = try_read(&mut ws) else {
-            std::hint::spin_loop();
-            continue;
-        };
+    ws
+}
+
+/// Answers whatever a session sent; an order is stamped and answered "no match".
+fn serve(s: &mut Session) {
+    while let Some(t) = try_read(&mut s.ws) {
         let arrived = Instant::now();
         let Ok(v) = serde_json::from_str::<Value>(&t) else {
             continue;
         };
         if v["method"] == "post" && v["request"]["type"] == "action" {
-            let intended = start + period() * (k as u32 - 1);
-            lat.lock()
-                .unwrap()
-                .push(arrived.duration_since(intended).as_nanos() as u64);
+            s.lat
+                .push(arrived.duration_since(s.intended).as_nanos() as u64);
             let n = v["request"]["payload"]["action"]["orders"]
                 .as_array()
                 .map_or(1, |a| a.len());
             let statuses: Vec<Value> = (0..n).map(|_| json!({"error":"Order could not immediately match against any resting orders."})).collect();
-            send(&mut ws, json!({"channel":"post","data":{"id":v["id"],"response":{"type":"action","payload":{"status":"ok","response":{"type":"order","data":{"statuses":statuses}}}}}}).to_string());
+            send(&mut s.ws, json!({"channel":"post","data":{"id":v["id"],"response":{"type":"action","payload":{"status":"ok","response":{"type":"order","data":{"statuses":statuses}}}}}}).to_string());
         } else if v["method"] == "ping" {
-            send(&mut ws, r#"{"channel":"pong"}"#.to_string());
+            send(&mut s.ws, r#"{"channel":"pong"}"#.to_string());
+        }
+    }
+}
+
+/// The stamping venue: one listener per variant, served on this thread, which busy-polls
+/// non-blocking sockets so each frame leaves at its intended time to the microsecond (a tokio
+/// timer has 1 ms granularity) and each order is stamped the moment it can be read. Turns go
+/// round the sessions, `BLOCK` frames each, until each has had `WARMUP + events()`.
+fn stamp(listeners: Vec<std::net::TcpListener>, schedule: Arc<Schedule>) -> Vec<Vec<u64>> {
+    let mut sessions: Vec<Session> = listeners
+        .iter()
+        .map(|l| Session {
+            ws: accept(l),
+            sent: 0,
+            intended: Instant::now(),
+            lat: Vec::with_capacity(WARMUP + events()),
+        })
+        .collect();
+    let settle = Instant::now() + Duration::from_millis(300);
+    while Instant::now() < settle {
+        sessions.iter_mut().for_each(serve);
+    }
+    let per_session = WARMUP + events();
+    let turns = per_session / BLOCK * sessions.len();
+    for turn in 0..turns {
+        let who = turn % sessions.len();
+        schedule.turn.store(who, Ordering::Release);
+        // A quiet gap between turns: the previous variant's last answer is in, and the next one
+        // has parked (or, spinning, has noticed its turn).
+        let start = Instant::now() + Duration::from_millis(20);
+        while Instant::now() < start {
+            sessions.iter_mut().for_each(serve);
+        }
+        for i in 0..BLOCK {
+            let intended = start + period() * i as u32;
+            while Instant::now() < intended {
+                sessions.iter_mut().for_each(serve);
+                std::hint::spin_loop();
+            }
+            let s = &mut sessions[who];
+            // A dislocation: the ask 50 bps under the oracle.
+            let ask = if s.sent % 2 == 0 { "99.5" } else { "99.49" };
+            let k = s.sent;
+            send(
+                &mut s.ws,
+                format!(
+                    r#"{{"channel":"bbo","data":{{"coin":"BTC","time":{k},"bbo":[{{"px":"99.4","sz":"10","n":1}},{{"px":"{ask}","sz":"10","n":1}}]}}}}"#
+                ),
+            );
+            s.sent += 1;
+            s.intended = intended;
+        }
+        let tail = Instant::now() + period() * 2;
+        while Instant::now() < tail {
+            sessions.iter_mut().for_each(serve);
+        }
+    }
+    schedule.done.store(true, Ordering::Release);
+    sessions.into_iter().map(|s| s.lat).collect()
+}
+
+/// Keeps a current-thread runtime polling while it is `me`'s turn (as `[engine] busy_poll = true`
+/// does in `run`), and parked otherwise.
+async fn spin_during_turn(schedule: Arc<Schedule>, me: usize) {
+    loop {
+        if schedule.turn.load(Ordering::Acquire) == me {
+            tokio::task::yield_now().await;
+        } else {
+            tokio::time::sleep(Duration::from_millis(1)).await;
         }
     }
 }
 
 /// The host: the runtime's own inline path (client task → engine → post, no hop) with the
-/// dislocation-entry .so, on one current_thread runtime.
-fn run_host(port: u16) {
+/// dislocation-entry .so and a journal, on one current_thread runtime. Returns the stage rows.
+fn run_host(port: u16, schedule: Arc<Schedule>, me: usize) -> Vec<[u64; 9]> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -216,6 +283,19 @@ fn run_host(port: u16) {
         };
         let engine = Engine::new(cfg, limits, reg, vec![slot], latch.clone(), 1, 16).unwrap();
         let core = EngineCore::new(engine);
+        // A journal as `run` keeps one: every order and refusal goes to the writer thread.
+        let dir = strategy_host_e2e::scratch_dir(env!("CARGO_TARGET_TMPDIR"), "tick-to-order");
+        let journal = strategy_host::journal::Journal::open(&dir.join("bench.db")).unwrap();
+        let run_id = journal.start_run("bench", "bench", &[]).unwrap();
+        let (op_tx, _op_rx) = tokio::sync::mpsc::unbounded_channel();
+        let window = strategy_host::config::JournalConfig::default().commit_window_ms;
+        let (jh, writer) = strategy_host::journal::writer::spawn(
+            journal,
+            run_id,
+            op_tx,
+            Duration::from_millis(window),
+        );
+        core.borrow_mut().journal = Some(jh);
         let meta: Meta =
             serde_json::from_str(r#"{"universe":[{"name":"BTC","szDecimals":3}]}"#).unwrap();
         let assets = AssetTable::from_perps(&[None::<PerpDex>], &[meta]).unwrap();
@@ -243,32 +323,30 @@ fn run_host(port: u16) {
         );
         let task = tokio::task::spawn_local(client.run());
         if spin() {
-            // As `[engine] busy_poll = true` does in `run`.
-            tokio::task::spawn_local(async {
-                loop {
-                    tokio::task::yield_now().await;
-                }
-            });
+            tokio::task::spawn_local(spin_during_turn(schedule.clone(), me));
         }
-        tokio::time::sleep(period() * (EVENTS + WARMUP) as u32 + Duration::from_secs(3)).await;
+        while !schedule.done.load(Ordering::Acquire) {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         let _ = cmd_tx.send(VenueCommand::Shutdown);
         let _ = task.await;
+        core.borrow_mut().settle();
+        core.borrow_mut().journal = None; // the writer ends with its last handle
+        writer.join().unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
     });
+    stagetime::take()
 }
 
 /// The baseline: sign and send a pre-built order for every frame; nothing else.
-fn run_baseline(port: u16) {
+fn run_baseline(port: u16, schedule: Arc<Schedule>, me: usize) -> Vec<[u64; 9]> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     rt.block_on(async move {
         if spin() {
-            tokio::spawn(async {
-                loop {
-                    tokio::task::yield_now().await;
-                }
-            });
+            tokio::spawn(spin_during_turn(schedule.clone(), me));
         }
         let key = PrivateKey::from_hex(KEY).unwrap();
         let (ws, _) = tokio_tungstenite::connect_async_with_config(
@@ -298,9 +376,7 @@ fn run_baseline(port: u16) {
             grouping: Grouping::Na,
             builder: None,
         };
-        let deadline =
-            Instant::now() + period() * (EVENTS + WARMUP) as u32 + Duration::from_secs(3);
-        while Instant::now() < deadline {
+        while !schedule.done.load(Ordering::Acquire) {
             let msg = tokio::select! {
                 m = stream.next() => m,
                 _ = tokio::time::sleep(Duration::from_millis(100)) => continue,
@@ -311,6 +387,8 @@ fn run_baseline(port: u16) {
             if !t.as_str().starts_with(r#"{"channel":"bbo""#) {
                 continue;
             }
+            stagetime::mark(Stage::FrameRead);
+            stagetime::mark(Stage::SignStart);
             id += 1;
             let nonce = nonces.next(
                 std::time::SystemTime::now()
@@ -319,18 +397,20 @@ fn run_baseline(port: u16) {
                     .as_millis() as u64,
             );
             let signed = sign_action(&key, &action, nonce, None, None, false, &mut buf).unwrap();
+            stagetime::mark(Stage::Signed);
             let post = post_frame(id, &signed).unwrap();
+            stagetime::mark(Stage::Framed);
             if sink.send(Message::text(post)).await.is_err() {
                 break;
             }
+            stagetime::written();
         }
     });
+    stagetime::take()
 }
 
-fn report(name: &str, lat: &Arc<Mutex<Vec<u64>>>) -> (f64, f64, f64) {
+fn report(name: &str, lat: &[u64]) -> (f64, f64, f64) {
     let mut v: Vec<f64> = lat
-        .lock()
-        .unwrap()
         .iter()
         .skip(WARMUP)
         .map(|n| *n as f64 / 1000.0)
@@ -349,29 +429,75 @@ fn report(name: &str, lat: &Arc<Mutex<Vec<u64>>>) -> (f64, f64, f64) {
     (p50, p99, max)
 }
 
-fn main() {
-    println!(
-        "tick_to_order: intended frame time -> signed order received, loopback, one frame every {:?}",
-        period()
-    );
-    println!("machine: {}", machine());
-    if std::env::var("BENCH_ONLY").as_deref() == Ok("host") {
-        // For profiling the host path alone (perf record).
-        let (hport, hlat) = start_venue();
-        run_host(hport);
-        report("host", &hlat);
+/// Median time of each stage since the frame was read (feature `stage-timing`).
+fn report_stages(name: &str, rows: &[[u64; 9]]) {
+    if rows.is_empty() {
         return;
     }
-    let (bport, blat) = start_venue();
-    run_baseline(bport);
-    let (hport, hlat) = start_venue();
-    run_host(hport);
-    let (b50, b99, _) = report("baseline", &blat);
-    let (h50, h99, hmax) = report("host", &hlat);
+    let rows = &rows[rows.len().min(WARMUP)..];
+    let mut line = format!("  {name:<10} stages (p50 us since frame read):");
+    for (i, stage) in NAMES.iter().enumerate().skip(1) {
+        let mut v: Vec<f64> = rows
+            .iter()
+            .map(|r| r[i])
+            .filter(|t| *t > 0)
+            .map(|t| t as f64 / 1000.0)
+            .collect();
+        if v.is_empty() {
+            continue;
+        }
+        v.sort_by(|a, b| a.total_cmp(b));
+        line.push_str(&format!("  {stage} {:.2}", quantile(&v, 0.5)));
+    }
+    println!("{line}");
+}
+
+type Variant = fn(u16, Arc<Schedule>, usize) -> Vec<[u64; 9]>;
+
+fn main() {
     println!(
-        "  host - baseline: p50 {:+.1} us (target <= +5), p99 {:+.1} us (target <= +20), host max {:.1} us (target < 1000)",
-        h50 - b50,
-        h99 - b99,
-        hmax
+        "tick_to_order: intended frame time -> signed order received, loopback, one frame every {:?}, turns of {BLOCK} frames{}",
+        period(),
+        if spin() { ", spinning" } else { "" }
     );
+    println!("machine: {}", machine());
+    let variants: Vec<(&str, Variant)> = if std::env::var("BENCH_ONLY").as_deref() == Ok("host") {
+        vec![("host", run_host)]
+    } else {
+        vec![("baseline", run_baseline), ("host", run_host)]
+    };
+    let schedule = Arc::new(Schedule {
+        turn: AtomicUsize::new(usize::MAX),
+        done: AtomicBool::new(false),
+    });
+    let listeners: Vec<_> = variants
+        .iter()
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    let clients: Vec<_> = variants
+        .iter()
+        .enumerate()
+        .map(|(i, (_, run))| {
+            let port = listeners[i].local_addr().unwrap().port();
+            let (run, schedule) = (*run, schedule.clone());
+            std::thread::spawn(move || run(port, schedule, i))
+        })
+        .collect();
+    let lat = stamp(listeners, schedule);
+    let stages: Vec<_> = clients.into_iter().map(|c| c.join().unwrap()).collect();
+    let mut p = Vec::new();
+    for (i, (name, _)) in variants.iter().enumerate() {
+        p.push(report(name, &lat[i]));
+    }
+    for (i, (name, _)) in variants.iter().enumerate() {
+        report_stages(name, &stages[i]);
+    }
+    if let [(b50, b99, _), (h50, h99, hmax)] = p[..] {
+        println!(
+            "  host - baseline: p50 {:+.1} us (target <= +5), p99 {:+.1} us (target <= +20), host max {:.1} us (target < 1000)",
+            h50 - b50,
+            h99 - b99,
+            hmax
+        );
+    }
 }

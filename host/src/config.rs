@@ -209,7 +209,20 @@ pub struct JournalConfig {
     /// Strategies' state is journaled this often (and at shutdown).
     #[serde(default = "default_snapshot_secs")]
     pub snapshot_every_secs: u64,
+    /// Records arriving within this many milliseconds of each other are committed together (one
+    /// transaction, one fsync; the engine thread never wakes the writer in between). 0: each
+    /// batch at once. A crash loses at most this window of records, which the restart's
+    /// reconciliation with the venue recovers (docs/operations.md).
+    #[serde(default = "default_commit_window_ms")]
+    pub commit_window_ms: u64,
 }
+
+fn default_commit_window_ms() -> u64 {
+    20
+}
+
+/// The longest group-commit window accepted: records not yet committed are what a crash loses.
+pub const MAX_COMMIT_WINDOW_MS: u64 = 1_000;
 
 fn default_journal_path() -> PathBuf {
     PathBuf::from("strategy-host.db")
@@ -224,6 +237,7 @@ impl Default for JournalConfig {
         JournalConfig {
             path: default_journal_path(),
             snapshot_every_secs: default_snapshot_secs(),
+            commit_window_ms: default_commit_window_ms(),
         }
     }
 }
@@ -450,6 +464,15 @@ impl Config {
                 "engine.timer_interval_ms must be > 0",
             ));
         }
+        if self.raw.journal.commit_window_ms > MAX_COMMIT_WINDOW_MS {
+            return Err(self.error_at(
+                self.find("journal.commit_window_ms"),
+                format!(
+                    "journal.commit_window_ms must be at most {MAX_COMMIT_WINDOW_MS} (what a crash can lose), got {}",
+                    self.raw.journal.commit_window_ms
+                ),
+            ));
+        }
         if self.raw.plugins.intent_capacity == 0 || self.raw.plugins.intent_capacity > 1024 {
             return Err(self.error_at(0, "plugins.intent_capacity must be between 1 and 1024"));
         }
@@ -567,6 +590,15 @@ threshold_bps = 40
             .to_string();
         assert!(
             e.starts_with("test.toml:14:1: risk.max_slippage_bps must be > 0"),
+            "{e}"
+        );
+        let c = parse(&format!("{GOOD}\n[journal]\ncommit_window_ms = 0\n")).unwrap();
+        assert_eq!(c.raw.journal.commit_window_ms, 0);
+        let e = parse(&format!("{GOOD}\n[journal]\ncommit_window_ms = 60000\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("test.toml:14:1: journal.commit_window_ms must be at most 1000"),
             "{e}"
         );
     }

@@ -16,4 +16,5 @@ pub mod logging;
 pub mod plugins;
 pub mod runtime;
 pub mod sim;
+pub mod stagetime;
 pub mod venue;

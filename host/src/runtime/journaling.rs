@@ -75,6 +75,50 @@ fn position_record(engine: &Engine, m: crate::engine::types::MarketId) -> Record
     }
 }
 
+/// Journal work held back while a venue client writes its posts (`EngineCore::settle`).
+#[derive(Debug)]
+pub enum Deferred {
+    /// A note whose records depend only on the note and on what never changes (market and
+    /// strategy names): its rows are built later.
+    Note(EngineNote),
+    /// Records that read the engine's state (positions after a fill) and so were built at once.
+    Records(Vec<Record>),
+}
+
+/// Queues the journal work of one note: notes that read the engine's current state become records
+/// now (the state may move before the work is done), the others wait as notes, so the
+/// tick-to-order path pays neither their formatting nor the writer's wake-up.
+pub fn defer(engine: &Engine, n: EngineNote, out: &mut Vec<Deferred>) {
+    match n {
+        EngineNote::Fill { .. } | EngineNote::PositionReconciled { .. } => {
+            out.push(Deferred::Records(records(engine, &n)))
+        }
+        EngineNote::Order(_)
+        | EngineNote::Refused { .. }
+        | EngineNote::HardStopTriggered(_)
+        | EngineNote::HardStopReleased => out.push(Deferred::Note(n)),
+        _ => {}
+    }
+}
+
+/// Sends queued journal work to the writer, oldest first.
+pub fn send_deferred(engine: &Engine, work: &mut Vec<Deferred>, journal: &JournalHandle) {
+    for d in work.drain(..) {
+        match d {
+            Deferred::Note(n) => {
+                for r in records(engine, &n) {
+                    journal.send(r);
+                }
+            }
+            Deferred::Records(rs) => {
+                for r in rs {
+                    journal.send(r);
+                }
+            }
+        }
+    }
+}
+
 /// The records a note becomes.
 pub fn records(engine: &Engine, n: &EngineNote) -> Vec<Record> {
     match n {

@@ -62,8 +62,12 @@ pub struct EngineCore {
     pub summary: Summary,
     routes: HashMap<VenueId, mpsc::UnboundedSender<VenueCommand>>,
     started: Instant,
-    /// Where notes are journaled (None: no journal, e.g. benches).
+    /// Where notes are journaled (None: no journal).
     pub journal: Option<crate::journal::writer::JournalHandle>,
+    /// Notes taken from the engine, reused between events (no allocation per event).
+    notes: Vec<crate::engine::events::EngineNote>,
+    /// Journal work of events handled inline, sent once the client has written its posts.
+    deferred: Vec<journaling::Deferred>,
 }
 
 impl EngineCore {
@@ -74,6 +78,8 @@ impl EngineCore {
             routes: HashMap::new(),
             started: Instant::now(),
             journal: None,
+            notes: Vec::new(),
+            deferred: Vec::new(),
         }))
     }
 
@@ -87,10 +93,15 @@ impl EngineCore {
     }
 
     /// Handles one event. Batches for `inline` (the calling client's venue) go to `ready`; the
-    /// others to their venue's command channel. Notes are counted.
+    /// others to their venue's command channel. Notes are counted at once; their journal records
+    /// wait for `settle` when the event came inline from a venue client (that client calls it once
+    /// its posts are written: the order leaves before the journal writer is woken) and are sent
+    /// at once otherwise.
     pub fn handle(&mut self, ev: Event<'_>, inline: Option<VenueId>, ready: &mut Vec<ActionBatch>) {
         let now = self.now();
+        crate::stagetime::mark(crate::stagetime::Stage::EngineIn);
         self.engine.handle(ev, now);
+        crate::stagetime::mark(crate::stagetime::Stage::EngineOut);
         while let Some(batch) = self.engine.next_batch(now) {
             if Some(batch.venue) == inline {
                 ready.push(batch);
@@ -105,23 +116,31 @@ impl EngineCore {
                 );
             }
         }
-        let notes: Vec<_> = self.engine.drain_notes().collect();
-        for n in &notes {
-            self.summary.note(&self.engine, n);
+        self.notes.extend(self.engine.drain_notes());
+        for n in self.notes.drain(..) {
+            self.summary.note(&self.engine, &n);
             if let crate::engine::events::EngineNote::Fill {
                 replayed: false, ..
             } = n
             {
                 crate::crash::point("after_fill");
             }
-            if let Some(j) = &self.journal {
-                for r in journaling::records(&self.engine, n) {
-                    j.send(r);
-                }
-            }
-            if let crate::engine::events::EngineNote::HardStopTriggered(r) = n {
+            if let crate::engine::events::EngineNote::HardStopTriggered(r) = &n {
                 println!("HARD STOP: {r}");
             }
+            if self.journal.is_some() {
+                journaling::defer(&self.engine, n, &mut self.deferred);
+            }
+        }
+        if inline.is_none() {
+            self.settle();
+        }
+    }
+
+    /// Sends the journal work held back since the last call to the writer thread.
+    pub fn settle(&mut self) {
+        if let Some(j) = &self.journal {
+            journaling::send_deferred(&self.engine, &mut self.deferred, j);
         }
     }
 }
@@ -143,6 +162,12 @@ impl EventSink for InlineSink {
                 tracing::error!("engine re-entered from a venue client: event dropped");
                 Err(SinkClosed)
             }
+        }
+    }
+
+    fn settle(&mut self) {
+        if let Ok(mut core) = self.core.try_borrow_mut() {
+            core.settle();
         }
     }
 }
@@ -321,7 +346,12 @@ pub async fn run(config: &Config, opts: RunOptions) -> anyhow::Result<RunOutcome
         engine.restore_hard_stop(1);
     }
     let (op_tx, op_rx) = mpsc::unbounded_channel();
-    let (jh, writer) = crate::journal::writer::spawn(journal, run_id, op_tx);
+    let (jh, writer) = crate::journal::writer::spawn(
+        journal,
+        run_id,
+        op_tx,
+        Duration::from_millis(config.raw.journal.commit_window_ms),
+    );
     tracing::info!(path = %journal_path.display(), run = run_id, "journal open");
     let core = EngineCore::new(engine);
     core.borrow_mut().journal = Some(jh.clone());
@@ -332,6 +362,7 @@ pub async fn run(config: &Config, opts: RunOptions) -> anyhow::Result<RunOutcome
     let out = local
         .run_until(drive(config, opts, registry, latch, core.clone(), op_rx))
         .await;
+    core.borrow_mut().settle();
     journaling::snapshot_states(config, &core.borrow().engine, &jh);
     jh.send(crate::journal::writer::Record::EndRun);
     core.borrow_mut().journal = None;

@@ -120,6 +120,10 @@ pub struct SinkClosed;
 /// hands back none.
 pub trait EventSink {
     fn deliver(&mut self, ev: VenueEvent, ready: &mut Vec<ActionBatch>) -> Result<(), SinkClosed>;
+
+    /// Called by the client once the posts of what it delivered are written: work that can wait
+    /// (journal records) is done now, off the tick-to-order path.
+    fn settle(&mut self) {}
 }
 
 impl EventSink for tokio::sync::mpsc::UnboundedSender<VenueEvent> {

@@ -29,6 +29,7 @@ use crate::engine::hardstop::HardStopLatch;
 use crate::engine::reject::RejectReason;
 use crate::engine::scheduler::ActionBatch;
 use crate::engine::types::{Cloid, Level, MarketId, Side, Tif, VenueId};
+use crate::stagetime::{self, Stage};
 use crate::venue::events::{EventSink, VenueCommand, VenueEvent};
 use futures_util::{SinkExt, StreamExt};
 use rust_decimal::Decimal;
@@ -242,14 +243,15 @@ impl<S: EventSink> HlClient<S> {
             let started = Instant::now();
             let end = self.session().await;
             self.fail_in_flight().await;
-            if self
+            let closed = self
                 .emit(VenueEvent::Connection {
                     venue: self.cfg.venue,
                     state: ConnectionState::Disconnected,
                 })
                 .await
-                .is_err()
-            {
+                .is_err();
+            self.events.settle();
+            if closed {
                 return self.stats;
             }
             match end {
@@ -276,6 +278,7 @@ impl<S: EventSink> HlClient<S> {
                         Some(VenueCommand::Send(batch)) => {
                             self.refuse_unsent(batch).await;
                             self.refuse_ready().await;
+                            self.events.settle();
                         }
                     },
                 }
@@ -357,7 +360,7 @@ impl<S: EventSink> HlClient<S> {
                     let text = match frame {
                         None => return SessionEnd::Closed("end of stream".into()),
                         Some(Err(e)) => return SessionEnd::Closed(e.to_string()),
-                        Some(Ok(Message::Text(t))) => t,
+                        Some(Ok(Message::Text(t))) => { stagetime::mark(Stage::FrameRead); t },
                         Some(Ok(Message::Close(c))) => return SessionEnd::Closed(format!("close frame {c:?}")),
                         Some(Ok(_)) => { last_frame = Instant::now(); continue; }
                     };
@@ -442,6 +445,8 @@ impl<S: EventSink> HlClient<S> {
                     }
                 }
             }
+            // The posts of this turn are written: the engine's deferred work (journal) now.
+            self.events.settle();
         }
     }
 
@@ -501,7 +506,10 @@ impl<S: EventSink> HlClient<S> {
         outgoing: &mut Vec<String>,
     ) -> Result<(), ()> {
         let msg = match WsMessage::parse(text) {
-            Ok(m) => m,
+            Ok(m) => {
+                stagetime::mark(Stage::Parsed);
+                m
+            }
             Err(e) => {
                 self.stats.unreadable_frames += 1;
                 if self.stats.unreadable_frames <= 3
@@ -553,6 +561,7 @@ impl<S: EventSink> HlClient<S> {
                         ask: level(b.bbo[1]),
                     })
                     .await?;
+                    stagetime::mark(Stage::Delivered);
                 }
             }
             WsMessage::L2Book(b) => {
@@ -855,6 +864,7 @@ impl<S: EventSink> HlClient<S> {
 
     /// Signs an action into a WS post frame, recording it in flight; None without a key.
     fn sign_post(&mut self, action: &Action, kind: PostKind) -> Option<String> {
+        stagetime::mark(Stage::SignStart);
         let key = self.key.clone()?;
         let nonce = self.nonces.next(wall_ms());
         let expires = self
@@ -870,7 +880,10 @@ impl<S: EventSink> HlClient<S> {
             self.cfg.mainnet,
             &mut self.msgpack,
         ) {
-            Ok(s) => s,
+            Ok(s) => {
+                stagetime::mark(Stage::Signed);
+                s
+            }
             Err(e) => {
                 tracing::error!("cannot encode action: {e}");
                 return None;
@@ -887,7 +900,10 @@ impl<S: EventSink> HlClient<S> {
         );
         self.stats.posts += 1;
         match actions::post_frame(id, &signed) {
-            Ok(frame) => Some(frame),
+            Ok(frame) => {
+                stagetime::mark(Stage::Framed);
+                Some(frame)
+            }
             Err(e) => {
                 tracing::error!("cannot encode post: {e}");
                 None
@@ -932,7 +948,7 @@ impl<S: EventSink> HlClient<S> {
                     Some(spec) => {
                         cancels.push(CancelByCloidWire {
                             asset: spec.asset,
-                            cloid: c.cloid.to_string(),
+                            cloid: c.cloid.to_wire(),
                         });
                         cloids.push(c.cloid);
                     }
@@ -995,7 +1011,7 @@ impl<S: EventSink> HlClient<S> {
                                 Tif::Gtc => TifWire::Gtc,
                             },
                         },
-                        c: Some(o.cloid.to_string()),
+                        c: Some(o.cloid.to_wire()),
                     });
                     cloids.push(o.cloid);
                 }
@@ -1150,6 +1166,7 @@ where
         if let Err(e) = sink.send(Message::text(p)).await {
             return Err(SessionEnd::Closed(e.to_string()));
         }
+        stagetime::written();
         if order {
             crate::crash::point("after_send");
         }
