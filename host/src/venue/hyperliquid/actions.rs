@@ -144,29 +144,55 @@ pub fn post_frame<T: Serialize>(id: u64, signed: &SignedAction<'_, T>) -> Result
         kind: &'static str,
         payload: &'b P,
     }
-    serde_json::to_string(&Frame {
-        method: "post",
-        id,
-        request: Request {
-            kind: "action",
-            payload: signed,
+    // An order post is ~400 bytes: sized once instead of grown from serde_json's 128.
+    let mut out = Vec::with_capacity(512);
+    serde_json::to_writer(
+        &mut out,
+        &Frame {
+            method: "post",
+            id,
+            request: Request {
+                kind: "action",
+                payload: signed,
+            },
         },
-    })
-    .map_err(|e| e.to_string())
+    )
+    .map_err(|e| e.to_string())?;
+    String::from_utf8(out).map_err(|e| e.to_string())
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// `{"r":"0x…","s":"0x…","v":27}`: r and s as 0x + 64 lowercase hex digits, written from stack
+/// buffers when serialized (no allocation per signed order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct SignatureWire {
-    pub r: String,
-    pub s: String,
+    pub r: Hex32,
+    pub s: Hex32,
     pub v: u8,
+}
+
+/// 32 bytes that serialize as a 0x-prefixed lowercase hex string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hex32(pub [u8; 32]);
+
+impl Serialize for Hex32 {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut out = [0u8; 66];
+        out[0] = b'0';
+        out[1] = b'x';
+        for (i, b) in self.0.iter().enumerate() {
+            out[2 + 2 * i] = DIGITS[(b >> 4) as usize];
+            out[3 + 2 * i] = DIGITS[(b & 0x0f) as usize];
+        }
+        ser.serialize_str(std::str::from_utf8(&out).expect("hex digits are ASCII"))
+    }
 }
 
 impl From<Signature> for SignatureWire {
     fn from(s: Signature) -> Self {
         SignatureWire {
-            r: super::signing::to_hex(&s.r),
-            s: super::signing::to_hex(&s.s),
+            r: Hex32(s.r),
+            s: Hex32(s.s),
             v: s.v,
         }
     }

@@ -317,4 +317,26 @@ fn post_frames_serialize_like_the_value_they_replace() {
         serde_json::json!({"method":"post","id":42,"request":{"type":"action","payload":signed}})
             .to_string();
     assert_eq!(direct, via_value);
+    // r and s on the wire: 0x + 64 lowercase digits of the signature's bytes, leading zeros kept.
+    let mut buf = Vec::new();
+    super::actions::msgpack_into(&action, &mut buf).unwrap();
+    let sig = key.sign_l1(&buf, 7, None, Some(9), false);
+    let v: serde_json::Value = serde_json::from_str(&direct).unwrap();
+    let wire = &v["request"]["payload"]["signature"];
+    assert_eq!(wire["r"], super::signing::to_hex(&sig.r));
+    assert_eq!(wire["s"], super::signing::to_hex(&sig.s));
+    assert_eq!(wire["v"], sig.v);
+    let zeros = super::actions::SignatureWire::from(super::signing::Signature {
+        r: [0; 32],
+        s: [0xab; 32],
+        v: 28,
+    });
+    assert_eq!(
+        serde_json::to_string(&zeros).unwrap(),
+        format!(
+            r#"{{"r":"0x{}","s":"0x{}","v":28}}"#,
+            "0".repeat(64),
+            "ab".repeat(32)
+        )
+    );
 }
