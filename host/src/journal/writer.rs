@@ -112,9 +112,33 @@ pub fn spawn(
     let (tx, rx) = mpsc::channel::<Record>();
     let handle = std::thread::Builder::new()
         .name("journal-writer".into())
-        .spawn(move || run_writer(journal, run, rx, operator, commit_window))
+        .spawn(move || {
+            yield_to_trading();
+            run_writer(journal, run, rx, operator, commit_window)
+        })
         .expect("spawn the journal writer thread");
     (JournalHandle { tx }, handle)
+}
+
+/// The writer must never keep the trading thread waiting for a core. Under SCHED_IDLE it runs
+/// whenever a core is otherwise idle (which, with a trading thread that sleeps between frames, is
+/// nearly always), and a waking trading thread preempts it at once; under the default policy a
+/// commit in progress on the trading thread's core could delay a tick by up to the scheduler's
+/// wake-up granularity (p99 of the tick-to-order bench, docs/BENCHMARKS.md).
+fn yield_to_trading() {
+    #[cfg(target_os = "linux")]
+    {
+        let param = libc::sched_param { sched_priority: 0 };
+        // SAFETY: pid 0 is the calling thread; `param` is a valid sched_param for SCHED_IDLE
+        // (priority 0); the call reads it and changes nothing else.
+        let rc = unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) };
+        if rc != 0 {
+            tracing::warn!(
+                "journal writer: cannot lower its scheduling priority ({}); it may delay ticks",
+                std::io::Error::last_os_error()
+            );
+        }
+    }
 }
 
 fn run_writer(
@@ -314,5 +338,39 @@ mod tests {
             .query_row("SELECT ended_ms FROM runs", [], |r| r.get(0))
             .unwrap();
         assert!(ended.is_some());
+    }
+
+    /// The writer thread runs under SCHED_IDLE (policy 5 in /proc/<pid>/task/<tid>/stat).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_writer_thread_yields_to_the_trading_thread() {
+        let d = std::env::temp_dir().join(format!("sh-writer-idle-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        let j = Journal::open(&d.join("j.db")).unwrap();
+        let run = j.start_run("c", "h", &[]).unwrap();
+        let (op_tx, _op_rx) = tokio::sync::mpsc::unbounded_channel();
+        let (h, thread) = spawn(j, run, op_tx, Duration::ZERO);
+        assert!(h.flush(Duration::from_secs(10)), "the writer answers");
+        let mut policies = Vec::new();
+        for task in std::fs::read_dir("/proc/self/task").unwrap() {
+            let task = task.unwrap().path();
+            let comm = std::fs::read_to_string(task.join("comm")).unwrap_or_default();
+            if comm.trim() != "journal-writer" {
+                continue;
+            }
+            let stat = std::fs::read_to_string(task.join("stat")).unwrap();
+            // Fields after the parenthesized command name; `policy` is field 41 overall.
+            let rest = &stat[stat.rfind(')').unwrap() + 2..];
+            let policy: u32 = rest.split(' ').nth(41 - 3).unwrap().parse().unwrap();
+            policies.push(policy);
+        }
+        assert!(!policies.is_empty(), "the writer thread was found");
+        assert!(
+            policies.iter().all(|p| *p == 5),
+            "SCHED_IDLE is 5: {policies:?}"
+        );
+        h.send(Record::EndRun);
+        thread.join().unwrap();
+        let _ = std::fs::remove_dir_all(&d);
     }
 }
