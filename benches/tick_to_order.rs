@@ -119,7 +119,12 @@ fn send(ws: &mut SyncWs, text: String) {
 fn accept(listener: &std::net::TcpListener) -> SyncWs {
     let (tcp, _) = listener.accept().unwrap();
     tcp.set_nodelay(true).unwrap();
-    let mut ws = tokio_tungstenite::tungstenite::accept(tcp).unwrap();
+    // A small read buffer: tungstenite zero-fills its whole read buffer (128 KiB by default)
+    // before every read, and this venue polls each socket continuously, so the default made one
+    // polling round ~10 us: frames left late and orders were stamped late by up to that much.
+    let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+        .read_buffer_size(4096);
+    let mut ws = tokio_tungstenite::tungstenite::accept_with_config(tcp, Some(config)).unwrap();
     let mut sync_posts = 0;
     loop {
         let Ok(Message::Text(t)) = ws.read() else {
