@@ -122,8 +122,8 @@ fn accept(listener: &std::net::TcpListener) -> SyncWs {
     // A small read buffer: tungstenite zero-fills its whole read buffer (128 KiB by default)
     // before every read, and this venue polls each socket continuously, so the default made one
     // polling round ~10 us: frames left late and orders were stamped late by up to that much.
-    let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
-        .read_buffer_size(4096);
+    let config =
+        tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default().read_buffer_size(4096);
     let mut ws = tokio_tungstenite::tungstenite::accept_with_config(tcp, Some(config)).unwrap();
     let mut sync_posts = 0;
     loop {

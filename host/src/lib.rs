@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod crash;
 pub mod engine;
+pub mod hex;
 pub mod journal;
 pub mod logging;
 pub mod plugins;

@@ -62,13 +62,9 @@ impl Cloid {
     /// The venue's form, `0x` + 32 lowercase hex digits, built without the formatting machinery
     /// (one per order on the tick-to-order path).
     pub fn to_wire(self) -> String {
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
-        let mut s = String::with_capacity(34);
-        s.push_str("0x");
-        for i in (0..32).rev() {
-            s.push(DIGITS[((self.0 >> (i * 4)) & 0xf) as usize] as char);
-        }
-        s
+        crate::hex::Prefixed::<34>::new(&self.0.to_be_bytes())
+            .as_str()
+            .to_string()
     }
 
     /// Parses `0x` + 32 hex digits (the venue's form).

@@ -176,15 +176,7 @@ pub struct Hex32(pub [u8; 32]);
 
 impl Serialize for Hex32 {
     fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
-        let mut out = [0u8; 66];
-        out[0] = b'0';
-        out[1] = b'x';
-        for (i, b) in self.0.iter().enumerate() {
-            out[2 + 2 * i] = DIGITS[(b >> 4) as usize];
-            out[3 + 2 * i] = DIGITS[(b & 0x0f) as usize];
-        }
-        ser.serialize_str(std::str::from_utf8(&out).expect("hex digits are ASCII"))
+        ser.serialize_str(crate::hex::Prefixed::<66>::new(&self.0).as_str())
     }
 }
 

@@ -62,21 +62,10 @@ pub fn parse_hex(s: &str) -> Option<Vec<u8>> {
 }
 
 pub fn to_hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(2 + bytes.len() * 2);
-    s.push_str("0x");
-    push_hex(&mut s, bytes);
-    s
-}
-
-/// Appends `bytes` as lowercase hex digits (no prefix). A table lookup per nibble: this runs twice
-/// per signed order (r and s), where `format!("{b:02x}")` per byte cost an allocation per byte.
-pub fn push_hex(out: &mut String, bytes: &[u8]) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    out.reserve(bytes.len() * 2);
-    for &b in bytes {
-        out.push(DIGITS[(b >> 4) as usize] as char);
-        out.push(DIGITS[(b & 0x0f) as usize] as char);
-    }
+    let mut s = vec![0u8; 2 + bytes.len() * 2];
+    s[..2].copy_from_slice(b"0x");
+    crate::hex::encode_into(bytes, &mut s[2..]);
+    String::from_utf8(s).expect("hex digits are ASCII")
 }
 
 /// A 20-byte account address.
