@@ -237,6 +237,8 @@ impl Engine {
         let Some(o) = self.orders.get(cloid).copied() else {
             return;
         };
+        // Every state change is journaled (the note carries the order as it is now).
+        self.notes.push(super::events::EngineNote::Order(o));
         if o.purpose == Purpose::Flatten
             && !o.is_active()
             && self

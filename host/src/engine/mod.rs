@@ -278,7 +278,9 @@ impl Engine {
         self.deliver_deferred(now);
         let batch = batch?;
         for o in &batch.orders {
-            self.orders.set_state(o.cloid, orders::OrderState::Sent);
+            if let Some(t) = self.orders.set_state(o.cloid, orders::OrderState::Sent) {
+                self.notes.push(EngineNote::Order(t));
+            }
         }
         Some(batch)
     }

@@ -637,6 +637,33 @@ mod tests {
         c.settle();
         assert!(jh.flush(Duration::from_secs(10)));
         assert_eq!(count(&path, "orders"), 1, "journaled after settle");
+        // Every state change is journaled: queued, sent, then the venue's answer.
+        let cloid = ready[0].orders[0].cloid;
+        c.handle(
+            Event::PostResult {
+                cloid,
+                outcome: crate::engine::events::PostOutcome::Rejected(
+                    crate::engine::reject::RejectReason::IocNoMatch,
+                ),
+            },
+            Some(venue),
+            &mut ready,
+        );
+        c.settle();
+        assert!(jh.flush(Duration::from_secs(10)));
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let states: Vec<String> = conn
+            .prepare("SELECT state FROM order_events ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(states, ["queued", "sent", "rejected"]);
+        let state: String = conn
+            .query_row("SELECT state FROM orders", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(state, "rejected");
         // From the runtime's own loop (no client to settle): journaled at once.
         c.handle(Event::Operator(OperatorCommand::HardStop), None, &mut ready);
         assert!(jh.flush(Duration::from_secs(10)));
