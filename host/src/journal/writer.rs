@@ -3,7 +3,7 @@
 //! `strategy-host hardstop …` reaches a running host, and hands what it finds back.
 
 use super::{Journal, now_ms};
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -217,6 +217,18 @@ fn write(tx: &rusqlite::Transaction<'_>, run: i64, r: Record) -> rusqlite::Resul
     let now = now_ms() as i64;
     match r {
         Record::Order(o) => {
+            // An order is noted at every change the engine sees, and the venue often reports one
+            // change several ways (post result, order update, fill): an event row is written only
+            // when the state or the filled size differs from the order's row.
+            let before: Option<(String, String)> = tx
+                .query_row(
+                    "SELECT state, filled FROM orders WHERE cloid = ?1",
+                    params![o.cloid],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let changed =
+                before.is_none_or(|(state, filled)| state != o.state || filled != o.filled);
             tx.execute(
                 "INSERT INTO orders (cloid, run_id, market, strategy, tag, side, px, sz, tif, reduce_only, purpose, state, filled, oid, created_ms, updated_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)
@@ -224,10 +236,12 @@ fn write(tx: &rusqlite::Transaction<'_>, run: i64, r: Record) -> rusqlite::Resul
                    oid = coalesce(excluded.oid, orders.oid), updated_ms = excluded.updated_ms",
                 params![o.cloid, run, o.market, o.strategy, o.tag as i64, o.side, o.px, o.sz, o.tif, o.reduce_only, o.purpose, o.state, o.filled, o.oid.map(|x| x as i64), now],
             )?;
-            tx.execute(
-                "INSERT INTO order_events (cloid, state, filled, ts_ms) VALUES (?1, ?2, ?3, ?4)",
-                params![o.cloid, o.state, o.filled, now],
-            )?;
+            if changed {
+                tx.execute(
+                    "INSERT INTO order_events (cloid, state, filled, ts_ms) VALUES (?1, ?2, ?3, ?4)",
+                    params![o.cloid, o.state, o.filled, now],
+                )?;
+            }
         }
         Record::Fill(f) => {
             tx.execute(
@@ -315,6 +329,33 @@ mod tests {
             latched: true,
             reason: "slippage".into(),
         });
+        let order = |state: &'static str, filled: &str| {
+            Record::Order(OrderRow {
+                cloid: "0x01".into(),
+                market: "hl/BTC".into(),
+                strategy: Some("s".into()),
+                tag: 1,
+                side: "B",
+                px: "100".into(),
+                sz: "1".into(),
+                tif: "Ioc",
+                reduce_only: false,
+                purpose: "strategy",
+                state,
+                filled: filled.into(),
+                oid: None,
+            })
+        };
+        // The venue reports one change several ways: one event row per real change.
+        for (state, filled) in [
+            ("queued", "0"),
+            ("sent", "0"),
+            ("sent", "0"),
+            ("filled", "1"),
+            ("filled", "1"),
+        ] {
+            h.send(order(state, filled));
+        }
         assert!(h.flush(Duration::from_secs(5)));
         let check = Journal::open(&path).unwrap();
         let n: i64 = check
@@ -328,6 +369,15 @@ mod tests {
             .unwrap();
         assert_eq!(c, 3);
         assert!(check.hard_stop().unwrap().unwrap().latched);
+        let events: Vec<String> = check
+            .conn()
+            .prepare("SELECT state FROM order_events ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(events, ["queued", "sent", "filled"]);
         check.queue_operator_command("hardstop-release").unwrap();
         let got = op_rx.blocking_recv().unwrap();
         assert_eq!(got, "hardstop-release");
