@@ -401,6 +401,17 @@ impl Journal {
     }
 }
 
+/// The states of every `order_events` row, oldest first (tests).
+#[cfg(test)]
+pub fn order_event_states(conn: &Connection) -> Vec<String> {
+    conn.prepare("SELECT state FROM order_events ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -369,15 +369,10 @@ mod tests {
             .unwrap();
         assert_eq!(c, 3);
         assert!(check.hard_stop().unwrap().unwrap().latched);
-        let events: Vec<String> = check
-            .conn()
-            .prepare("SELECT state FROM order_events ORDER BY id")
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
-        assert_eq!(events, ["queued", "sent", "filled"]);
+        assert_eq!(
+            crate::journal::order_event_states(check.conn()),
+            ["queued", "sent", "filled"]
+        );
         check.queue_operator_command("hardstop-release").unwrap();
         let got = op_rx.blocking_recv().unwrap();
         assert_eq!(got, "hardstop-release");

@@ -652,14 +652,10 @@ mod tests {
         c.settle();
         assert!(jh.flush(Duration::from_secs(10)));
         let conn = rusqlite::Connection::open(&path).unwrap();
-        let states: Vec<String> = conn
-            .prepare("SELECT state FROM order_events ORDER BY id")
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
-        assert_eq!(states, ["queued", "sent", "rejected"]);
+        assert_eq!(
+            crate::journal::order_event_states(&conn),
+            ["queued", "sent", "rejected"]
+        );
         let state: String = conn
             .query_row("SELECT state FROM orders", [], |r| r.get(0))
             .unwrap();
