@@ -133,6 +133,30 @@ impl MarketSnapshot {
         }
     }
 
+    /// A fresh snapshot of market `idx` with this best bid and ask (size 1 each; `None`: that
+    /// side empty) and this oracle price (zero: unknown). For strategies' unit tests.
+    pub fn quoted(
+        idx: MarketIdx,
+        bid: Option<Decimal>,
+        ask: Option<Decimal>,
+        oracle: Decimal,
+    ) -> Self {
+        let level = |px: Option<Decimal>| {
+            px.map(|px| Level {
+                px: px.into(),
+                sz: Decimal::ONE.into(),
+            })
+            .into()
+        };
+        MarketSnapshot {
+            bid: level(bid),
+            ask: level(ask),
+            oracle_px: oracle.into(),
+            fresh: true,
+            ..MarketSnapshot::empty(idx)
+        }
+    }
+
     #[inline]
     pub fn bid_px(&self) -> Option<Decimal> {
         self.bid.as_ref().into_option().map(|l| l.px.get())
@@ -242,6 +266,11 @@ impl<'a> Ctx<'a> {
 
     pub fn market_count(&self) -> usize {
         self.markets.len()
+    }
+
+    /// Every market's index, in order (e.g. for a timer that checks each market).
+    pub fn market_indices(&self) -> impl Iterator<Item = MarketIdx> + use<> {
+        (0..self.markets.len() as u32).map(MarketIdx)
     }
 }
 

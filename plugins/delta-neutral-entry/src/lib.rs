@@ -159,7 +159,7 @@ plugin_api::export_strategy!(DeltaNeutralEntry, role = Role::Entry);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use plugin_api::{Level, MarketSnapshot};
+    use plugin_api::MarketSnapshot;
     use std::str::FromStr;
 
     fn d(s: &str) -> Decimal {
@@ -167,19 +167,7 @@ mod tests {
     }
 
     fn snap(bid: &str, ask: &str) -> MarketSnapshot {
-        let lvl = |p: &str| {
-            Some(Level {
-                px: d(p).into(),
-                sz: d("1").into(),
-            })
-            .into()
-        };
-        MarketSnapshot {
-            bid: lvl(bid),
-            ask: lvl(ask),
-            fresh: true,
-            ..MarketSnapshot::empty(MarketIdx(0))
-        }
+        MarketSnapshot::quoted(MarketIdx(0), Some(d(bid)), Some(d(ask)), Decimal::ZERO)
     }
 
     fn p(th: &str) -> Params {

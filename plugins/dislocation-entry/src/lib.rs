@@ -197,7 +197,6 @@ plugin_api::export_strategy!(DislocationEntry, role = Role::Entry);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use plugin_api::{FfiDecimal, Level};
     use std::str::FromStr;
 
     fn d(s: &str) -> Decimal {
@@ -205,20 +204,7 @@ mod tests {
     }
 
     fn snap(bid: Option<&str>, ask: Option<&str>, oracle: &str) -> MarketSnapshot {
-        let lvl = |p: Option<&str>| {
-            p.map(|p| Level {
-                px: d(p).into(),
-                sz: d("1").into(),
-            })
-            .into()
-        };
-        MarketSnapshot {
-            bid: lvl(bid),
-            ask: lvl(ask),
-            oracle_px: FfiDecimal::new(d(oracle)),
-            fresh: true,
-            ..MarketSnapshot::empty(MarketIdx(0))
-        }
+        MarketSnapshot::quoted(MarketIdx(0), bid.map(d), ask.map(d), d(oracle))
     }
 
     fn params(th: &str) -> Params {

@@ -106,8 +106,8 @@ impl StrategyLogic for MarkRegressionExit {
 
     /// The backup path: every market, on the host's timer.
     fn on_timer(&mut self, ctx: &Ctx<'_>, out: &mut Intents) {
-        for i in 0..ctx.market_count() {
-            self.check(ctx, MarketIdx(i as u32), out);
+        for m in ctx.market_indices() {
+            self.check(ctx, m, out);
         }
     }
 
@@ -128,7 +128,6 @@ plugin_api::export_strategy!(MarkRegressionExit, role = Role::Exit);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use plugin_api::{FfiDecimal, Level};
     use std::str::FromStr;
 
     fn d(s: &str) -> Decimal {
@@ -136,20 +135,7 @@ mod tests {
     }
 
     fn snap(bid: &str, ask: &str, oracle: &str) -> MarketSnapshot {
-        let lvl = |p: &str| {
-            Some(Level {
-                px: d(p).into(),
-                sz: d("1").into(),
-            })
-            .into()
-        };
-        MarketSnapshot {
-            bid: lvl(bid),
-            ask: lvl(ask),
-            oracle_px: FfiDecimal::new(d(oracle)),
-            fresh: true,
-            ..MarketSnapshot::empty(MarketIdx(0))
-        }
+        MarketSnapshot::quoted(MarketIdx(0), Some(d(bid)), Some(d(ask)), d(oracle))
     }
 
     fn pos(size: &str, entry_ms: u64) -> PositionView {

@@ -82,7 +82,7 @@ pub fn exit_spread_bps(a: &MarketSnapshot, b: &MarketSnapshot, dir: Direction) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use plugin_api::{Level, MarketIdx};
+    use plugin_api::MarketIdx;
     use std::str::FromStr;
 
     fn d(s: &str) -> Decimal {
@@ -90,19 +90,7 @@ mod tests {
     }
 
     fn snap(bid: &str, ask: &str) -> MarketSnapshot {
-        let lvl = |p: &str| {
-            Some(Level {
-                px: d(p).into(),
-                sz: d("1").into(),
-            })
-            .into()
-        };
-        MarketSnapshot {
-            bid: lvl(bid),
-            ask: lvl(ask),
-            fresh: true,
-            ..MarketSnapshot::empty(MarketIdx(0))
-        }
+        MarketSnapshot::quoted(MarketIdx(0), Some(d(bid)), Some(d(ask)), Decimal::ZERO)
     }
 
     #[test]

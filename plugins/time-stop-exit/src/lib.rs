@@ -67,8 +67,8 @@ impl StrategyLogic for TimeStopExit {
     }
 
     fn on_timer(&mut self, ctx: &Ctx<'_>, out: &mut Intents) {
-        for i in 0..ctx.market_count() {
-            self.check(ctx, MarketIdx(i as u32), out);
+        for m in ctx.market_indices() {
+            self.check(ctx, m, out);
         }
     }
 
