@@ -85,19 +85,16 @@ pub enum Deferred {
     Records(Vec<Record>),
 }
 
-/// Queues the journal work of one note: notes that read the engine's current state become records
-/// now (the state may move before the work is done), the others wait as notes, so the
-/// tick-to-order path pays neither their formatting nor the writer's wake-up.
+/// Queues the journal work of one note: notes whose records read the engine's current state
+/// (positions) become records now, since the state may move before the work is done; the others
+/// wait as notes (`records` decides later what, if anything, they become), so the tick-to-order
+/// path pays neither their formatting nor the writer's wake-up.
 pub fn defer(engine: &Engine, n: EngineNote, out: &mut Vec<Deferred>) {
     match n {
         EngineNote::Fill { .. } | EngineNote::PositionReconciled { .. } => {
             out.push(Deferred::Records(records(engine, &n)))
         }
-        EngineNote::Order(_)
-        | EngineNote::Refused { .. }
-        | EngineNote::HardStopTriggered(_)
-        | EngineNote::HardStopReleased => out.push(Deferred::Note(n)),
-        _ => {}
+        n => out.push(Deferred::Note(n)),
     }
 }
 
