@@ -85,12 +85,6 @@ fn assert_restored(o: &Output, step: &str) {
     );
 }
 
-fn journal_fills(j: &Journal) -> i64 {
-    j.conn()
-        .query_row("SELECT count(*) FROM fills", [], |r| r.get(0))
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_mid_trade_then_restart_loses_nothing_and_sends_nothing_twice() {
     let sim = common::btc_sim(11, 600, 1200).await;
@@ -98,11 +92,6 @@ async fn sigkill_mid_trade_then_restart_loses_nothing_and_sends_nothing_twice() 
     let built = plugin_path("dislocation-entry");
     let cfg = config(&sim, &dir, built.parent().unwrap());
     let address = common::address();
-    let fills_made = || {
-        sim.state.lock().unwrap().exchange.accounts[&address]
-            .fills
-            .len() as i64
-    };
 
     // 1. Killed right after its 3rd order post left the socket, before the answer.
     let o = host(&cfg, Some("after_send:3"), 60, None).await;
@@ -113,8 +102,8 @@ async fn sigkill_mid_trade_then_restart_loses_nothing_and_sends_nothing_twice() 
     let o = host(&cfg, Some("after_fill:2"), 60, None).await;
     assert_killed(&o, "after_fill");
     assert_restored(&o, "run 2");
-    let made = fills_made();
-    let journaled = journal_fills(&Journal::open(&dir.join("journal.db")).unwrap());
+    let made = common::sim_fills(&sim, &address);
+    let journaled = common::journal_fills(&Journal::open(&dir.join("journal.db")).unwrap());
     assert!(
         journaled < made,
         "the kill lost the last fill's journal record ({journaled} journaled, {made} made): \
@@ -146,24 +135,7 @@ async fn sigkill_mid_trade_then_restart_loses_nothing_and_sends_nothing_twice() 
     assert_restored(&o, "run 4 (rebuilt plugin)");
 
     let j = Journal::open(&dir.join("journal.db")).unwrap();
-    assert_eq!(
-        journal_fills(&j),
-        fills_made(),
-        "every fill the simulator made is journaled exactly once"
-    );
-    let pos: String = j
-        .conn()
-        .query_row(
-            "SELECT size FROM positions WHERE market = 'sim/BTC'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(
-        pos.parse::<rust_decimal::Decimal>().unwrap(),
-        sim.position(&address, "BTC"),
-        "the journal's position is the simulator's"
-    );
+    common::assert_journal_matches_sim(&j, &sim, &address);
     let ex = &sim.state.lock().unwrap().exchange;
     assert!(ex.orders_received() > 3, "the runs traded");
     assert_eq!(

@@ -105,25 +105,6 @@ async fn a_latched_hard_stop_and_strategy_state_survive_a_restart() {
 
     // Every fill the simulator made is in the journal exactly once.
     let j = Journal::open(&dir.join("journal.db")).unwrap();
-    let journaled: i64 = j
-        .conn()
-        .query_row("SELECT count(*) FROM fills", [], |r| r.get(0))
-        .unwrap();
-    let made = sim.state.lock().unwrap().exchange.accounts[&address]
-        .fills
-        .len() as i64;
-    assert_eq!(journaled, made);
-    let pos: String = j
-        .conn()
-        .query_row(
-            "SELECT size FROM positions WHERE market = 'sim/BTC'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(
-        pos.parse::<rust_decimal::Decimal>().unwrap(),
-        sim.position(&address, "BTC")
-    );
+    common::assert_journal_matches_sim(&j, &sim, &address);
     sim.stop();
 }

@@ -1,6 +1,7 @@
 //! What the restart tests share: one simulator account trading BTC, and a host config for it.
 
 use std::path::{Path, PathBuf};
+use strategy_host::journal::Journal;
 use strategy_host::sim::server::{SimConfig, SimHandle, spawn};
 use strategy_host::venue::hyperliquid::signing::{Address, PrivateKey};
 use strategy_host_e2e::write_file;
@@ -78,4 +79,41 @@ max_holding_ms = {max_holding_ms}
             key = key.display(),
         ),
     )
+}
+
+/// Fills journaled.
+pub fn journal_fills(j: &Journal) -> i64 {
+    j.conn()
+        .query_row("SELECT count(*) FROM fills", [], |r| r.get(0))
+        .unwrap()
+}
+
+/// Fills the simulator made for `address`.
+pub fn sim_fills(sim: &SimHandle, address: &Address) -> i64 {
+    sim.state.lock().unwrap().exchange.accounts[address]
+        .fills
+        .len() as i64
+}
+
+/// The journal holds every fill the simulator made exactly once, and its sim/BTC position is the
+/// simulator's.
+pub fn assert_journal_matches_sim(j: &Journal, sim: &SimHandle, address: &Address) {
+    assert_eq!(
+        journal_fills(j),
+        sim_fills(sim, address),
+        "every fill the simulator made is journaled exactly once"
+    );
+    let pos: String = j
+        .conn()
+        .query_row(
+            "SELECT size FROM positions WHERE market = 'sim/BTC'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        pos.parse::<rust_decimal::Decimal>().unwrap(),
+        sim.position(address, "BTC"),
+        "the journal's position is the simulator's"
+    );
 }
