@@ -289,6 +289,95 @@ proptest! {
     }
 }
 
+/// The bbo frame as serde alone reads it (what `WsMessage::parse` did before its fast path).
+fn bbo_by_serde(text: &str) -> Option<WsBbo<'_>> {
+    match serde_json::from_str::<WsMessage<'_>>(text) {
+        Ok(WsMessage::Bbo(b)) => Some(b),
+        _ => None,
+    }
+}
+
+/// A bbo frame from its parts, spelled as given (so a part can be anything).
+fn bbo_frame(coin: &str, time: &str, levels: [Option<(&str, &str, &str)>; 2]) -> String {
+    let level = |l: Option<(&str, &str, &str)>| match l {
+        None => "null".to_string(),
+        Some((px, sz, n)) => format!(r#"{{"px":"{px}","sz":"{sz}","n":{n}}}"#),
+    };
+    format!(
+        r#"{{"channel":"bbo","data":{{"coin":"{coin}","time":{time},"bbo":[{},{}]}}}}"#,
+        level(levels[0]),
+        level(levels[1])
+    )
+}
+
+#[test]
+fn bbo_fast_path_reads_the_recorded_frame_and_leaves_other_forms_to_serde() {
+    assert_eq!(bbo_fast(FRAMES[1]), bbo_by_serde(FRAMES[1]));
+    assert!(bbo_fast(FRAMES[1]).is_some());
+    for other in [
+        // Whitespace, another key order, an escaped coin, a leading zero, a fraction where an
+        // integer goes, an exponent, an n beyond u32, trailing bytes: serde decides.
+        r#"{"channel":"bbo", "data":{"coin":"X","time":1,"bbo":[null,null]}}"#,
+        r#"{"channel":"bbo","data":{"time":1,"coin":"X","bbo":[null,null]}}"#,
+        r#"{"channel":"bbo","data":{"coin":"X\u0041","time":1,"bbo":[null,null]}}"#,
+        r#"{"channel":"bbo","data":{"coin":"X","time":01,"bbo":[null,null]}}"#,
+        r#"{"channel":"bbo","data":{"coin":"X","time":1.5,"bbo":[null,null]}}"#,
+        r#"{"channel":"bbo","data":{"coin":"X","time":1,"bbo":[{"px":"1e3","sz":"1","n":1},null]}}"#,
+        r#"{"channel":"bbo","data":{"coin":"X","time":1,"bbo":[{"px":"1","sz":"1","n":4294967296},null]}}"#,
+        r#"{"channel":"bbo","data":{"coin":"X","time":1,"bbo":[null,null]}} "#,
+        r#"{"channel":"bbo","data":{"coin":"X","time":1,"bbo":[null,null]}}x"#,
+    ] {
+        assert_eq!(bbo_fast(other), None, "{other}");
+    }
+    // Left to serde, read the same way as before: the escape is unescaped, the exponent read.
+    let escaped =
+        bbo_by_serde(r#"{"channel":"bbo","data":{"coin":"X\u0041","time":1,"bbo":[null,null]}}"#);
+    assert_eq!(escaped.unwrap().coin, "XA");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+    /// Frames of the venue's form: the fast path reads every one, exactly as serde does.
+    #[test]
+    fn bbo_fast_path_reads_canonical_frames_as_serde_does(
+        coin in "[A-Za-z0-9:@/]{0,12}",
+        time in any::<u64>(),
+        levels in prop::array::uniform2(prop::option::of((
+            "-?[0-9]{1,9}(\\.[0-9]{1,8})?",
+            "[0-9]{1,9}(\\.[0-9]{1,8})?",
+            any::<u32>(),
+        ))),
+    ) {
+        let n = levels.clone().map(|l| l.map(|(_, _, n)| n.to_string()));
+        let parts = [0, 1].map(|i| {
+            levels[i].as_ref().map(|(px, sz, _)| (px.as_str(), sz.as_str(), n[i].as_deref().unwrap()))
+        });
+        let frame = bbo_frame(&coin, &time.to_string(), parts);
+        let fast = bbo_fast(&frame);
+        prop_assert!(fast.is_some(), "{}", frame);
+        prop_assert_eq!(fast, bbo_by_serde(&frame));
+    }
+
+    /// Any spelling of the parts (each usually in the venue's form, sometimes not), and byte
+    /// mutations: whenever the fast path answers, serde gives the same answer.
+    #[test]
+    fn bbo_fast_path_never_disagrees_with_serde(
+        coin in prop_oneof![3 => "[A-Z0-9:]{1,6}", 1 => "[A-Z\\\\\"\\x01é ]{1,4}"],
+        time in prop_oneof![3 => "[1-9][0-9]{0,15}", 1 => "(-1|0[0-9]|1\\.5|1e3|99999999999999999999|)"],
+        px in prop_oneof![3 => "[0-9]{1,6}\\.[0-9]{1,4}", 1 => "(-?[0-9]{0,20}(\\.[0-9]{0,20})?|1e3|abc| 1)"],
+        n in prop_oneof![3 => "[1-9][0-9]{0,8}", 1 => "(0|-1|01|1\\.0|4294967296|)"],
+        null_bid in any::<bool>(),
+        ops in prop::collection::vec((any::<usize>(), any::<u8>(), 32u8..127), 0..2),
+    ) {
+        let bid = (!null_bid).then_some((px.as_str(), "1.5", n.as_str()));
+        let frame = mutate(&bbo_frame(&coin, &time, [bid, Some(("2", &px, "3"))]), &ops);
+        if let Some(fast) = bbo_fast(&frame) {
+            prop_assert_eq!(Some(fast), bbo_by_serde(&frame), "{}", frame);
+        }
+    }
+}
+
 #[test]
 fn post_frames_serialize_like_the_value_they_replace() {
     use super::actions::{
