@@ -46,6 +46,12 @@ pub fn edges_bps(snap: &MarketSnapshot) -> (Option<Decimal>, Option<Decimal>) {
 }
 
 /// The entry a snapshot calls for, if any: side, limit price, size.
+///
+/// An edge reaches the threshold when `(oracle − ask) × 10⁴ ≥ threshold × oracle` (buy; the sell
+/// side alike): `edges_bps(..) ≥ threshold` multiplied through by the oracle (> 0), exact and
+/// without a division. Most ticks enter nothing, and now cost no division at all; an entry
+/// costs two (slippage, size). When both edges reach it (a book crossed around the oracle), the
+/// larger wins, the sell side on a tie (as `max_by` over `[buy, sell]` had it).
 pub fn entry(
     snap: &MarketSnapshot,
     threshold_bps: Decimal,
@@ -54,17 +60,24 @@ pub fn entry(
     if !snap.fresh {
         return None;
     }
-    let (buy, sell) = edges_bps(snap);
+    let oracle = snap.oracle().filter(|o| *o > Decimal::ZERO)?;
+    let bar = threshold_bps.checked_mul(oracle)?;
+    let reaches = |edge: Decimal| edge.checked_mul(BPS).is_some_and(|e| e >= bar);
+    let buy = snap
+        .ask_px()
+        .map(|ask| oracle - ask)
+        .filter(|e| reaches(*e));
+    let sell = snap
+        .bid_px()
+        .map(|bid| bid - oracle)
+        .filter(|e| reaches(*e));
+    let side = match (buy, sell) {
+        (None, None) => return None,
+        (Some(b), Some(s)) if b > s => Side::Buy,
+        (Some(_), None) => Side::Buy,
+        _ => Side::Sell,
+    };
     let slip = p.max_slippage_bps / BPS;
-    let candidates = [
-        buy.filter(|e| *e >= threshold_bps).map(|e| (e, Side::Buy)),
-        sell.filter(|e| *e >= threshold_bps)
-            .map(|e| (e, Side::Sell)),
-    ];
-    let (_, side) = candidates
-        .into_iter()
-        .flatten()
-        .max_by(|a, b| a.0.cmp(&b.0))?;
     let (touch, px) = match side {
         Side::Buy => {
             let ask = snap.ask_px()?;
@@ -238,6 +251,70 @@ mod tests {
         let s = snap(Some("100.6"), Some("100.7"), "100");
         let (side, px, _) = entry(&s, d("60"), &params("60")).unwrap();
         assert_eq!((side, px), (Side::Sell, d("100.6") * d("0.999")));
+    }
+
+    /// The entry as first written: both edges in bps by division, the larger that reaches the
+    /// threshold wins (the last on a tie).
+    fn entry_by_edges(
+        snap: &MarketSnapshot,
+        threshold_bps: Decimal,
+        p: &Params,
+    ) -> Option<(Side, Decimal, Decimal)> {
+        let (buy, sell) = edges_bps(snap);
+        let (_, side) = [
+            buy.filter(|e| *e >= threshold_bps).map(|e| (e, Side::Buy)),
+            sell.filter(|e| *e >= threshold_bps)
+                .map(|e| (e, Side::Sell)),
+        ]
+        .into_iter()
+        .flatten()
+        .max_by(|a, b| a.0.cmp(&b.0))?;
+        let slip = p.max_slippage_bps / BPS;
+        let (touch, px) = match side {
+            Side::Buy => (snap.ask_px()?, snap.ask_px()? * (Decimal::ONE + slip)),
+            Side::Sell => (snap.bid_px()?, snap.bid_px()? * (Decimal::ONE - slip)),
+        };
+        (touch > Decimal::ZERO && px > Decimal::ZERO).then(|| (side, px, p.notional / touch))
+    }
+
+    /// Prices of up to 8 significant digits (the venue sends 5), oracle > 0, any threshold:
+    /// the division-free test decides every case as the edges in bps do.
+    #[test]
+    fn division_free_entry_decides_as_the_edges_in_bps() {
+        // A small deterministic generator: the plugin crate stays free of test dependencies.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |m: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % m
+        };
+        let mut entries = 0;
+        for _ in 0..200_000 {
+            let scale = next(5) as u32;
+            let oracle = Decimal::new(1 + next(10_000_000) as i64, scale);
+            // Quotes within ±2 % of the oracle, sometimes crossed, sometimes missing.
+            let around = |r: u64| {
+                let off = Decimal::new(r as i64 - 200, 4);
+                (oracle * (Decimal::ONE + off)).round_dp(scale + 2)
+            };
+            let bid = (next(8) != 0).then(|| around(next(401)));
+            let ask = (next(8) != 0).then(|| around(next(401)));
+            let threshold = Decimal::new(1 + next(30_000) as i64, next(3) as u32);
+            let s = MarketSnapshot::quoted(MarketIdx(0), bid, ask, oracle);
+            let p = params(&threshold.to_string());
+            let new = entry(&s, threshold, &p);
+            assert_eq!(
+                new,
+                entry_by_edges(&s, threshold, &p),
+                "bid {bid:?} ask {ask:?} oracle {oracle} threshold {threshold}"
+            );
+            entries += usize::from(new.is_some());
+        }
+        assert!(
+            entries > 10_000,
+            "the cases must include entries: {entries}"
+        );
     }
 
     #[test]
