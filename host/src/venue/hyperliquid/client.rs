@@ -16,7 +16,7 @@ use super::actions::{
 use super::codes::{order_status, reason_for_error};
 use super::info::{self, AssetTable, ClearinghouseState, OpenOrder, UserRateLimit};
 use super::signing::{Address, NonceManager, PrivateKey};
-use super::tick::{prepare_order, wire};
+use super::tick::{AssetSpec, prepare_order, wire};
 use super::wire::{
     CancelStatusItem, ExchangeResponse, OkResponse, OrderStatusItem, PostResponse, WireSide,
     WsFill, WsMessage,
@@ -174,7 +174,6 @@ enum SessionEnd {
 
 pub struct HlClient<S: EventSink> {
     cfg: HlClientConfig,
-    assets: AssetTable,
     key: Option<Arc<PrivateKey>>,
     nonces: Arc<NonceManager>,
     latch: Arc<HardStopLatch>,
@@ -183,7 +182,9 @@ pub struct HlClient<S: EventSink> {
     /// Batches the engine handed back inline, to post in this task right away.
     ready: Vec<ActionBatch>,
     coin_market: HashMap<String, MarketId>,
-    market_coin: HashMap<MarketId, String>,
+    /// Each configured market's asset rules, by `MarketId` (dense: the registry's indices);
+    /// None for a market the venue's table does not list (its orders are refused).
+    market_spec: Vec<Option<AssetSpec>>,
     next_post_id: u64,
     in_flight: HashMap<u64, InFlight>,
     msgpack: Vec<u8>,
@@ -212,11 +213,17 @@ impl<S: EventSink> HlClient<S> {
         commands: mpsc::UnboundedReceiver<VenueCommand>,
     ) -> HlClient<S> {
         let coin_market = cfg.markets.iter().map(|(m, c)| (c.clone(), *m)).collect();
-        let market_coin = cfg.markets.iter().map(|(m, c)| (*m, c.clone())).collect();
+        let mut market_spec = Vec::new();
+        for (m, coin) in &cfg.markets {
+            let i = m.0 as usize;
+            if market_spec.len() <= i {
+                market_spec.resize(i + 1, None);
+            }
+            market_spec[i] = assets.spec(coin).copied();
+        }
         HlClient {
             rng: wall_ms() | 1,
             cfg,
-            assets,
             key,
             nonces,
             latch,
@@ -224,7 +231,7 @@ impl<S: EventSink> HlClient<S> {
             commands,
             ready: Vec::new(),
             coin_market,
-            market_coin,
+            market_spec,
             next_post_id: 1,
             in_flight: HashMap::new(),
             msgpack: Vec::with_capacity(512),
@@ -476,6 +483,10 @@ impl<S: EventSink> HlClient<S> {
         d.sort();
         d.dedup();
         d
+    }
+
+    fn spec_of(&self, m: MarketId) -> Option<AssetSpec> {
+        self.market_spec.get(m.0 as usize).copied().flatten()
     }
 
     fn post_id(&mut self) -> u64 {
@@ -933,11 +944,7 @@ impl<S: EventSink> HlClient<S> {
             let mut by_oid = Vec::new();
             let mut by_oid_cloids = Vec::new();
             for c in &batch.cancels {
-                match self
-                    .market_coin
-                    .get(&c.market)
-                    .and_then(|coin| self.assets.spec(coin))
-                {
+                match self.spec_of(c.market) {
                     Some(spec) if c.cloid.is_host_assigned() && c.oid.is_some() => {
                         by_oid.push(CancelWire {
                             a: spec.asset,
@@ -982,12 +989,7 @@ impl<S: EventSink> HlClient<S> {
         let mut orders = Vec::new();
         let mut cloids = Vec::new();
         for o in &batch.orders {
-            let Some(spec) = self
-                .market_coin
-                .get(&o.market)
-                .and_then(|c| self.assets.spec(c))
-                .copied()
-            else {
+            let Some(spec) = self.spec_of(o.market) else {
                 let _ = self
                     .emit(VenueEvent::PostResult {
                         cloid: o.cloid,
