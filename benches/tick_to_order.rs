@@ -19,7 +19,8 @@
 //!   pre-send guard, tick rounding, msgpack, signing, the post; and the journal as `run` keeps it
 //!   (writer thread, `[journal]` defaults).
 //! - baseline: a bare client on the same socket library that signs and sends a pre-built order
-//!   action for every frame (same sockets and signing, no parse, no engine).
+//!   action of the host's shape (cloid included) for every frame (same sockets and signing, no
+//!   parse, no engine).
 //!
 //! Environment: `TICK_TO_ORDER_PERIOD_US` (frame period, default 1500), `TICK_TO_ORDER_EVENTS`
 //! (measured events per variant, default 10000), `TICK_TO_ORDER_SPIN=1` (both variants keep their
@@ -376,7 +377,8 @@ fn run_baseline(port: u16, schedule: Arc<Schedule>, me: usize) -> Vec<[u64; 9]> 
                 s: "1.005".into(),
                 r: false,
                 t: OrderTypeWire::Limit { tif: TifWire::Ioc },
-                c: None,
+                // The same shape as the host's orders: every order carries its cloid.
+                c: Some("0x0000000000000000000000000000002a".into()),
             }],
             grouping: Grouping::Na,
             builder: None,
