@@ -329,7 +329,7 @@ fn bbo_fast_path_reads_the_recorded_frame_and_leaves_other_forms_to_serde() {
     ] {
         assert_eq!(bbo_fast(other), None, "{other}");
     }
-    // Left to serde, read the same way as before: the escape is unescaped, the exponent read.
+    // Left to serde, read as before: the escaped coin is unescaped.
     let escaped =
         bbo_by_serde(r#"{"channel":"bbo","data":{"coin":"X\u0041","time":1,"bbo":[null,null]}}"#);
     assert_eq!(escaped.unwrap().coin, "XA");
