@@ -93,8 +93,8 @@ struct Session {
     sent: usize,
     /// The intended time of its latest frame.
     intended: Instant,
-    /// Latencies (ns) of the orders it sent.
-    lat: Vec<u64>,
+    /// Latencies (ns) of the orders it sent, with the turn of the frame that caused each.
+    lat: Vec<(usize, u64)>,
 }
 
 /// Reads one text frame if one is ready (non-blocking).
@@ -171,8 +171,9 @@ fn serve(s: &mut Session) {
             continue;
         };
         if v["method"] == "post" && v["request"]["type"] == "action" {
+            let turn = s.sent.saturating_sub(1) / BLOCK;
             s.lat
-                .push(arrived.duration_since(s.intended).as_nanos() as u64);
+                .push((turn, arrived.duration_since(s.intended).as_nanos() as u64));
             let n = v["request"]["payload"]["action"]["orders"]
                 .as_array()
                 .map_or(1, |a| a.len());
@@ -188,7 +189,7 @@ fn serve(s: &mut Session) {
 /// non-blocking sockets so each frame leaves at its intended time to the microsecond (a tokio
 /// timer has 1 ms granularity) and each order is stamped the moment it can be read. Turns go
 /// round the sessions, `BLOCK` frames each, until each has had `WARMUP + events()`.
-fn stamp(listeners: Vec<std::net::TcpListener>, schedule: Arc<Schedule>) -> Vec<Vec<u64>> {
+fn stamp(listeners: Vec<std::net::TcpListener>, schedule: Arc<Schedule>) -> Vec<Vec<(usize, u64)>> {
     let mut sessions: Vec<Session> = listeners
         .iter()
         .map(|l| Session {
@@ -416,13 +417,43 @@ fn run_baseline(port: u16, schedule: Arc<Schedule>, me: usize) -> Vec<[u64; 9]> 
     stagetime::take()
 }
 
-fn report(name: &str, lat: &[u64]) -> (f64, f64, f64) {
+/// The latencies (µs) of the measured turns (the first turn is warm-up), optionally of one turn.
+fn measured(lat: &[(usize, u64)], turn: Option<usize>) -> Vec<f64> {
     let mut v: Vec<f64> = lat
         .iter()
-        .skip(WARMUP)
-        .map(|n| *n as f64 / 1000.0)
+        .filter(|(t, _)| *t * BLOCK >= WARMUP && turn.is_none_or(|k| *t == k))
+        .map(|(_, n)| *n as f64 / 1000.0)
         .collect();
     v.sort_by(|a, b| a.total_cmp(b));
+    v
+}
+
+/// The host − baseline p50 gap turn by turn: turn k of each variant ran back to back, so each
+/// pair met the same machine within ~1.5 s. Their median (and quartiles) is steadier than the
+/// difference of the two overall medians when the VM's speed drifts within a run.
+fn report_paired(base: &[(usize, u64)], host: &[(usize, u64)]) {
+    let turns = base.iter().chain(host).map(|(t, _)| *t).max().unwrap_or(0);
+    let mut gaps: Vec<f64> = (WARMUP / BLOCK..=turns)
+        .filter_map(|k| {
+            let (b, h) = (measured(base, Some(k)), measured(host, Some(k)));
+            (!b.is_empty() && !h.is_empty()).then(|| quantile(&h, 0.5) - quantile(&b, 0.5))
+        })
+        .collect();
+    gaps.sort_by(|a, b| a.total_cmp(b));
+    if gaps.is_empty() {
+        return;
+    }
+    println!(
+        "  host - baseline p50, paired by turn: median {:+.1} us (quartiles {:+.1} / {:+.1}, {} pairs)",
+        quantile(&gaps, 0.5),
+        quantile(&gaps, 0.25),
+        quantile(&gaps, 0.75),
+        gaps.len()
+    );
+}
+
+fn report(name: &str, lat: &[(usize, u64)]) -> (f64, f64, f64) {
+    let v = measured(lat, None);
     let (p50, p99, p999, max) = (
         quantile(&v, 0.5),
         quantile(&v, 0.99),
@@ -506,5 +537,6 @@ fn main() {
             h99 - b99,
             hmax
         );
+        report_paired(&lat[0], &lat[1]);
     }
 }
