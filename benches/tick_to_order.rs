@@ -42,7 +42,7 @@ use strategy_host::runtime::{EngineCore, InlineSink};
 use strategy_host::stagetime::{self, NAMES, Stage};
 use strategy_host::venue::events::VenueCommand;
 use strategy_host::venue::hyperliquid::actions::{
-    Action, Grouping, OrderTypeWire, OrderWire, TifWire, post_frame, sign_action,
+    Action, Grouping, OrderTypeWire, OrderWire, TifWire, WireStr, post_frame, sign_action,
 };
 use strategy_host::venue::hyperliquid::client::{HlClient, HlClientConfig};
 use strategy_host::venue::hyperliquid::info::{AssetTable, Meta, PerpDex};
@@ -374,12 +374,12 @@ fn run_baseline(port: u16, schedule: Arc<Schedule>, me: usize) -> Vec<[u64; 9]> 
             orders: vec![OrderWire {
                 a: 0,
                 b: true,
-                p: "99.5".into(),
-                s: "1.005".into(),
+                p: WireStr::new("99.5").unwrap(),
+                s: WireStr::new("1.005").unwrap(),
                 r: false,
                 t: OrderTypeWire::Limit { tif: TifWire::Ioc },
                 // The same shape as the host's orders: every order carries its cloid.
-                c: Some("0x0000000000000000000000000000002a".into()),
+                c: Some(WireStr::new("0x0000000000000000000000000000002a").unwrap()),
             }],
             grouping: Grouping::Na,
             builder: None,

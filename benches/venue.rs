@@ -16,10 +16,10 @@ use serde::Deserialize;
 use std::hint::black_box;
 use std::time::Instant;
 use strategy_host::venue::hyperliquid::actions::{
-    Action, Grouping, OrderTypeWire, OrderWire, TifWire, msgpack_into,
+    Action, Grouping, OrderTypeWire, OrderWire, TifWire, WireStr, msgpack_into,
 };
 use strategy_host::venue::hyperliquid::signing::{PrivateKey, action_hash, agent_digest};
-use strategy_host::venue::hyperliquid::tick::{AssetSpec, prepare_order, wire};
+use strategy_host::venue::hyperliquid::tick::{AssetSpec, prepare_order};
 use strategy_host::venue::hyperliquid::wire::WsMessage;
 use strategy_host_e2e::bench::{machine, summary};
 
@@ -224,11 +224,11 @@ fn main() {
                 orders: vec![OrderWire {
                     a: spec.asset,
                     b: true,
-                    p: wire(p),
-                    s: wire(s),
+                    p: WireStr::decimal(p),
+                    s: WireStr::decimal(s),
                     r: false,
                     t: OrderTypeWire::Limit { tif: TifWire::Ioc },
-                    c: Some("0x0000000000000000000000000000002a".into()),
+                    c: Some(WireStr::new("0x0000000000000000000000000000002a").unwrap()),
                 }],
                 grouping: Grouping::Na,
                 builder: None,

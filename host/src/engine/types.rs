@@ -62,9 +62,12 @@ impl Cloid {
     /// The venue's form, `0x` + 32 lowercase hex digits, built without the formatting machinery
     /// (one per order on the tick-to-order path).
     pub fn to_wire(self) -> String {
+        self.hex().as_str().to_string()
+    }
+
+    /// The venue's form on the stack.
+    pub fn hex(self) -> crate::hex::Prefixed<34> {
         crate::hex::Prefixed::<34>::new(&self.0.to_be_bytes())
-            .as_str()
-            .to_string()
     }
 
     /// Parses `0x` + 32 hex digits (the venue's form).

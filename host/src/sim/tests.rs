@@ -3,7 +3,7 @@
 use super::exchange::{AccountSpec, Exchange};
 use super::market::MarketSpec;
 use crate::venue::hyperliquid::actions::{
-    Action, Grouping, OrderTypeWire, OrderWire, TifWire, sign_action,
+    Action, Grouping, OrderTypeWire, OrderWire, TifWire, WireStr, sign_action,
 };
 use crate::venue::hyperliquid::signing::PrivateKey;
 use rust_decimal::Decimal;
@@ -49,11 +49,11 @@ fn order(a: u32, buy: bool, px: &str, sz: &str, tif: TifWire, reduce_only: bool)
         orders: vec![OrderWire {
             a,
             b: buy,
-            p: px.into(),
-            s: sz.into(),
+            p: WireStr::new(px).unwrap(),
+            s: WireStr::new(sz).unwrap(),
             r: reduce_only,
             t: OrderTypeWire::Limit { tif },
-            c: Some("0x000000000000000000000000000000aa".into()),
+            c: Some(WireStr::new("0x000000000000000000000000000000aa").unwrap()),
         }],
         grouping: Grouping::Na,
         builder: None,

@@ -3,7 +3,86 @@
 //! Optional keys are omitted, not null; integers are encoded in their smallest msgpack form.
 
 use super::signing::{Address, PrivateKey, Signature};
+use rust_decimal::Decimal;
 use serde::Serialize;
+use std::fmt;
+
+/// A short wire string (an order's price, size or cloid) held inline, so building an order
+/// allocates nothing for its strings. Serialized as a string; at most `WireStr::CAP` bytes (a
+/// `Decimal`'s longest form is 31, a cloid 34).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct WireStr {
+    len: u8,
+    buf: [u8; WireStr::CAP],
+}
+
+/// A string longer than `WireStr::CAP` bytes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("wire string of {0} bytes (at most {cap})", cap = WireStr::CAP)]
+pub struct TooLong(pub usize);
+
+impl WireStr {
+    pub const CAP: usize = 40;
+
+    const EMPTY: WireStr = WireStr {
+        len: 0,
+        buf: [0; WireStr::CAP],
+    };
+
+    pub fn new(s: &str) -> Result<WireStr, TooLong> {
+        let mut w = WireStr::EMPTY;
+        fmt::Write::write_str(&mut w, s).map_err(|_| TooLong(s.len()))?;
+        Ok(w)
+    }
+
+    /// The canonical wire form of a price or size (`tick::wire`'s, without the allocation).
+    pub fn decimal(d: Decimal) -> WireStr {
+        let n = d.normalize();
+        let mut w = WireStr::EMPTY;
+        let written = if n.is_zero() {
+            fmt::Write::write_str(&mut w, "0")
+        } else {
+            fmt::Write::write_fmt(&mut w, format_args!("{n}"))
+        };
+        written.expect("a Decimal's wire form is at most 31 bytes");
+        w
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only whole `&str`s are ever copied in (write_str), so the bytes are UTF-8.
+        std::str::from_utf8(&self.buf[..self.len as usize]).expect("built from str")
+    }
+}
+
+impl fmt::Write for WireStr {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let (start, end) = (self.len as usize, self.len as usize + s.len());
+        if end > WireStr::CAP {
+            return Err(fmt::Error);
+        }
+        self.buf[start..end].copy_from_slice(s.as_bytes());
+        self.len = end as u8;
+        Ok(())
+    }
+}
+
+impl fmt::Debug for WireStr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for WireStr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for WireStr {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum TifWire {
@@ -42,15 +121,15 @@ pub struct OrderWire {
     /// Is buy.
     pub b: bool,
     /// Price, canonical string.
-    pub p: String,
+    pub p: WireStr,
     /// Size, canonical string.
-    pub s: String,
+    pub s: WireStr,
     /// Reduce-only.
     pub r: bool,
     pub t: OrderTypeWire,
     /// Cloid `0x` + 32 hex; omitted when none.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub c: Option<String>,
+    pub c: Option<WireStr>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -209,4 +288,36 @@ pub fn sign_action<'a, T: Serialize>(
         vault_address: vault.map(|a| a.to_string()),
         expires_after,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::venue::hyperliquid::tick::wire;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any Decimal, including the longest (29 digits, scale 28, negative): the inline form
+        /// is the wire string `tick::wire` makes, and it serializes as that string.
+        #[test]
+        fn decimal_wire_form_equals_tick_wire(lo in any::<u32>(), mid in any::<u32>(), hi in any::<u32>(), neg in any::<bool>(), scale in 0u32..=28) {
+            let d = Decimal::from_parts(lo, mid, hi, neg, scale);
+            let w = WireStr::decimal(d);
+            prop_assert_eq!(w.as_str(), wire(d));
+            prop_assert_eq!(serde_json::to_string(&w).unwrap(), serde_json::to_string(&wire(d)).unwrap());
+        }
+    }
+
+    #[test]
+    fn short_strings_only() {
+        let cloid = "0x0000000000000000000000000000002a";
+        assert_eq!(WireStr::new(cloid).unwrap().as_str(), cloid);
+        assert_eq!(
+            format!("{:?}", WireStr::new(cloid).unwrap()),
+            format!("{cloid:?}")
+        );
+        assert_eq!(WireStr::new(&"9".repeat(40)).unwrap().as_str().len(), 40);
+        assert_eq!(WireStr::new(&"9".repeat(41)), Err(TooLong(41)));
+        assert_eq!(WireStr::decimal(Decimal::ZERO).as_str(), "0");
+    }
 }

@@ -12,11 +12,12 @@
 
 use super::actions::{
     self, Action, CancelByCloidWire, CancelWire, Grouping, OrderTypeWire, OrderWire, TifWire,
+    WireStr,
 };
 use super::codes::{order_status, reason_for_error};
 use super::info::{self, AssetTable, ClearinghouseState, OpenOrder, UserRateLimit};
 use super::signing::{Address, NonceManager, PrivateKey};
-use super::tick::{AssetSpec, prepare_order, wire};
+use super::tick::{AssetSpec, prepare_order};
 use super::wire::{
     CancelStatusItem, ExchangeResponse, OkResponse, OrderStatusItem, PostResponse, WireSide,
     WsFill, WsMessage,
@@ -1003,8 +1004,8 @@ impl<S: EventSink> HlClient<S> {
                     orders.push(OrderWire {
                         a: spec.asset,
                         b: o.side == Side::Buy,
-                        p: wire(px),
-                        s: wire(sz),
+                        p: WireStr::decimal(px),
+                        s: WireStr::decimal(sz),
                         r: o.reduce_only,
                         t: OrderTypeWire::Limit {
                             tif: match o.tif {
@@ -1013,7 +1014,7 @@ impl<S: EventSink> HlClient<S> {
                                 Tif::Gtc => TifWire::Gtc,
                             },
                         },
-                        c: Some(o.cloid.to_wire()),
+                        c: Some(WireStr::new(o.cloid.hex().as_str()).expect("34 bytes")),
                     });
                     cloids.push(o.cloid);
                 }

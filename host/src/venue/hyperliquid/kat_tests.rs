@@ -3,7 +3,9 @@
 //! failure points at its layer. r and s are compared as 256-bit integers (the SDK drops leading
 //! zeros when it prints them).
 
-use super::actions::{Action, Grouping, OrderTypeWire, OrderWire, TifWire, TpSl, msgpack_into};
+use super::actions::{
+    Action, Grouping, OrderTypeWire, OrderWire, TifWire, TpSl, WireStr, msgpack_into,
+};
 use super::signing::{
     Address, PrivateKey, Signature, action_hash, agent_digest, domain_separator, parse_hex, to_hex,
 };
@@ -48,11 +50,11 @@ fn order(asset: u32, px: &str, sz: &str, t: OrderTypeWire, cloid: Option<&str>) 
         orders: vec![OrderWire {
             a: asset,
             b: true,
-            p: px.into(),
-            s: sz.into(),
+            p: WireStr::new(px).unwrap(),
+            s: WireStr::new(sz).unwrap(),
             r: false,
             t,
-            c: cloid.map(Into::into),
+            c: cloid.map(|c| WireStr::new(c).unwrap()),
         }],
         grouping: Grouping::Na,
         builder: None,

@@ -381,7 +381,7 @@ proptest! {
 #[test]
 fn post_frames_serialize_like_the_value_they_replace() {
     use super::actions::{
-        Action, Grouping, OrderTypeWire, OrderWire, TifWire, post_frame, sign_action,
+        Action, Grouping, OrderTypeWire, OrderWire, TifWire, WireStr, post_frame, sign_action,
     };
     use super::signing::PrivateKey;
     let key =
@@ -391,11 +391,11 @@ fn post_frames_serialize_like_the_value_they_replace() {
         orders: vec![OrderWire {
             a: 3,
             b: true,
-            p: "99.5".into(),
-            s: "1.005".into(),
+            p: WireStr::new("99.5").unwrap(),
+            s: WireStr::new("1.005").unwrap(),
             r: false,
             t: OrderTypeWire::Limit { tif: TifWire::Ioc },
-            c: Some("0x00000000000000000000000000000001".into()),
+            c: Some(WireStr::new("0x00000000000000000000000000000001").unwrap()),
         }],
         grouping: Grouping::Na,
         builder: None,
