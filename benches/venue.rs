@@ -185,6 +185,29 @@ fn main() {
         h / b
     );
 
+    // An order's price and size in wire form: inline, by hand, vs a String through Display.
+    let (wpx, wsz): (Decimal, Decimal) = ("64412.5".parse().unwrap(), "0.01230".parse().unwrap());
+    let (h, b) = compare(
+        300,
+        2000,
+        || {
+            black_box(WireStr::decimal(black_box(wpx)));
+            black_box(WireStr::decimal(black_box(wsz)));
+        },
+        || {
+            black_box(strategy_host::venue::hyperliquid::tick::wire(black_box(
+                wpx,
+            )));
+            black_box(strategy_host::venue::hyperliquid::tick::wire(black_box(
+                wsz,
+            )));
+        },
+    );
+    println!(
+        "  price + size wire form       inline {h:8.1} ns   String via Display {b:8.1} ns   ratio {:.2}",
+        h / b
+    );
+
     // Signing.
     let key =
         PrivateKey::from_hex("0x0123456789012345678901234567890123456789012345678901234567890123")
