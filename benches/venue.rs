@@ -195,12 +195,9 @@ fn main() {
             black_box(WireStr::decimal(black_box(wsz)));
         },
         || {
-            black_box(strategy_host::venue::hyperliquid::tick::wire(black_box(
-                wpx,
-            )));
-            black_box(strategy_host::venue::hyperliquid::tick::wire(black_box(
-                wsz,
-            )));
+            // What `tick::wire` did before: Decimal's Display of the normalized value.
+            black_box(black_box(wpx).normalize().to_string());
+            black_box(black_box(wsz).normalize().to_string());
         },
     );
     println!(

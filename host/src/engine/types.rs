@@ -54,7 +54,7 @@ impl Cloid {
 
 impl fmt::Display for Cloid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(crate::hex::Prefixed::<34>::new(&self.0.to_be_bytes()).as_str())
+        f.write_str(self.hex().as_str())
     }
 }
 

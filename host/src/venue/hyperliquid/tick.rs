@@ -82,12 +82,7 @@ pub fn round_size(sz: Decimal, spec: &AssetSpec) -> Result<Decimal, RejectReason
 
 /// The canonical wire string: `1670.1`, `0.0147`, `100` (never `100.0` or `1e2`).
 pub fn wire(d: Decimal) -> String {
-    let n = d.normalize();
-    if n.is_zero() {
-        "0".to_string()
-    } else {
-        n.to_string()
-    }
+    super::actions::WireStr::decimal(d).to_string()
 }
 
 /// Price and size of an order as the venue will accept them, or the reason it would not.
