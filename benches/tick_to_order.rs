@@ -27,6 +27,9 @@
 //! thread polling during their own blocks: caches stay warm), `BENCH_ONLY=host` (the host alone,
 //! for profilers).
 
+#[path = "common/dislocation.rs"]
+mod dislocation;
+
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -264,31 +267,7 @@ fn run_host(port: u16, schedule: Arc<Schedule>, me: usize) -> Vec<[u64; 9]> {
     let local = tokio::task::LocalSet::new();
     local.block_on(&rt, async move {
         let key = Arc::new(PrivateKey::from_hex(KEY).unwrap());
-        let lib = load_library("dislocation-entry", &plugin_path("dislocation-entry")).unwrap();
-        let spec = StrategySpec {
-            plugin_spec: "dislocation-entry",
-            name: "entry",
-            markets: vec!["bench/BTC".into()],
-            params_toml: "threshold_bps = 40\nnotional = 100\n",
-            params_origin: "bench",
-            call_budget_us: 50,
-        };
-        let slot = create_strategy(&lib, spec, CallTimer::calibrate()).unwrap();
-        let mut reg = MarketRegistry::new();
-        reg.intern(&MarketKey::parse("bench/BTC").unwrap());
-        let latch = Arc::new(HardStopLatch::new());
-        let cfg = EngineConfig {
-            action_budget: 1_000_000,
-            action_refill_per_sec: 1_000_000,
-            stale_after_ms: 60_000,
-            ..EngineConfig::default()
-        };
-        let limits = RiskLimits {
-            max_notional_per_market: 1_000_000.into(),
-            max_notional_total: 1_000_000.into(),
-            ..RiskLimits::default()
-        };
-        let engine = Engine::new(cfg, limits, reg, vec![slot], latch.clone(), 1, 16).unwrap();
+        let (engine, latch) = dislocation::dislocation_engine();
         let core = EngineCore::new(engine);
         // A journal as `run` keeps one: every order and refusal goes to the writer thread.
         let dir = strategy_host_e2e::scratch_dir(env!("CARGO_TARGET_TMPDIR"), "tick-to-order");

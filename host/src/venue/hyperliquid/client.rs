@@ -10,14 +10,11 @@
 //! On any failure: every post without an answer becomes `UnknownOutcome` (never a made-up
 //! rejection), `Disconnected`, and a reconnect with exponential backoff and jitter.
 
-use super::actions::{
-    self, Action, CancelByCloidWire, CancelWire, Grouping, OrderTypeWire, OrderWire, TifWire,
-    WireStr,
-};
+use super::actions::{self, Action, CancelByCloidWire, CancelWire, Grouping};
 use super::codes::{order_status, reason_for_error};
 use super::info::{self, AssetTable, ClearinghouseState, OpenOrder, UserRateLimit};
 use super::signing::{Address, NonceManager, PrivateKey};
-use super::tick::{AssetSpec, prepare_order};
+use super::tick::{self, AssetSpec};
 use super::wire::{
     CancelStatusItem, ExchangeResponse, OkResponse, OrderStatusItem, PostResponse, WireSide,
     WsFill, WsMessage,
@@ -29,7 +26,7 @@ use crate::engine::events::{
 use crate::engine::hardstop::HardStopLatch;
 use crate::engine::reject::RejectReason;
 use crate::engine::scheduler::ActionBatch;
-use crate::engine::types::{Cloid, Level, MarketId, Side, Tif, VenueId};
+use crate::engine::types::{Cloid, Level, MarketId, Side, VenueId};
 use crate::stagetime::{self, Stage};
 use crate::venue::events::{EventSink, VenueCommand, VenueEvent};
 use futures_util::{SinkExt, StreamExt};
@@ -999,23 +996,9 @@ impl<S: EventSink> HlClient<S> {
                     .await;
                 continue;
             };
-            match prepare_order(o.px, o.sz, o.side, o.reduce_only, &spec) {
-                Ok((px, sz)) => {
-                    orders.push(OrderWire {
-                        a: spec.asset,
-                        b: o.side == Side::Buy,
-                        p: WireStr::decimal(px),
-                        s: WireStr::decimal(sz),
-                        r: o.reduce_only,
-                        t: OrderTypeWire::Limit {
-                            tif: match o.tif {
-                                Tif::Alo => TifWire::Alo,
-                                Tif::Ioc => TifWire::Ioc,
-                                Tif::Gtc => TifWire::Gtc,
-                            },
-                        },
-                        c: Some(WireStr::new(o.cloid.hex().as_str()).expect("34 bytes")),
-                    });
+            match tick::order_wire(o, &spec) {
+                Ok(wire) => {
+                    orders.push(wire);
                     cloids.push(o.cloid);
                 }
                 Err(reason) => {

@@ -102,6 +102,32 @@ pub fn prepare_order(
     Ok((px, sz))
 }
 
+/// An order request in the venue's wire form (rounded, checked, strings inline), or the reason
+/// the venue would refuse it.
+pub fn order_wire(
+    o: &crate::engine::scheduler::OrderRequest,
+    spec: &AssetSpec,
+) -> Result<super::actions::OrderWire, RejectReason> {
+    use super::actions::{OrderTypeWire, OrderWire, TifWire, WireStr};
+    use crate::engine::types::Tif;
+    let (px, sz) = prepare_order(o.px, o.sz, o.side, o.reduce_only, spec)?;
+    Ok(OrderWire {
+        a: spec.asset,
+        b: o.side == Side::Buy,
+        p: WireStr::decimal(px),
+        s: WireStr::decimal(sz),
+        r: o.reduce_only,
+        t: OrderTypeWire::Limit {
+            tif: match o.tif {
+                Tif::Alo => TifWire::Alo,
+                Tif::Ioc => TifWire::Ioc,
+                Tif::Gtc => TifWire::Gtc,
+            },
+        },
+        c: Some(WireStr::new(o.cloid.hex().as_str()).expect("34 bytes")),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
