@@ -4,8 +4,11 @@
 //!
 //! Run: `cargo bench --bench cold_path` (figures go in docs/BENCHMARKS.md).
 //!
-//! Before each cold sample the bench writes one byte in every cache line of a 64 MiB buffer
-//! (twice this machine's L3, and 16,384 pages: the TLBs too), then times, stage by stage:
+//! Before each cold sample the bench writes one byte in every cache line of a buffer, then
+//! times the path stage by stage. Two sizes by default (`COLD_PATH_EVICT_MIB`, comma-separated;
+//! 0 = no eviction, for a profiler): 8 MiB (L1 and L2 gone, L3 partly: about what the
+//! tick-to-order stage timings show after a wake-up on this VM) and 64 MiB (twice the L3 and
+//! 16,384 pages: every line from DRAM and every page through a page walk, the worst case).
 //!
 //! - host: the bbo frame parsed (`WsMessage::parse`), the engine (`EngineCore::handle`: market
 //!   state, the real `dislocation-entry` .so, gates, scheduler, the batch and its notes), the
@@ -100,7 +103,11 @@ impl Host {
                 venue: VENUE,
                 state,
             };
-            c.handle(connected(ConnectionState::Connected), Some(VENUE), &mut ready);
+            c.handle(
+                connected(ConnectionState::Connected),
+                Some(VENUE),
+                &mut ready,
+            );
             c.handle(
                 Event::Reconciled {
                     venue: VENUE,
@@ -137,8 +144,9 @@ impl Host {
         }
     }
 
-    /// One dislocation frame to its post frame; the stage times (ns) go to `t`.
-    fn sample(&mut self, text: &str, t: &mut [u64; 5]) -> String {
+    /// One dislocation frame to its post frame; the stage times (ns) go to `t`. The batch comes
+    /// back for `answer`.
+    fn sample(&mut self, text: &str, t: &mut [u64; 5]) -> (String, ActionBatch) {
         let t0 = Instant::now();
         let Ok(WsMessage::Bbo(b)) = WsMessage::parse(text) else {
             panic!("not a bbo frame");
@@ -187,7 +195,11 @@ impl Host {
         for (i, slot) in t.iter_mut().enumerate() {
             *slot = stamps[i + 1].duration_since(stamps[i]).as_nanos() as u64;
         }
-        // The venue's answer, outside the timing: no match, so the next frame trades again.
+        (post, batch)
+    }
+
+    /// The venue's answer, outside the timing: no match, so the next frame trades again.
+    fn answer(&mut self, batch: ActionBatch) {
         let mut c = self.core.borrow_mut();
         for o in &batch.orders {
             c.handle(
@@ -200,7 +212,6 @@ impl Host {
             );
         }
         c.settle();
-        post
     }
 }
 
@@ -258,9 +269,47 @@ impl Baseline {
     }
 }
 
-fn median(v: &mut [f64]) -> f64 {
+/// One measurement at one eviction size: per temperature (cold, warm), the host's and the
+/// baseline's stage times of each sample.
+type Rows = ([Vec<[u64; 5]>; 2], [Vec<[u64; 2]>; 2]);
+
+fn measure(host: &mut Host, base: &mut Baseline, mib: usize, n: usize, warmup: usize) -> Rows {
+    let mut ev = Evictor::new(mib);
+    let frames = [frame(0), frame(1)];
+    let mut rows: Rows = Default::default();
+    // mib = 0 (COLD_PATH_EVICT_MIB=0): no evictions, for a profiler (the eviction would fill it).
+    for i in 0..warmup + n {
+        let mut h = [0u64; 5];
+        let mut b = [0u64; 2];
+        // Cold then warm (the same work again at once), host then baseline.
+        for (temp, cold) in [(0, true), (1, false)] {
+            if cold && mib > 0 {
+                ev.evict();
+            }
+            let (post, batch) = host.sample(&frames[i % 2], &mut h);
+            black_box(post);
+            host.answer(batch);
+            if i >= warmup {
+                rows.0[temp].push(h);
+            }
+        }
+        for (temp, cold) in [(0, true), (1, false)] {
+            if cold && mib > 0 {
+                ev.evict();
+            }
+            black_box(base.sample(&mut b));
+            if i >= warmup {
+                rows.1[temp].push(b);
+            }
+        }
+    }
+    rows
+}
+
+fn col<const N: usize>(rows: &[[u64; N]], f: impl Fn(&[u64; N]) -> u64) -> Vec<f64> {
+    let mut v: Vec<f64> = rows.iter().map(|r| f(r) as f64 / 1000.0).collect();
     v.sort_by(|a, b| a.total_cmp(b));
-    quantile(v, 0.5)
+    v
 }
 
 fn main() {
@@ -268,88 +317,50 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(2_000);
+    let sizes: Vec<usize> = std::env::var("COLD_PATH_EVICT_MIB")
+        .unwrap_or_else(|_| "8,64".into())
+        .split(',')
+        .map(|m| {
+            m.trim()
+                .parse()
+                .expect("COLD_PATH_EVICT_MIB: sizes in MiB, comma-separated")
+        })
+        .collect();
+    let warmup = 200;
     let mut host = Host::new();
     let mut base = Baseline::new();
-    let mib: usize = std::env::var("COLD_PATH_EVICT_MIB")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(64);
-    let mut ev = Evictor::new(mib);
-    let frames = [frame(0), frame(1)];
-    // Per variant and temperature: one row of stage times per sample.
-    let mut host_rows: [Vec<[u64; 5]>; 2] = [Vec::new(), Vec::new()];
-    let mut base_rows: [Vec<[u64; 2]>; 2] = [Vec::new(), Vec::new()];
-    // COLD_PATH_WARM_ONLY=1: no evictions (for a profiler: the eviction loop would fill it).
-    let evicting = std::env::var("COLD_PATH_WARM_ONLY").is_err();
-    let warmup = 200;
-    for i in 0..warmup + n {
-        let mut h = [0u64; 5];
-        let mut b = [0u64; 2];
-        // Cold then warm (the same work again at once), host then baseline.
-        for (temp, cold) in [(0, true), (1, false)] {
-            if cold && evicting {
-                ev.evict();
-            }
-            black_box(host.sample(&frames[i % 2], &mut h));
-            if i >= warmup {
-                host_rows[temp].push(h);
-            }
-        }
-        for (temp, cold) in [(0, true), (1, false)] {
-            if cold && evicting {
-                ev.evict();
-            }
-            black_box(base.sample(&mut b));
-            if i >= warmup {
-                base_rows[temp].push(b);
-            }
-        }
-    }
     println!("machine: {}", machine());
-    println!("samples: {n} per variant and temperature (after {warmup} warm-up iterations)");
-    for (temp, name) in [
-        (0, format!("cold ({mib} MiB written before each sample)")),
-        (1, "warm (the same work again at once)".to_string()),
-    ] {
-        println!("\n{name}: median us per stage");
-        let col = |rows: &[[u64; 5]], s: usize| -> f64 {
-            let mut v: Vec<f64> = rows.iter().map(|r| r[s] as f64 / 1000.0).collect();
-            median(&mut v)
-        };
-        let bcol = |rows: &[[u64; 2]], s: usize| -> f64 {
-            let mut v: Vec<f64> = rows.iter().map(|r| r[s] as f64 / 1000.0).collect();
-            median(&mut v)
-        };
-        println!("  {:<18} {:>9} {:>9}", "stage", "host", "baseline");
-        for (s, stage) in STAGES.iter().enumerate() {
-            let b = if s >= 3 {
-                format!("{:>9.2}", bcol(&base_rows[temp], s - 3))
-            } else {
-                format!("{:>9}", "-")
-            };
-            println!("  {:<18} {:>9.2} {b}", stage, col(&host_rows[temp], s));
+    println!("samples: {n} per variant, size and temperature (after {warmup} warm-up iterations)");
+    for mib in sizes {
+        let (host_rows, base_rows) = measure(&mut host, &mut base, mib, n, warmup);
+        for (temp, name) in [
+            (0, format!("cold ({mib} MiB written before each sample)")),
+            (1, "warm (the same work again at once)".to_string()),
+        ] {
+            let (h, b) = (&host_rows[temp], &base_rows[temp]);
+            println!("\n{name}: median us per stage");
+            println!("  {:<18} {:>9} {:>9}", "stage", "host", "baseline");
+            for (s, stage) in STAGES.iter().enumerate() {
+                let base_cell = if s >= 3 {
+                    format!("{:>9.2}", quantile(&col(b, |r| r[s - 3]), 0.5))
+                } else {
+                    format!("{:>9}", "-")
+                };
+                let host_cell = quantile(&col(h, |r| r[s]), 0.5);
+                println!("  {stage:<18} {host_cell:>9.2} {base_cell}");
+            }
+            let (h50, b50) = (
+                quantile(&col(h, |r| r.iter().sum()), 0.5),
+                quantile(&col(b, |r| r.iter().sum()), 0.5),
+            );
+            let before = col(h, |r| r[..3].iter().sum());
+            println!(
+                "  {:<18} {h50:>9.2} {b50:>9.2}   host - baseline {:+.2} us; host's work before signing {:.2} us (p90 {:.2})",
+                "total",
+                h50 - b50,
+                quantile(&before, 0.5),
+                quantile(&before, 0.9)
+            );
         }
-        let mut ht: Vec<f64> = host_rows[temp]
-            .iter()
-            .map(|r| r.iter().sum::<u64>() as f64 / 1000.0)
-            .collect();
-        let mut bt: Vec<f64> = base_rows[temp]
-            .iter()
-            .map(|r| r.iter().sum::<u64>() as f64 / 1000.0)
-            .collect();
-        let mut before: Vec<f64> = host_rows[temp]
-            .iter()
-            .map(|r| r[..3].iter().sum::<u64>() as f64 / 1000.0)
-            .collect();
-        let (h50, b50) = (median(&mut ht), median(&mut bt));
-        println!(
-            "  {:<18} {:>9.2} {:>9.2}   host - baseline {:+.2} us; host's work before signing {:.2} us (p90 {:.2})",
-            "total",
-            h50,
-            b50,
-            h50 - b50,
-            median(&mut before),
-            quantile(&before, 0.9)
-        );
     }
 }

@@ -35,12 +35,7 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use strategy_host::engine::Engine;
-use strategy_host::engine::config::{EngineConfig, RiskLimits};
-use strategy_host::engine::hardstop::HardStopLatch;
-use strategy_host::engine::types::{MarketId, MarketKey, MarketRegistry, VenueId};
-use strategy_host::plugins::loader::{StrategySpec, create_strategy, load_library};
-use strategy_host::plugins::timer::CallTimer;
+use strategy_host::engine::types::{MarketId, VenueId};
 use strategy_host::runtime::{EngineCore, InlineSink};
 use strategy_host::stagetime::{self, NAMES, Stage};
 use strategy_host::venue::events::VenueCommand;
@@ -51,7 +46,6 @@ use strategy_host::venue::hyperliquid::client::{HlClient, HlClientConfig};
 use strategy_host::venue::hyperliquid::info::{AssetTable, Meta, PerpDex};
 use strategy_host::venue::hyperliquid::signing::{NonceManager, PrivateKey};
 use strategy_host_e2e::bench::{machine, quantile};
-use strategy_host_e2e::plugin_path;
 use tokio_tungstenite::tungstenite::Message;
 
 /// Frames per turn.
