@@ -23,8 +23,8 @@
 //! The host's "extra" is its total minus the baseline's, by median. Between samples, outside
 //! the timing, the order is answered "no match" as the venue would, so the next frame trades.
 
-#[path = "common/dislocation.rs"]
-mod dislocation;
+#[path = "common/latency.rs"]
+mod latency;
 
 use rust_decimal::Decimal;
 use std::hint::black_box;
@@ -35,7 +35,7 @@ use strategy_host::engine::scheduler::ActionBatch;
 use strategy_host::engine::types::{Level, MarketId, VenueId};
 use strategy_host::runtime::EngineCore;
 use strategy_host::venue::hyperliquid::actions::{
-    Action, Grouping, OrderTypeWire, OrderWire, TifWire, WireStr, post_frame, sign_action,
+    Action, Grouping, OrderWire, post_frame, sign_action,
 };
 use strategy_host::venue::hyperliquid::signing::{NonceManager, PrivateKey};
 use strategy_host::venue::hyperliquid::tick::{AssetSpec, order_wire};
@@ -82,6 +82,20 @@ fn wall_ms() -> u64 {
         .as_millis() as u64
 }
 
+/// Signs `action` (testnet, no vault, no expiry) and frames it as post `id`: the frame, and when
+/// signing ended.
+fn sign_and_frame(
+    key: &PrivateKey,
+    nonces: &NonceManager,
+    buf: &mut Vec<u8>,
+    action: &Action,
+    id: u64,
+) -> (String, Instant) {
+    let signed = sign_action(key, action, nonces.next(wall_ms()), None, None, false, buf).unwrap();
+    let signed_at = Instant::now();
+    (post_frame(id, &signed).unwrap(), signed_at)
+}
+
 struct Host {
     core: std::rc::Rc<std::cell::RefCell<EngineCore>>,
     latch: std::sync::Arc<strategy_host::engine::hardstop::HardStopLatch>,
@@ -94,7 +108,7 @@ struct Host {
 
 impl Host {
     fn new() -> Host {
-        let (engine, latch) = dislocation::dislocation_engine();
+        let (engine, latch) = latency::dislocation_engine();
         let core = EngineCore::new(engine);
         let mut ready = Vec::new();
         {
@@ -177,19 +191,14 @@ impl Host {
             builder: None,
         };
         let t3 = Instant::now();
-        let signed = sign_action(
-            &self.key,
-            &action,
-            self.nonces.next(wall_ms()),
-            None,
-            None,
-            false,
-            &mut self.buf,
-        )
-        .unwrap();
-        let t4 = Instant::now();
         self.sent += 1;
-        let post = post_frame(self.sent as u64, &signed).unwrap();
+        let (post, t4) = sign_and_frame(
+            &self.key,
+            &self.nonces,
+            &mut self.buf,
+            &action,
+            self.sent as u64,
+        );
         let t5 = Instant::now();
         let stamps = [t0, t1, t2, t3, t4, t5];
         for (i, slot) in t.iter_mut().enumerate() {
@@ -229,19 +238,7 @@ impl Baseline {
             key: PrivateKey::from_hex(KEY).unwrap(),
             nonces: NonceManager::new(),
             buf: Vec::with_capacity(256),
-            action: Action::Order {
-                orders: vec![OrderWire {
-                    a: 0,
-                    b: true,
-                    p: WireStr::new("99.5").unwrap(),
-                    s: WireStr::new("1.005").unwrap(),
-                    r: false,
-                    t: OrderTypeWire::Limit { tif: TifWire::Ioc },
-                    c: Some(WireStr::new("0x0000000000000000000000000000002a").unwrap()),
-                }],
-                grouping: Grouping::Na,
-                builder: None,
-            },
+            action: latency::baseline_order(),
             sent: 0,
         }
     }
@@ -249,19 +246,14 @@ impl Baseline {
     /// Sign and frame the pre-built order; stage times (ns) of sign and post frame.
     fn sample(&mut self, t: &mut [u64; 2]) -> String {
         let t0 = Instant::now();
-        let signed = sign_action(
-            &self.key,
-            &self.action,
-            self.nonces.next(wall_ms()),
-            None,
-            None,
-            false,
-            &mut self.buf,
-        )
-        .unwrap();
-        let t1 = Instant::now();
         self.sent += 1;
-        let post = post_frame(self.sent, &signed).unwrap();
+        let (post, t1) = sign_and_frame(
+            &self.key,
+            &self.nonces,
+            &mut self.buf,
+            &self.action,
+            self.sent,
+        );
         let t2 = Instant::now();
         t[0] = t1.duration_since(t0).as_nanos() as u64;
         t[1] = t2.duration_since(t1).as_nanos() as u64;

@@ -27,8 +27,8 @@
 //! thread polling during their own blocks: caches stay warm), `BENCH_ONLY=host` (the host alone,
 //! for profilers).
 
-#[path = "common/dislocation.rs"]
-mod dislocation;
+#[path = "common/latency.rs"]
+mod latency;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
@@ -39,9 +39,7 @@ use strategy_host::engine::types::{MarketId, VenueId};
 use strategy_host::runtime::{EngineCore, InlineSink};
 use strategy_host::stagetime::{self, NAMES, Stage};
 use strategy_host::venue::events::VenueCommand;
-use strategy_host::venue::hyperliquid::actions::{
-    Action, Grouping, OrderTypeWire, OrderWire, TifWire, WireStr, post_frame, sign_action,
-};
+use strategy_host::venue::hyperliquid::actions::{post_frame, sign_action};
 use strategy_host::venue::hyperliquid::client::{HlClient, HlClientConfig};
 use strategy_host::venue::hyperliquid::info::{AssetTable, Meta, PerpDex};
 use strategy_host::venue::hyperliquid::signing::{NonceManager, PrivateKey};
@@ -261,7 +259,7 @@ fn run_host(port: u16, schedule: Arc<Schedule>, me: usize) -> Vec<[u64; 9]> {
     let local = tokio::task::LocalSet::new();
     local.block_on(&rt, async move {
         let key = Arc::new(PrivateKey::from_hex(KEY).unwrap());
-        let (engine, latch) = dislocation::dislocation_engine();
+        let (engine, latch) = latency::dislocation_engine();
         let core = EngineCore::new(engine);
         // A journal as `run` keeps one: every order and refusal goes to the writer thread.
         let dir = strategy_host_e2e::scratch_dir(env!("CARGO_TARGET_TMPDIR"), "tick-to-order");
@@ -343,20 +341,7 @@ fn run_baseline(port: u16, schedule: Arc<Schedule>, me: usize) -> Vec<[u64; 9]> 
         let nonces = NonceManager::new();
         let mut buf = Vec::with_capacity(256);
         let mut id = 0u64;
-        let action = Action::Order {
-            orders: vec![OrderWire {
-                a: 0,
-                b: true,
-                p: WireStr::new("99.5").unwrap(),
-                s: WireStr::new("1.005").unwrap(),
-                r: false,
-                t: OrderTypeWire::Limit { tif: TifWire::Ioc },
-                // The same shape as the host's orders: every order carries its cloid.
-                c: Some(WireStr::new("0x0000000000000000000000000000002a").unwrap()),
-            }],
-            grouping: Grouping::Na,
-            builder: None,
-        };
+        let action = latency::baseline_order();
         while !schedule.done.load(Ordering::Acquire) {
             let msg = tokio::select! {
                 m = stream.next() => m,
