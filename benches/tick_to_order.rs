@@ -25,7 +25,7 @@
 //! Environment: `TICK_TO_ORDER_PERIOD_US` (frame period, default 1500), `TICK_TO_ORDER_EVENTS`
 //! (measured events per variant, default 10000), `TICK_TO_ORDER_SPIN=1` (both variants keep their
 //! thread polling during their own blocks: caches stay warm), `BENCH_ONLY=host` (the host alone,
-//! for profilers).
+//! for profilers), `BENCH_NO_JOURNAL=1` (the host without its journal, for attribution).
 
 #[path = "common/latency.rs"]
 mod latency;
@@ -237,16 +237,15 @@ fn stamp(listeners: Vec<std::net::TcpListener>, schedule: Arc<Schedule>) -> Vec<
     sessions.into_iter().map(|s| s.lat).collect()
 }
 
-/// Keeps a current-thread runtime polling while it is `me`'s turn (as `[engine] busy_poll = true`
-/// does in `run`), and parked otherwise.
-async fn spin_during_turn(schedule: Arc<Schedule>, me: usize) {
-    loop {
-        if schedule.turn.load(Ordering::Acquire) == me {
-            tokio::task::yield_now().await;
-        } else {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
-    }
+/// Keeps a current-thread runtime polling while it is `me`'s turn, parked otherwise: the runtime's
+/// own `busy_poll` (`[engine] busy_poll = true` in `run`), including its watch on the journal
+/// writer.
+fn spin_during_turn(
+    schedule: Arc<Schedule>,
+    me: usize,
+    journal: Option<strategy_host::journal::writer::JournalHandle>,
+) -> impl std::future::Future<Output = ()> {
+    strategy_host::runtime::busy_poll(journal, move || schedule.turn.load(Ordering::Acquire) == me)
 }
 
 /// The host: the runtime's own inline path (client task → engine → post, no hop) with the
@@ -273,7 +272,11 @@ fn run_host(port: u16, schedule: Arc<Schedule>, me: usize) -> Vec<[u64; 9]> {
             op_tx,
             Duration::from_millis(window),
         );
-        core.borrow_mut().journal = Some(jh);
+        if std::env::var("BENCH_NO_JOURNAL").is_err() {
+            core.borrow_mut().journal = Some(jh);
+        } else {
+            drop(jh); // the writer ends with its last handle
+        }
         let meta: Meta =
             serde_json::from_str(r#"{"universe":[{"name":"BTC","szDecimals":3}]}"#).unwrap();
         let assets = AssetTable::from_perps(&[None::<PerpDex>], &[meta]).unwrap();
@@ -301,7 +304,8 @@ fn run_host(port: u16, schedule: Arc<Schedule>, me: usize) -> Vec<[u64; 9]> {
         );
         let task = tokio::task::spawn_local(client.run());
         if spin() {
-            tokio::task::spawn_local(spin_during_turn(schedule.clone(), me));
+            let journal = core.borrow().journal.clone();
+            tokio::task::spawn_local(spin_during_turn(schedule.clone(), me, journal));
         }
         while !schedule.done.load(Ordering::Acquire) {
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -309,7 +313,10 @@ fn run_host(port: u16, schedule: Arc<Schedule>, me: usize) -> Vec<[u64; 9]> {
         let _ = cmd_tx.send(VenueCommand::Shutdown);
         let _ = task.await;
         core.borrow_mut().settle();
-        core.borrow_mut().journal = None; // the writer ends with its last handle
+        // The spinner holds a handle too: the writer ends on EndRun, as in `run`.
+        if let Some(j) = core.borrow_mut().journal.take() {
+            j.send(strategy_host::journal::writer::Record::EndRun);
+        }
         writer.join().unwrap();
         let _ = std::fs::remove_dir_all(&dir);
     });
@@ -324,7 +331,7 @@ fn run_baseline(port: u16, schedule: Arc<Schedule>, me: usize) -> Vec<[u64; 9]> 
         .unwrap();
     rt.block_on(async move {
         if spin() {
-            tokio::spawn(spin_during_turn(schedule.clone(), me));
+            tokio::spawn(spin_during_turn(schedule.clone(), me, None));
         }
         let key = PrivateKey::from_hex(KEY).unwrap();
         let (ws, _) = tokio_tungstenite::connect_async_with_config(

@@ -4,8 +4,10 @@
 
 use super::{Journal, now_ms};
 use rusqlite::{OptionalExtension, params};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderRow {
@@ -76,13 +78,123 @@ pub enum Record {
 #[derive(Debug, Clone)]
 pub struct JournalHandle {
     tx: mpsc::Sender<Record>,
+    progress: Arc<Progress>,
+}
+
+/// How far the writer is behind, shared by its handles and its thread, so that a trading thread
+/// that never sleeps (`[engine] busy_poll`) can tell when it is starving the writer: the writer
+/// runs under `SCHED_IDLE`, and on a machine with no idle core it measured records held in memory
+/// for up to 8.5 s instead of the commit window (docs/BENCHMARKS.md, fifth session).
+#[derive(Debug)]
+pub struct Progress {
+    base: Instant,
+    /// Records queued by the handles.
+    sent: AtomicU64,
+    /// Records the writer has finished with (committed, or lost to a write error it logged).
+    done: AtomicU64,
+    /// When the writer last ran (ns since `base`): it took a record, woke for its operator poll,
+    /// or finished a batch.
+    alive_ns: AtomicU64,
+    /// How long the writer may go without running while records wait (`JournalHandle::stalled`).
+    limit: Duration,
+    /// The writer thread's id (0 until it has started).
+    tid: AtomicI32,
+    /// The writer runs at the default policy until it has caught up (`JournalHandle::unstall`).
+    raised: AtomicBool,
+    /// How many times it was raised.
+    stalls: AtomicU64,
+}
+
+impl Progress {
+    fn new(commit_window: Duration) -> Self {
+        Progress {
+            limit: commit_window + 2 * OPERATOR_POLL,
+            tid: AtomicI32::new(0),
+            raised: AtomicBool::new(false),
+            stalls: AtomicU64::new(0),
+            base: Instant::now(),
+            sent: AtomicU64::new(0),
+            done: AtomicU64::new(0),
+            alive_ns: AtomicU64::new(0),
+        }
+    }
+
+    fn now_ns(&self) -> u64 {
+        self.base.elapsed().as_nanos() as u64
+    }
+
+    fn alive(&self) {
+        self.alive_ns.store(self.now_ns(), Ordering::Release);
+    }
+
+    /// Records are waiting and the writer has not run for longer than `limit` (at `now_ns`).
+    fn stalled_at(&self, now_ns: u64, limit: Duration) -> bool {
+        let done = self.done.load(Ordering::Acquire);
+        let sent = self.sent.load(Ordering::Acquire);
+        let alive = self.alive_ns.load(Ordering::Acquire);
+        done < sent && now_ns.saturating_sub(alive) > limit.as_nanos() as u64
+    }
 }
 
 impl JournalHandle {
     /// Queues a record (never blocks; a gone writer is logged once by the caller's context).
     pub fn send(&self, r: Record) {
+        self.progress.sent.fetch_add(1, Ordering::AcqRel);
         if self.tx.send(r).is_err() {
             tracing::error!("journal writer gone: record lost");
+        }
+    }
+
+    /// Records are waiting and the writer has not run for twice its operator poll (250 ms) plus
+    /// the commit window: it is starved of CPU (or stuck in the disk). A writer that keeps up runs
+    /// at least once per commit window or operator poll, whichever is longer, so this is never
+    /// true while it does; a slow disk makes it true for a moment, which costs a spinning trading
+    /// thread only a few spins.
+    pub fn stalled(&self) -> bool {
+        self.progress
+            .stalled_at(self.progress.now_ns(), self.progress.limit)
+    }
+
+    /// When the writer is stalled, lifts it out of `SCHED_IDLE` (to the default policy) until it
+    /// has caught up: what a crash can lose comes before the trading thread's latency. The writer
+    /// goes back to `SCHED_IDLE` itself once every record sent is committed. Returns whether it
+    /// was stalled. Cheap when it is not (a clock read and three atomic loads).
+    pub fn unstall(&self) -> bool {
+        if !self.stalled() {
+            return false;
+        }
+        self.raise();
+        true
+    }
+
+    /// Puts the writer at the default policy (once per stall).
+    pub(crate) fn raise(&self) {
+        let p = &self.progress;
+        if p.raised.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let tid = p.tid.load(Ordering::Acquire);
+        if tid == 0 {
+            return;
+        }
+        let stalls = p.stalls.fetch_add(1, Ordering::AcqRel) + 1;
+        let result = set_policy(tid, false);
+        if stalls > 3 && !stalls.is_power_of_two() {
+            return;
+        }
+        match result {
+            Ok(()) => tracing::warn!(
+                stalls,
+                "journal writer starved: records waited longer than {} ms; it now runs at the \
+                 default priority until it has caught up (no idle core? docs/operations.md)",
+                p.limit.as_millis()
+            ),
+            Err(e) => tracing::error!(
+                stalls,
+                "journal writer starved (records waited longer than {} ms) and cannot be raised \
+                 ({e}): a crash may lose more than the commit window (docs/operations.md)",
+                p.limit.as_millis()
+            ),
         }
     }
 
@@ -110,35 +222,66 @@ pub fn spawn(
     commit_window: Duration,
 ) -> (JournalHandle, std::thread::JoinHandle<()>) {
     let (tx, rx) = mpsc::channel::<Record>();
+    let progress = Arc::new(Progress::new(commit_window));
+    let shared = progress.clone();
     let handle = std::thread::Builder::new()
         .name("journal-writer".into())
         .spawn(move || {
+            // SAFETY: gettid has no preconditions.
+            #[cfg(target_os = "linux")]
+            shared
+                .tid
+                .store(unsafe { libc::gettid() }, Ordering::Release);
             yield_to_trading();
-            run_writer(journal, run, rx, operator, commit_window)
+            // Unprivileged, a thread may leave SCHED_IDLE only if RLIMIT_NICE allows nice 0:
+            // find out now, not in the middle of a stall.
+            match set_policy(0, false) {
+                Ok(()) => yield_to_trading(),
+                Err(e) => tracing::warn!(
+                    "journal writer: it could not be raised from SCHED_IDLE if starved ({e}): \
+                     on a machine with no idle core a crash may lose more than the commit \
+                     window; grant CAP_SYS_NICE or RLIMIT_NICE 20 (docs/operations.md)"
+                ),
+            }
+            run_writer(journal, run, rx, operator, commit_window, &shared)
         })
         .expect("spawn the journal writer thread");
-    (JournalHandle { tx }, handle)
+    (JournalHandle { tx, progress }, handle)
 }
 
 /// The writer must never keep the trading thread waiting for a core. Under SCHED_IDLE it runs
 /// whenever a core is otherwise idle (which, with a trading thread that sleeps between frames, is
 /// nearly always), and a waking trading thread preempts it at once; under the default policy a
 /// commit in progress on the trading thread's core could delay a tick by up to the scheduler's
-/// wake-up granularity (p99 of the tick-to-order bench, docs/BENCHMARKS.md).
+/// wake-up granularity (p99 of the tick-to-order bench, docs/BENCHMARKS.md). A machine with no
+/// idle core starves it: `JournalHandle::unstall` lifts it back until it has caught up.
 fn yield_to_trading() {
+    if let Err(e) = set_policy(0, true) {
+        tracing::warn!(
+            "journal writer: cannot lower its scheduling priority ({e}); it may delay ticks"
+        );
+    }
+}
+
+/// Sets thread `tid`'s policy (0: the calling thread): `SCHED_IDLE` or the default.
+fn set_policy(tid: i32, idle: bool) -> std::io::Result<()> {
     #[cfg(target_os = "linux")]
     {
         let param = libc::sched_param { sched_priority: 0 };
-        // SAFETY: pid 0 is the calling thread; `param` is a valid sched_param for SCHED_IDLE
+        let policy = if idle {
+            libc::SCHED_IDLE
+        } else {
+            libc::SCHED_OTHER
+        };
+        // SAFETY: `tid` is 0 or the writer thread's id (the writer outlives every handle's use of
+        // it, and a stale id fails with ESRCH); `param` is a valid sched_param for both policies
         // (priority 0); the call reads it and changes nothing else.
-        let rc = unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) };
-        if rc != 0 {
-            tracing::warn!(
-                "journal writer: cannot lower its scheduling priority ({}); it may delay ticks",
-                std::io::Error::last_os_error()
-            );
+        if unsafe { libc::sched_setscheduler(tid, policy, &param) } != 0 {
+            return Err(std::io::Error::last_os_error());
         }
     }
+    let _ = (tid, idle);
+    Ok(())
 }
 
 fn run_writer(
@@ -147,6 +290,7 @@ fn run_writer(
     rx: mpsc::Receiver<Record>,
     operator: tokio::sync::mpsc::UnboundedSender<String>,
     commit_window: Duration,
+    progress: &Progress,
 ) {
     let mut failed = false;
     let mut next_poll = std::time::Instant::now();
@@ -156,6 +300,7 @@ fn run_writer(
             Err(mpsc::RecvTimeoutError::Timeout) => None,
             Err(mpsc::RecvTimeoutError::Disconnected) => return,
         };
+        progress.alive();
         if std::time::Instant::now() >= next_poll {
             next_poll = std::time::Instant::now() + OPERATOR_POLL;
             match journal.take_operator_commands() {
@@ -181,6 +326,7 @@ fn run_writer(
         }
         let mut acks = Vec::new();
         let mut end = false;
+        let records = batch.len() as u64;
         let result = (|| -> rusqlite::Result<()> {
             let tx = journal.conn().unchecked_transaction()?;
             for r in batch {
@@ -203,6 +349,13 @@ fn run_writer(
                 tracing::error!(path = %journal.path().display(), "journal write failed: {e}");
             }
             failed = true;
+        }
+        let done = progress.done.fetch_add(records, Ordering::AcqRel) + records;
+        progress.alive();
+        if progress.raised.load(Ordering::Acquire) && done == progress.sent.load(Ordering::Acquire)
+        {
+            yield_to_trading();
+            progress.raised.store(false, Ordering::Release);
         }
         for a in acks {
             let _ = a.send(());
@@ -415,6 +568,74 @@ mod tests {
 
     /// The writer thread runs under SCHED_IDLE (policy 5 in /proc/<pid>/task/<tid>/stat).
     #[cfg(target_os = "linux")]
+    /// The scheduling policy of thread `tid` of this process (`policy` is field 41 of its stat).
+    fn policy_of(tid: i32) -> u32 {
+        let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).unwrap();
+        let rest = &stat[stat.rfind(')').unwrap() + 2..];
+        rest.split(' ').nth(41 - 3).unwrap().parse().unwrap()
+    }
+
+    #[test]
+    fn a_writer_is_stalled_only_with_records_waiting_past_the_limit() {
+        let p = Progress::new(Duration::from_millis(20));
+        let limit = p.limit;
+        assert_eq!(limit, Duration::from_millis(520));
+        let ms = |n: u64| n * 1_000_000;
+        p.alive_ns.store(ms(1_000), Ordering::Release);
+        assert!(
+            !p.stalled_at(ms(60_000), limit),
+            "nothing waiting: never stalled"
+        );
+        p.sent.store(3, Ordering::Release);
+        assert!(!p.stalled_at(ms(1_520), limit), "within the limit");
+        assert!(
+            p.stalled_at(ms(1_521), limit),
+            "records waiting past the limit"
+        );
+        p.done.store(3, Ordering::Release);
+        assert!(!p.stalled_at(ms(60_000), limit), "all committed");
+    }
+
+    #[test]
+    fn a_raised_writer_goes_back_to_sched_idle_once_it_has_caught_up() {
+        let d = std::env::temp_dir().join(format!("sh-writer-raise-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        let j = Journal::open(&d.join("j.db")).unwrap();
+        let run = j.start_run("c", "h", &[]).unwrap();
+        let (op_tx, _op_rx) = tokio::sync::mpsc::unbounded_channel();
+        let (h, thread) = spawn(j, run, op_tx, Duration::ZERO);
+        assert!(h.flush(Duration::from_secs(10)), "the writer answers");
+        let tid = h.progress.tid.load(Ordering::Acquire);
+        assert!(tid > 0);
+        assert_eq!(policy_of(tid), 5, "SCHED_IDLE (5) from the start");
+        assert!(!h.unstall(), "a writer that keeps up is not stalled");
+        assert_eq!(policy_of(tid), 5);
+        // Leaving SCHED_IDLE needs root, CAP_SYS_NICE or RLIMIT_NICE 20: where this test runs
+        // without them, the raise is refused (and logged) and the writer stays at SCHED_IDLE.
+        let permitted = std::thread::spawn(|| {
+            set_policy(0, true).unwrap();
+            set_policy(0, false).is_ok()
+        })
+        .join()
+        .unwrap();
+        h.raise();
+        let expected = if permitted { 0 } else { 5 };
+        assert_eq!(policy_of(tid), expected, "SCHED_OTHER (0) if permitted");
+        assert_eq!(h.progress.stalls.load(Ordering::Acquire), 1);
+        // Caught up: the flush's batch commits everything sent, and the writer lowers itself
+        // before it acknowledges.
+        h.send(Record::Refusal {
+            strategy: "s".into(),
+            reason: "r",
+        });
+        assert!(h.flush(Duration::from_secs(10)));
+        assert_eq!(policy_of(tid), 5, "back to SCHED_IDLE");
+        assert!(!h.progress.raised.load(Ordering::Acquire));
+        h.send(Record::EndRun);
+        thread.join().unwrap();
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
     #[test]
     fn the_writer_thread_yields_to_the_trading_thread() {
         let d = std::env::temp_dir().join(format!("sh-writer-idle-{}", std::process::id()));

@@ -389,14 +389,9 @@ async fn drive(
         venues.push(start_venue(v, id, &registry, &latch, &core).await?);
     }
     if config.raw.engine.busy_poll {
-        // A task that always yields keeps the current-thread runtime from parking: it polls the
-        // sockets without a timeout, so the core and its caches stay warm between frames.
         tracing::info!("busy_poll: the host thread spins between events");
-        tokio::task::spawn_local(async {
-            loop {
-                tokio::task::yield_now().await;
-            }
-        });
+        let journal = core.borrow().journal.clone();
+        tokio::task::spawn_local(busy_poll(journal, || true));
     }
     let started = Instant::now();
     let mut scratch = Vec::new();
@@ -428,7 +423,14 @@ async fn drive(
                 Some(cmd) => core.borrow_mut().handle(Event::Operator(cmd), None, &mut scratch),
                 None => operator = None,
             },
-            _ = timer.tick() => core.borrow_mut().handle(Event::Timer, None, &mut scratch),
+            _ = timer.tick() => {
+                let mut c = core.borrow_mut();
+                c.handle(Event::Timer, None, &mut scratch);
+                // A machine with no idle core starves the SCHED_IDLE journal writer, spinning or not.
+                if let Some(j) = &c.journal {
+                    j.unstall();
+                }
+            }
             op = journal_ops.recv() => match op.as_deref().and_then(operator_command) {
                 Some(cmd) => {
                     println!("operator command from the journal: {cmd:?}");
@@ -494,6 +496,35 @@ async fn drive(
         summary: c.summary.clone(),
         sims,
     })
+}
+
+/// `[engine] busy_poll`: a task that always yields keeps a current-thread runtime from parking,
+/// so it polls its sockets without a timeout and the core and its caches stay warm between
+/// frames, while `active()` says so (always, in `run`; the benchmarks spin only during their own
+/// turns). Otherwise it lets the runtime park for a millisecond at a time.
+///
+/// It also watches the journal writer (`JournalHandle::unstall`): the writer runs under
+/// `SCHED_IDLE`, and a thread that never sleeps on a machine with no other idle core starves it,
+/// so records would wait in memory for seconds instead of the commit window (measured: up to
+/// 8.5 s in the tick-to-order bench). What a crash can lose comes before latency: a stalled writer
+/// is raised to the default policy until it has caught up. (Parking the spinner while the writer
+/// is stalled was measured and dropped: commits still took up to 0.8 s, most likely because the
+/// starved writer sat queued on the other, busy core, and every parked frame paid the sleeping
+/// path's cold caches.)
+pub async fn busy_poll(
+    journal: Option<crate::journal::writer::JournalHandle>,
+    active: impl Fn() -> bool,
+) {
+    loop {
+        if let Some(j) = &journal {
+            j.unstall();
+        }
+        if active() {
+            tokio::task::yield_now().await;
+        } else {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
 }
 
 /// An operator command as the journal's operator table carries it.
