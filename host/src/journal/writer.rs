@@ -568,6 +568,24 @@ mod tests {
 
     /// The writer thread runs under SCHED_IDLE (policy 5 in /proc/<pid>/task/<tid>/stat).
     #[cfg(target_os = "linux")]
+    /// A writer on a scratch journal that has answered a flush (so it has set its policy).
+    fn started_writer(
+        tag: &str,
+    ) -> (
+        std::path::PathBuf,
+        JournalHandle,
+        std::thread::JoinHandle<()>,
+    ) {
+        let d = std::env::temp_dir().join(format!("sh-writer-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        let j = Journal::open(&d.join("j.db")).unwrap();
+        let run = j.start_run("c", "h", &[]).unwrap();
+        let (op_tx, _op_rx) = tokio::sync::mpsc::unbounded_channel();
+        let (h, thread) = spawn(j, run, op_tx, Duration::ZERO);
+        assert!(h.flush(Duration::from_secs(10)), "the writer answers");
+        (d, h, thread)
+    }
+
     /// The scheduling policy of thread `tid` of this process (`policy` is field 41 of its stat).
     fn policy_of(tid: i32) -> u32 {
         let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).unwrap();
@@ -598,13 +616,7 @@ mod tests {
 
     #[test]
     fn a_raised_writer_goes_back_to_sched_idle_once_it_has_caught_up() {
-        let d = std::env::temp_dir().join(format!("sh-writer-raise-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        let j = Journal::open(&d.join("j.db")).unwrap();
-        let run = j.start_run("c", "h", &[]).unwrap();
-        let (op_tx, _op_rx) = tokio::sync::mpsc::unbounded_channel();
-        let (h, thread) = spawn(j, run, op_tx, Duration::ZERO);
-        assert!(h.flush(Duration::from_secs(10)), "the writer answers");
+        let (d, h, thread) = started_writer("raise");
         let tid = h.progress.tid.load(Ordering::Acquire);
         assert!(tid > 0);
         assert_eq!(policy_of(tid), 5, "SCHED_IDLE (5) from the start");
@@ -638,31 +650,10 @@ mod tests {
 
     #[test]
     fn the_writer_thread_yields_to_the_trading_thread() {
-        let d = std::env::temp_dir().join(format!("sh-writer-idle-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        let j = Journal::open(&d.join("j.db")).unwrap();
-        let run = j.start_run("c", "h", &[]).unwrap();
-        let (op_tx, _op_rx) = tokio::sync::mpsc::unbounded_channel();
-        let (h, thread) = spawn(j, run, op_tx, Duration::ZERO);
-        assert!(h.flush(Duration::from_secs(10)), "the writer answers");
-        let mut policies = Vec::new();
-        for task in std::fs::read_dir("/proc/self/task").unwrap() {
-            let task = task.unwrap().path();
-            let comm = std::fs::read_to_string(task.join("comm")).unwrap_or_default();
-            if comm.trim() != "journal-writer" {
-                continue;
-            }
-            let stat = std::fs::read_to_string(task.join("stat")).unwrap();
-            // Fields after the parenthesized command name; `policy` is field 41 overall.
-            let rest = &stat[stat.rfind(')').unwrap() + 2..];
-            let policy: u32 = rest.split(' ').nth(41 - 3).unwrap().parse().unwrap();
-            policies.push(policy);
-        }
-        assert!(!policies.is_empty(), "the writer thread was found");
-        assert!(
-            policies.iter().all(|p| *p == 5),
-            "SCHED_IDLE is 5: {policies:?}"
-        );
+        let (d, h, thread) = started_writer("idle");
+        let tid = h.progress.tid.load(Ordering::Acquire);
+        assert!(tid > 0, "the writer recorded its thread id");
+        assert_eq!(policy_of(tid), 5, "SCHED_IDLE is 5");
         h.send(Record::EndRun);
         thread.join().unwrap();
         let _ = std::fs::remove_dir_all(&d);
