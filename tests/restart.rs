@@ -108,3 +108,69 @@ async fn a_latched_hard_stop_and_strategy_state_survive_a_restart() {
     common::assert_journal_matches_sim(&j, &sim, &address);
     sim.stop();
 }
+
+/// Strategy states hold engine-time stamps (here the entry cooldown): a restarted host's engine
+/// clock goes on from where the last run's snapshot left it. With a clock that starts at zero
+/// again, a restored cooldown stamp lies in the future and the strategy sits out, after a
+/// restart, as long as the previous run had lasted.
+#[tokio::test(flavor = "current_thread")]
+async fn a_restarted_host_enters_again_at_once() {
+    let sim = common::btc_sim(5, 700, 1500).await;
+    let dir = scratch_dir(env!("CARGO_TARGET_TMPDIR"), "restart-clock");
+    let journal = format!("path = \"{}\"", dir.join("journal.db").display());
+    let path = common::host_config(&sim, &dir, "", &journal, 800);
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("notional = 200\n", "notional = 200\ncooldown_ms = 1000\n");
+    assert!(text.contains("cooldown_ms = 1000"));
+    let cfg = Config::parse(&path, text).unwrap();
+    let opts = |secs| RunOptions {
+        duration: Some(Duration::from_secs(secs)),
+        status_every: Duration::from_secs(60),
+        ..Default::default()
+    };
+
+    let attempts = || {
+        let s = Journal::open(&dir.join("journal.db"))
+            .unwrap()
+            .plugin_state("dislocation")
+            .unwrap()
+            .expect("state journaled");
+        let v: serde_json::Value = serde_json::from_str(&s.state).unwrap();
+        v["attempts"].as_u64().unwrap()
+    };
+    let out = run(&cfg, opts(8)).await.unwrap();
+    let attempts_1 = attempts();
+    assert!(attempts_1 > 1, "run 1 traded: {}", out.summary.render());
+    let clock_1 = Journal::open(&dir.join("journal.db"))
+        .unwrap()
+        .engine_time_ns()
+        .unwrap();
+    assert!(
+        clock_1 >= 8_000_000_000,
+        "run 1's clock journaled: {clock_1}"
+    );
+
+    // Run 2 is shorter than run 1: with the clock restarted at zero, every market's cooldown
+    // stamp would lie ahead of it for the whole run and it would place no entry at all.
+    let out = run(&cfg, opts(4)).await.unwrap();
+    assert!(
+        attempts() > attempts_1,
+        "run 2 placed entries again: {}",
+        out.summary.render()
+    );
+    let clock_2 = Journal::open(&dir.join("journal.db"))
+        .unwrap()
+        .engine_time_ns()
+        .unwrap();
+    assert!(
+        clock_2 >= clock_1 + 4_000_000_000,
+        "the clock went on: {clock_1} then {clock_2}"
+    );
+    common::assert_journal_matches_sim(
+        &Journal::open(&dir.join("journal.db")).unwrap(),
+        &sim,
+        &common::address(),
+    );
+    sim.stop();
+}

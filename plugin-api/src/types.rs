@@ -237,7 +237,9 @@ impl PositionView {
 #[repr(C)]
 #[derive(StableAbi, Clone, Copy, Debug)]
 pub struct Ctx<'a> {
-    /// Engine time in nanoseconds (the host's clock; never read the system clock in a plugin).
+    /// Engine time in nanoseconds (the host's clock; never read the system clock in a plugin). It
+    /// only moves forward, and a restarted host's clock goes on from the last state snapshot, so
+    /// stamps a strategy keeps in its saved state stay in the past.
     pub now_ns: u64,
     /// The strategy's markets, indexed by `MarketIdx`.
     pub markets: RSlice<'a, MarketSnapshot>,

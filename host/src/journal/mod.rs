@@ -15,7 +15,11 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Migration i (0-based) takes the schema from version i to i + 1. Append, never edit: a journal
 /// written by an older host is brought forward step by step on open.
-const MIGRATIONS: &[&str] = &[SCHEMA_V1];
+const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2];
+
+/// Engine time at each state snapshot: strategies keep engine-time stamps in their state
+/// (cooldowns, entry times), so a restarted host's clock must go on from there (`engine_time_ns`).
+const SCHEMA_V2: &str = "ALTER TABLE plugin_state ADD COLUMN engine_ns INTEGER NOT NULL DEFAULT 0;";
 
 const SCHEMA_V1: &str = r#"
 CREATE TABLE runs (
@@ -359,6 +363,19 @@ impl Journal {
                 .map_err(|e| self.sql(e))?;
         }
         Ok(rows.into_iter().map(|(_, c)| c).collect())
+    }
+
+    /// The engine time of the latest strategy state snapshot (0: none). A restarted host's engine
+    /// clock starts from here, so the engine-time stamps a restored state holds are in its past.
+    pub fn engine_time_ns(&self) -> Result<u64, JournalError> {
+        self.conn
+            .query_row(
+                "SELECT coalesce(max(engine_ns), 0) FROM plugin_state",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n.max(0) as u64)
+            .map_err(|e| self.sql(e))
     }
 
     pub fn plugin_state(&self, strategy: &str) -> Result<Option<SavedState>, JournalError> {

@@ -67,6 +67,8 @@ pub enum Record {
         version: String,
         params_hash: String,
         state: String,
+        /// Engine time of the snapshot.
+        engine_ns: u64,
     },
     /// Acknowledged once every record sent before it is committed.
     Flush(mpsc::Sender<()>),
@@ -459,11 +461,20 @@ fn write(tx: &rusqlite::Transaction<'_>, run: i64, r: Record) -> rusqlite::Resul
             version,
             params_hash,
             state,
+            engine_ns,
         } => {
             exec(
                 tx,
-                "INSERT OR REPLACE INTO plugin_state VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![strategy, plugin, version, params_hash, state, now],
+                "INSERT OR REPLACE INTO plugin_state (strategy, plugin, version, params_hash, state, saved_ms, engine_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    strategy,
+                    plugin,
+                    version,
+                    params_hash,
+                    state,
+                    now,
+                    engine_ns as i64
+                ],
             )?;
         }
         Record::Flush(_) | Record::EndRun => {}

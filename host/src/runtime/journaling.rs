@@ -280,8 +280,8 @@ pub fn restore_states(config: &Config, engine: &mut Engine, journal: &Journal) {
     }
 }
 
-/// Journals every strategy's state now.
-pub fn snapshot_states(config: &Config, engine: &Engine, journal: &JournalHandle) {
+/// Journals every strategy's state now (`now_ns`: engine time).
+pub fn snapshot_states(config: &Config, engine: &Engine, now_ns: u64, journal: &JournalHandle) {
     for (sid, name) in engine.strategy_names() {
         let slot = engine.strategy_slot(sid);
         if let Some(state) = slot.snapshot_state() {
@@ -291,6 +291,7 @@ pub fn snapshot_states(config: &Config, engine: &Engine, journal: &JournalHandle
                 version: slot.plugin_version.clone(),
                 params_hash: params_hash(config, name),
                 state,
+                engine_ns: now_ns,
             });
         }
     }

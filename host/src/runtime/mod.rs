@@ -62,6 +62,9 @@ pub struct EngineCore {
     pub summary: Summary,
     routes: HashMap<VenueId, mpsc::UnboundedSender<VenueCommand>>,
     started: Instant,
+    /// Engine time when the core was made: where the previous run's clock stopped
+    /// (`Journal::engine_time_ns`), 0 for a first run.
+    resumed_ns: u64,
     /// Where notes are journaled (None: no journal).
     pub journal: Option<crate::journal::writer::JournalHandle>,
     /// Notes taken from the engine, reused between events (no allocation per event).
@@ -72,20 +75,26 @@ pub struct EngineCore {
 
 impl EngineCore {
     pub fn new(engine: Engine) -> Rc<RefCell<EngineCore>> {
+        Self::resumed(engine, 0)
+    }
+
+    /// A core whose engine clock starts at `resumed_ns` (a restart: see `Journal::engine_time_ns`).
+    pub fn resumed(engine: Engine, resumed_ns: u64) -> Rc<RefCell<EngineCore>> {
         Rc::new(RefCell::new(EngineCore {
             engine,
             summary: Summary::default(),
             routes: HashMap::new(),
             started: Instant::now(),
+            resumed_ns,
             journal: None,
             notes: Vec::new(),
             deferred: Vec::new(),
         }))
     }
 
-    /// Engine time: ns since the core was made (never 0).
+    /// Engine time: ns since the core was made, plus where a previous run's clock stopped (never 0).
     pub fn now(&self) -> u64 {
-        self.started.elapsed().as_nanos() as u64 + 1
+        self.resumed_ns + self.started.elapsed().as_nanos() as u64 + 1
     }
 
     pub fn add_route(&mut self, venue: VenueId, commands: mpsc::UnboundedSender<VenueCommand>) {
@@ -337,6 +346,10 @@ pub async fn run(config: &Config, opts: RunOptions) -> anyhow::Result<RunOutcome
         &journaling::run_plugins(config, &engine),
     )?;
     journaling::restore_states(config, &mut engine, &journal);
+    // Restored states hold engine-time stamps (cooldowns, entry times): the clock goes on from
+    // where the last snapshot left it, or a restarted host would sit out each cooldown for as long
+    // as the previous run had lasted.
+    let resumed_ns = journal.engine_time_ns()?;
     let latched = journal.hard_stop()?.filter(|h| h.latched);
     if let Some(h) = &latched {
         println!(
@@ -353,7 +366,7 @@ pub async fn run(config: &Config, opts: RunOptions) -> anyhow::Result<RunOutcome
         Duration::from_millis(config.raw.journal.commit_window_ms),
     );
     tracing::info!(path = %journal_path.display(), run = run_id, "journal open");
-    let core = EngineCore::new(engine);
+    let core = EngineCore::resumed(engine, resumed_ns);
     core.borrow_mut().journal = Some(jh.clone());
     // The restored latch's own note (and the flatten it starts) are journaled like any other.
     core.borrow_mut()
@@ -363,7 +376,8 @@ pub async fn run(config: &Config, opts: RunOptions) -> anyhow::Result<RunOutcome
         .run_until(drive(config, opts, registry, latch, core.clone(), op_rx))
         .await;
     core.borrow_mut().settle();
-    journaling::snapshot_states(config, &core.borrow().engine, &jh);
+    let now = core.borrow().now();
+    journaling::snapshot_states(config, &core.borrow().engine, now, &jh);
     jh.send(crate::journal::writer::Record::EndRun);
     core.borrow_mut().journal = None;
     drop(jh);
@@ -441,7 +455,7 @@ async fn drive(
             _ = snapshots.tick() => {
                 let c = core.borrow();
                 if let Some(j) = &c.journal {
-                    journaling::snapshot_states(config, &c.engine, j);
+                    journaling::snapshot_states(config, &c.engine, c.now(), j);
                 }
             }
             _ = status.tick() => println!("{}", status_line(&core.borrow().engine, started.elapsed())),
