@@ -88,7 +88,7 @@ pub struct JournalHandle {
 /// runs under `SCHED_IDLE`, and on a machine with no idle core it measured records held in memory
 /// for up to 8.5 s instead of the commit window (docs/BENCHMARKS.md, fifth session).
 #[derive(Debug)]
-pub struct Progress {
+struct Progress {
     base: Instant,
     /// Records queued by the handles.
     sent: AtomicU64,
@@ -129,12 +129,12 @@ impl Progress {
         self.alive_ns.store(self.now_ns(), Ordering::Release);
     }
 
-    /// Records are waiting and the writer has not run for longer than `limit` (at `now_ns`).
-    fn stalled_at(&self, now_ns: u64, limit: Duration) -> bool {
+    /// Records are waiting and the writer has not run for longer than its limit (at `now_ns`).
+    fn stalled_at(&self, now_ns: u64) -> bool {
         let done = self.done.load(Ordering::Acquire);
         let sent = self.sent.load(Ordering::Acquire);
         let alive = self.alive_ns.load(Ordering::Acquire);
-        done < sent && now_ns.saturating_sub(alive) > limit.as_nanos() as u64
+        done < sent && now_ns.saturating_sub(alive) > self.limit.as_nanos() as u64
     }
 }
 
@@ -152,9 +152,8 @@ impl JournalHandle {
     /// at least once per commit window or operator poll, whichever is longer, so this is never
     /// true while it does; a slow disk makes it true for a moment, which costs a spinning trading
     /// thread only a few spins.
-    pub fn stalled(&self) -> bool {
-        self.progress
-            .stalled_at(self.progress.now_ns(), self.progress.limit)
+    fn stalled(&self) -> bool {
+        self.progress.stalled_at(self.progress.now_ns())
     }
 
     /// When the writer is stalled, lifts it out of `SCHED_IDLE` (to the default policy) until it
@@ -282,6 +281,7 @@ fn set_policy(tid: i32, idle: bool) -> std::io::Result<()> {
             return Err(std::io::Error::last_os_error());
         }
     }
+    #[cfg(not(target_os = "linux"))]
     let _ = (tid, idle);
     Ok(())
 }
@@ -577,8 +577,6 @@ mod tests {
         assert!(ended.is_some());
     }
 
-    /// The writer thread runs under SCHED_IDLE (policy 5 in /proc/<pid>/task/<tid>/stat).
-    #[cfg(target_os = "linux")]
     /// A writer on a scratch journal that has answered a flush (so it has set its policy).
     fn started_writer(
         tag: &str,
@@ -598,6 +596,7 @@ mod tests {
     }
 
     /// The scheduling policy of thread `tid` of this process (`policy` is field 41 of its stat).
+    #[cfg(target_os = "linux")]
     fn policy_of(tid: i32) -> u32 {
         let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).unwrap();
         let rest = &stat[stat.rfind(')').unwrap() + 2..];
@@ -607,24 +606,18 @@ mod tests {
     #[test]
     fn a_writer_is_stalled_only_with_records_waiting_past_the_limit() {
         let p = Progress::new(Duration::from_millis(20));
-        let limit = p.limit;
-        assert_eq!(limit, Duration::from_millis(520));
+        assert_eq!(p.limit, Duration::from_millis(520));
         let ms = |n: u64| n * 1_000_000;
         p.alive_ns.store(ms(1_000), Ordering::Release);
-        assert!(
-            !p.stalled_at(ms(60_000), limit),
-            "nothing waiting: never stalled"
-        );
+        assert!(!p.stalled_at(ms(60_000)), "nothing waiting: never stalled");
         p.sent.store(3, Ordering::Release);
-        assert!(!p.stalled_at(ms(1_520), limit), "within the limit");
-        assert!(
-            p.stalled_at(ms(1_521), limit),
-            "records waiting past the limit"
-        );
+        assert!(!p.stalled_at(ms(1_520)), "within the limit");
+        assert!(p.stalled_at(ms(1_521)), "records waiting past the limit");
         p.done.store(3, Ordering::Release);
-        assert!(!p.stalled_at(ms(60_000), limit), "all committed");
+        assert!(!p.stalled_at(ms(60_000)), "all committed");
     }
 
+    #[cfg(target_os = "linux")]
     #[test]
     fn a_raised_writer_goes_back_to_sched_idle_once_it_has_caught_up() {
         let (d, h, thread) = started_writer("raise");
@@ -659,6 +652,8 @@ mod tests {
         let _ = std::fs::remove_dir_all(&d);
     }
 
+    /// The writer thread runs under SCHED_IDLE (policy 5 in /proc/<pid>/task/<tid>/stat).
+    #[cfg(target_os = "linux")]
     #[test]
     fn the_writer_thread_yields_to_the_trading_thread() {
         let (d, h, thread) = started_writer("idle");
