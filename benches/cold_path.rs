@@ -117,22 +117,20 @@ impl Host {
                 venue: VENUE,
                 state,
             };
-            c.handle(
-                connected(ConnectionState::Connected),
-                Some(VENUE),
-                &mut ready,
-            );
+            c.handle(connected(ConnectionState::Connected), Some(VENUE));
+            ready.extend(c.next_batch_for(VENUE));
             c.handle(
                 Event::Reconciled {
                     venue: VENUE,
                     as_of_ms: 1,
-                    positions: &[],
-                    open_orders: &[],
+                    positions: vec![],
+                    open_orders: vec![],
                 },
                 Some(VENUE),
-                &mut ready,
             );
-            c.handle(connected(ConnectionState::Ready), Some(VENUE), &mut ready);
+            ready.extend(c.next_batch_for(VENUE));
+            c.handle(connected(ConnectionState::Ready), Some(VENUE));
+            ready.extend(c.next_batch_for(VENUE));
             let hundred = Decimal::from(100);
             c.handle(
                 Event::AssetCtx {
@@ -143,8 +141,8 @@ impl Host {
                     funding: Decimal::ZERO,
                 },
                 Some(VENUE),
-                &mut ready,
             );
+            ready.extend(c.next_batch_for(VENUE));
         }
         assert!(ready.is_empty(), "no order before the first dislocation");
         Host {
@@ -174,9 +172,11 @@ impl Host {
             ask: level(b.bbo[1]),
         };
         let t1 = Instant::now();
-        self.core
-            .borrow_mut()
-            .handle(ev, Some(VENUE), &mut self.ready);
+        {
+            let mut c = self.core.borrow_mut();
+            c.handle(ev, Some(VENUE));
+            self.ready.extend(c.next_batch_for(VENUE));
+        }
         let t2 = Instant::now();
         let mut batch = self.ready.pop().expect("the dislocation makes an order");
         assert!(self.ready.is_empty() && batch.enforce_hard_stop(&self.latch).is_empty());
@@ -217,8 +217,8 @@ impl Host {
                     outcome: PostOutcome::Rejected(RejectReason::IocNoMatch),
                 },
                 Some(VENUE),
-                &mut self.ready,
             );
+            self.ready.extend(c.next_batch_for(VENUE));
         }
         c.settle();
     }

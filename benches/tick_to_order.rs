@@ -36,13 +36,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use strategy_host::engine::types::{MarketId, VenueId};
-use strategy_host::runtime::{EngineCore, InlineSink};
+use strategy_host::runtime::EngineCore;
+use strategy_host::runtime::link::CoreLink;
+use strategy_host::runtime::venue_task::run_venue;
 use strategy_host::stagetime::{self, NAMES, Stage};
-use strategy_host::venue::events::VenueCommand;
 use strategy_host::venue::hyperliquid::actions::{post_frame, sign_action};
-use strategy_host::venue::hyperliquid::client::{HlClient, HlClientConfig};
 use strategy_host::venue::hyperliquid::info::{AssetTable, Meta, PerpDex};
 use strategy_host::venue::hyperliquid::signing::{NonceManager, PrivateKey};
+use strategy_host::venue::hyperliquid::{HlAdapter, HlClientConfig};
 use strategy_host_e2e::bench::{machine, quantile};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -248,7 +249,7 @@ fn spin_during_turn(
     strategy_host::runtime::busy_poll(journal, move || schedule.turn.load(Ordering::Acquire) == me)
 }
 
-/// The host: the runtime's own inline path (client task → engine → post, no hop) with the
+/// The host: the runtime's own venue task (frame → adapter → engine → post, no hop) with the
 /// dislocation-entry .so and a journal, on one current_thread runtime. Returns the stage rows.
 fn run_host(port: u16, schedule: Arc<Schedule>, me: usize) -> Vec<[u64; 9]> {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -287,22 +288,19 @@ fn run_host(port: u16, schedule: Arc<Schedule>, me: usize) -> Vec<[u64; 9]> {
             vec![(MarketId(0), "BTC".into())],
         );
         ccfg.dead_man = None;
-        let (cmd_tx, cmd_rx) = tokio::sync::mpsc::unbounded_channel();
-        core.borrow_mut().add_route(VenueId(0), cmd_tx.clone());
-        let sink = InlineSink {
+        let link = CoreLink {
             core: core.clone(),
             venue: VenueId(0),
+            signal: core.borrow_mut().signal(VenueId(0)),
         };
-        let client = HlClient::new(
+        let adapter = HlAdapter::new(
             ccfg,
             assets,
             Some(key),
             Arc::new(NonceManager::new()),
             latch,
-            sink,
-            cmd_rx,
         );
-        let task = tokio::task::spawn_local(client.run());
+        let task = tokio::task::spawn_local(run_venue(adapter, link));
         if spin() {
             let journal = core.borrow().journal.clone();
             tokio::task::spawn_local(spin_during_turn(schedule.clone(), me, journal));
@@ -310,7 +308,7 @@ fn run_host(port: u16, schedule: Arc<Schedule>, me: usize) -> Vec<[u64; 9]> {
         while !schedule.done.load(Ordering::Acquire) {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        let _ = cmd_tx.send(VenueCommand::Shutdown);
+        core.borrow().shutdown_venues();
         let _ = task.await;
         core.borrow_mut().settle();
         // The spinner holds a handle too: the writer ends on EndRun, as in `run`.

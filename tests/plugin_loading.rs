@@ -315,7 +315,7 @@ threshold_bps = 10
 "#
     );
     let cfg = Config::parse(&dir.join("good.toml"), good.clone()).unwrap();
-    let slots = load_strategies(&cfg).unwrap();
+    let slots = load_strategies(&cfg.plugin_section()).unwrap();
     assert_eq!(slots.len(), 2);
     assert_eq!(slots[1].markets, vec!["sim/ETH", "sim/xyz:TSLA"]);
 
@@ -323,7 +323,7 @@ threshold_bps = 10
         "{good}\n[[strategies]]\nname = \"three\"\nplugin = \"fx-strict-params\"\nrole = \"entry\"\nmarkets = [\"sim/BTC\"]\n[strategies.params]\nthreshold_bps = 1\n\n[[strategies]]\nname = \"four\"\nplugin = \"fx-missing\"\nrole = \"exit\"\nmarkets = [\"sim/BTC\"]\n"
     );
     let cfg = Config::parse(&dir.join("bad.toml"), bad).unwrap();
-    let errors = load_strategies(&cfg).unwrap_err();
+    let errors = load_strategies(&cfg.plugin_section()).unwrap_err();
     assert_eq!(errors.len(), 2, "{errors:?}");
     assert_eq!(errors[0].kind, PluginErrorKind::RoleMismatch);
     assert!(

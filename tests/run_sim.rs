@@ -48,7 +48,8 @@ fn config(faults: &str, test: &str) -> Config {
 
 /// Every position the engine ended with equals the simulator's account; no order was sent twice.
 fn check_against_sims(out: &RunOutcome) {
-    for (venue, sim, account) in &out.sims {
+    for s in &out.sims {
+        let (venue, sim, account) = (&s.name, &s.handle, &s.account);
         let state = sim.state.lock().unwrap();
         assert!(
             state.exchange.duplicate_cloids().is_empty(),
@@ -100,7 +101,8 @@ async fn it_trades_through_disconnects_and_ends_matching_the_venue() {
         s.render()
     );
     assert_eq!(s.hard_stop, None);
-    for (venue, sim, _) in &out.sims {
+    for s in &out.sims {
+        let (venue, sim) = (&s.name, &s.handle);
         let sessions = sim.state.lock().unwrap().sessions;
         assert!(
             sessions >= 3,

@@ -8,14 +8,16 @@ use serde_json::{Value, json};
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use strategy_host::engine::events::Event as VenueEvent;
 use strategy_host::engine::events::{CancelOutcome, ConnectionState, PostOutcome};
 use strategy_host::engine::hardstop::{HardStopLatch, HardStopReason};
 use strategy_host::engine::scheduler::{ActionBatch, CancelRequest, OrderRequest};
 use strategy_host::engine::types::{Cloid, MarketId, Side, Tif, VenueId};
-use strategy_host::venue::events::{VenueCommand, VenueEvent};
-use strategy_host::venue::hyperliquid::client::{HlClient, HlClientConfig};
+use strategy_host::runtime::link::{ChannelLink, VenueCommand};
+use strategy_host::runtime::venue_task::run_venue;
 use strategy_host::venue::hyperliquid::info::{AssetTable, Meta, PerpDex};
 use strategy_host::venue::hyperliquid::signing::{self, NonceManager, PrivateKey};
+use strategy_host::venue::hyperliquid::{HlAdapter, HlClientConfig};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
@@ -211,7 +213,7 @@ struct Rig {
     events: mpsc::UnboundedReceiver<VenueEvent>,
     commands: mpsc::UnboundedSender<VenueCommand>,
     latch: Arc<HardStopLatch>,
-    task: tokio::task::JoinHandle<strategy_host::venue::hyperliquid::client::ClientStats>,
+    task: tokio::task::JoinHandle<strategy_host::venue::AdapterStats>,
 }
 
 async fn rig(tweak: impl FnOnce(&mut HlClientConfig, &mut Venue)) -> Rig {
@@ -237,16 +239,14 @@ async fn rig(tweak: impl FnOnce(&mut HlClientConfig, &mut Venue)) -> Rig {
     let (ev_tx, events) = mpsc::unbounded_channel();
     let (commands, cmd_rx) = mpsc::unbounded_channel();
     let latch = Arc::new(HardStopLatch::new());
-    let client = HlClient::new(
+    let adapter = HlAdapter::new(
         cfg,
         assets,
         Some(key),
         Arc::new(NonceManager::new()),
         latch.clone(),
-        ev_tx,
-        cmd_rx,
     );
-    let task = tokio::spawn(client.run());
+    let task = tokio::spawn(run_venue(adapter, ChannelLink::new(ev_tx, cmd_rx)));
     Rig {
         venue,
         events,
@@ -518,7 +518,7 @@ async fn reconnect_snapshots_never_count_a_fill_twice_in_the_engine() {
     let mut h = Harness::new(Default::default(), Default::default(), &["hl/BTC"], vec![s]);
     let feed = |h: &mut Harness, evs: &[VenueEvent]| {
         for e in evs {
-            h.handle(e.as_event());
+            h.handle(e.clone());
         }
     };
     let evs = r.until_ready().await;

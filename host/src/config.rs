@@ -1,11 +1,16 @@
 //! The TOML configuration: what to load and trade. Unknown keys are errors, and every error names
-//! the file, line and column.
+//! the file, line and column. Each section is defined by the module that owns it (`[plugins]` and
+//! `[[strategies]]`: `plugins::config`; `[engine]`, `[risk]`: `engine::config`; `[journal]`:
+//! `journal::config`; a `[[venues]]` entry: its venue kind's module); this file puts them
+//! together and checks what spans several.
 
-use plugin_api::Role;
+pub use crate::journal::config::{JournalConfig, MAX_COMMIT_WINDOW_MS};
+pub use crate::plugins::config::{PluginSection, PluginsConfig, RoleName, StrategyConfig};
+use crate::venue::hyperliquid::config::HlVenueConfig;
 use serde::Deserialize;
-use std::fmt;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
+use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 /// A configuration error, located in its file.
 #[derive(Debug, thiserror::Error)]
@@ -24,159 +29,24 @@ pub enum ConfigError {
     },
 }
 
-/// Role as written in the config (`"entry"` / `"exit"`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RoleName {
-    Entry,
-    Exit,
-}
-
-impl RoleName {
-    pub fn role(self) -> Role {
-        match self {
-            RoleName::Entry => Role::Entry,
-            RoleName::Exit => Role::Exit,
-        }
-    }
-}
-
-impl fmt::Display for RoleName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.role().as_str())
-    }
-}
-
-/// `[plugins]`: where plugin libraries are found and how their calls are watched.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PluginsConfig {
-    /// Directory of plugin libraries, relative to the config file. Default: the directory of the
-    /// `strategy-host` executable (where `cargo build` puts the workspace's plugins).
-    pub dir: Option<PathBuf>,
-    /// A plugin call slower than this (µs) is counted as over budget for that plugin.
-    /// 0 turns call timing off (saves one TSC read per call, ~9 ns on a VM; see BENCHMARKS.md).
-    #[serde(default = "default_call_budget_us")]
-    pub call_budget_us: u64,
-    /// Intents a strategy may emit per call; more are refused with `too_many_intents`.
-    #[serde(default = "default_intent_capacity")]
-    pub intent_capacity: usize,
-}
-
-fn default_call_budget_us() -> u64 {
-    50
-}
-
-fn default_intent_capacity() -> usize {
-    16
-}
-
-impl Default for PluginsConfig {
-    fn default() -> Self {
-        PluginsConfig {
-            dir: None,
-            call_budget_us: default_call_budget_us(),
-            intent_capacity: default_intent_capacity(),
-        }
-    }
-}
-
-/// Which Hyperliquid network a venue is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Network {
-    Mainnet,
-    Testnet,
-    /// The built-in simulator (or any local server speaking the protocol).
-    Simulator,
-}
-
-impl Network {
-    /// Default `(ws_url, info_url)`; the simulator has none (it is started, or its URL given).
-    pub fn default_urls(self) -> Option<(&'static str, &'static str)> {
-        match self {
-            Network::Mainnet => Some((
-                "wss://api.hyperliquid.xyz/ws",
-                "https://api.hyperliquid.xyz",
-            )),
-            Network::Testnet => Some((
-                "wss://api.hyperliquid-testnet.xyz/ws",
-                "https://api.hyperliquid-testnet.xyz",
-            )),
-            Network::Simulator => None,
-        }
-    }
-}
-
-/// One `[[venues]]` entry: a connection to one exchange account.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// One `[[venues]]` entry: a connection to one exchange account, of one `kind`.
+#[derive(Debug, Clone)]
 pub struct VenueConfig {
     /// The venue part of market keys (`hl` in `hl/BTC`).
     pub name: Spanned<String>,
-    /// Only `hyperliquid` so far.
-    pub kind: Spanned<String>,
-    pub network: Spanned<Network>,
-    /// Trading on mainnet must be switched on explicitly.
-    #[serde(default)]
-    pub allow_mainnet: bool,
-    /// Override the network's WebSocket URL (required for `simulator` unless the host starts it).
-    pub ws_url: Option<String>,
-    /// Override the network's HTTP base URL (`/info`, `/exchange`).
-    pub info_url: Option<String>,
-    /// The account traded (master or sub-account address). Omitted for the started simulator.
-    pub account: Option<Spanned<String>>,
-    /// Trade for a vault or sub-account with the agent's signature.
-    pub vault: Option<Spanned<String>>,
-    /// Where the agent (API wallet) key is: an environment variable or a 0600 file.
-    pub key_env: Option<String>,
-    pub key_file: Option<PathBuf>,
-    /// Dead-man switch horizon in seconds (≥ 5; 0 turns it off).
-    #[serde(default = "default_dead_man_secs")]
-    pub dead_man_secs: u64,
-    /// For `network = "simulator"` without `ws_url`: the simulator `run` starts in-process.
-    pub sim: Option<crate::sim::server::SimConfig>,
+    pub kind: VenueKind,
 }
 
-fn default_dead_man_secs() -> u64 {
-    30
+/// The venue kinds the host speaks, each with its own keys. `runtime` matches on this once.
+#[derive(Debug, Clone)]
+pub enum VenueKind {
+    /// `kind = "hyperliquid"`.
+    Hyperliquid(HlVenueConfig),
 }
 
-/// One `[[strategies]]` entry: a plugin instance bound to markets.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StrategyConfig {
-    /// Unique name; tags the strategy's log lines, metrics and journal rows.
-    pub name: Spanned<String>,
-    /// A plugin name resolved in the plugin directory (`dislocation-entry` →
-    /// `libdislocation_entry.so`), or a path to a library (relative to the config file).
-    pub plugin: Spanned<String>,
-    /// What the plugin must be: `entry` or `exit`. Checked against the library.
-    pub role: Spanned<RoleName>,
-    /// Markets as `venue/coin` (`hl/BTC`, `hl/xyz:TSLA` for a HIP-3 dex market).
-    pub markets: Spanned<Vec<Spanned<String>>>,
-    /// The plugin's own parameters, passed to it as TOML text and validated by the plugin.
-    #[serde(default)]
-    pub params: toml::Table,
-}
-
-impl StrategyConfig {
-    pub fn name(&self) -> &str {
-        self.name.get_ref()
-    }
-
-    pub fn market_keys(&self) -> Vec<String> {
-        self.markets
-            .get_ref()
-            .iter()
-            .map(|m| m.get_ref().clone())
-            .collect()
-    }
-
-    /// The params table as the TOML text handed to the plugin's `create`.
-    pub fn params_toml(&self) -> String {
-        toml::to_string(&self.params).unwrap_or_default()
-    }
+impl VenueKind {
+    /// The names accepted for `kind`.
+    pub const NAMES: &'static [&'static str] = &["hyperliquid"];
 }
 
 /// The whole file.
@@ -193,53 +63,11 @@ pub struct RawConfig {
     pub risk: crate::engine::config::RiskLimits,
     #[serde(default)]
     pub strategies: Vec<StrategyConfig>,
-    #[serde(default)]
+    /// Parsed apart (see `Config::parse`): each entry's keys depend on its `kind`.
+    #[serde(skip)]
     pub venues: Vec<VenueConfig>,
     #[serde(default)]
     pub journal: JournalConfig,
-}
-
-/// `[journal]`: where the durable record lives.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct JournalConfig {
-    /// The SQLite file, relative to the config file. Created on first run.
-    #[serde(default = "default_journal_path")]
-    pub path: PathBuf,
-    /// Strategies' state is journaled this often (and at shutdown).
-    #[serde(default = "default_snapshot_secs")]
-    pub snapshot_every_secs: u64,
-    /// Records arriving within this many milliseconds of each other are committed together (one
-    /// transaction, one fsync; the engine thread never wakes the writer in between). 0: each
-    /// batch at once. A crash loses at most this window of records, which the restart's
-    /// reconciliation with the venue recovers (docs/operations.md).
-    #[serde(default = "default_commit_window_ms")]
-    pub commit_window_ms: u64,
-}
-
-fn default_commit_window_ms() -> u64 {
-    20
-}
-
-/// The longest group-commit window accepted: records not yet committed are what a crash loses.
-pub const MAX_COMMIT_WINDOW_MS: u64 = 1_000;
-
-fn default_journal_path() -> PathBuf {
-    PathBuf::from("strategy-host.db")
-}
-
-fn default_snapshot_secs() -> u64 {
-    60
-}
-
-impl Default for JournalConfig {
-    fn default() -> Self {
-        JournalConfig {
-            path: default_journal_path(),
-            snapshot_every_secs: default_snapshot_secs(),
-            commit_window_ms: default_commit_window_ms(),
-        }
-    }
 }
 
 /// A parsed and checked configuration, with where it came from.
@@ -262,7 +90,7 @@ impl Config {
     }
 
     pub fn parse(path: &Path, text: String) -> Result<Config, ConfigError> {
-        let raw: RawConfig = toml::from_str(&text).map_err(|e| {
+        let invalid = |e: toml::de::Error| {
             let (line, col) = e.span().map(|s| line_col(&text, s.start)).unwrap_or((1, 1));
             ConfigError::Invalid {
                 path: path.to_path_buf(),
@@ -270,7 +98,22 @@ impl Config {
                 col,
                 message: e.message().trim().replace('\n', " "),
             }
-        })?;
+        };
+        let mut root = DeTable::parse(&text).map_err(invalid)?;
+        let venues = root.get_mut().remove("venues");
+        let mut raw =
+            RawConfig::deserialize(toml::de::Deserializer::from(root)).map_err(invalid)?;
+        if let Some(v) = venues {
+            raw.venues = parse_venues(v).map_err(|(at, message)| {
+                let (line, col) = line_col(&text, at);
+                ConfigError::Invalid {
+                    path: path.to_path_buf(),
+                    line,
+                    col,
+                    message,
+                }
+            })?;
+        }
         let config = Config {
             raw,
             path: path.to_path_buf(),
@@ -327,6 +170,16 @@ impl Config {
             .unwrap_or_else(|| PathBuf::from("."))
     }
 
+    /// What the plugin loader reads.
+    pub fn plugin_section(&self) -> PluginSection<'_> {
+        PluginSection {
+            plugins: &self.raw.plugins,
+            strategies: &self.raw.strategies,
+            base_dir: self.base_dir(),
+            origin: &self.path,
+        }
+    }
+
     fn check_venues(&self) -> Result<(), ConfigError> {
         let mut names = std::collections::HashSet::new();
         for v in &self.raw.venues {
@@ -336,66 +189,10 @@ impl Config {
                     format!("duplicate venue name `{}`", v.name.get_ref()),
                 ));
             }
-            if v.kind.get_ref() != "hyperliquid" {
-                return Err(self.error_at(
-                    v.kind.span().start,
-                    format!(
-                        "unknown venue kind `{}` (known: hyperliquid)",
-                        v.kind.get_ref()
-                    ),
-                ));
-            }
-            let net = *v.network.get_ref();
-            if net == Network::Mainnet && !v.allow_mainnet {
-                return Err(self.error_at(
-                    v.network.span().start,
-                    format!(
-                        "venue `{}` is on mainnet: add `allow_mainnet = true` to trade real money",
-                        v.name.get_ref()
-                    ),
-                ));
-            }
-            if net != Network::Simulator && v.account.is_none() {
-                return Err(self.error_at(
-                    v.name.span().start,
-                    format!(
-                        "venue `{}` needs `account` (the address traded)",
-                        v.name.get_ref()
-                    ),
-                ));
-            }
-            for addr in [&v.account, &v.vault].into_iter().flatten() {
-                let a = addr.get_ref();
-                let ok = a.len() == 42
-                    && a.starts_with("0x")
-                    && a[2..].chars().all(|c| c.is_ascii_hexdigit());
-                if !ok {
-                    return Err(self.error_at(
-                        addr.span().start,
-                        format!("`{a}` is not an address (0x + 40 hex digits)"),
-                    ));
-                }
-            }
-            if v.key_env.is_some() && v.key_file.is_some() {
-                return Err(self.error_at(
-                    v.name.span().start,
-                    "give `key_env` or `key_file`, not both",
-                ));
-            }
-            if net != Network::Simulator && v.key_env.is_none() && v.key_file.is_none() {
-                return Err(self.error_at(
-                    v.name.span().start,
-                    format!(
-                        "venue `{}` needs `key_env` or `key_file` (the agent key)",
-                        v.name.get_ref()
-                    ),
-                ));
-            }
-            if v.dead_man_secs != 0 && v.dead_man_secs < 5 {
-                return Err(self.error_at(
-                    v.name.span().start,
-                    "dead_man_secs must be 0 (off) or at least 5 (the venue's minimum)",
-                ));
+            match &v.kind {
+                VenueKind::Hyperliquid(h) => h
+                    .check(v.name.get_ref())
+                    .map_err(|(at, why)| self.error_at(at.unwrap_or(v.name.span().start), why))?,
             }
         }
         if !self.raw.venues.is_empty() {
@@ -480,6 +277,59 @@ impl Config {
     }
 }
 
+/// The `[[venues]]` array: each entry's `name` and `kind` first, then the rest of its keys as
+/// that kind defines them (spans kept: errors still point into the file). An error is the byte
+/// offset it is about and its message.
+fn parse_venues(v: Spanned<DeValue<'_>>) -> Result<Vec<VenueConfig>, (usize, String)> {
+    let located = |at: usize| {
+        move |e: toml::de::Error| {
+            let at = e.span().map_or(at, |s| s.start);
+            (at, e.message().trim().replace('\n', " "))
+        }
+    };
+    let at = v.span().start;
+    let DeValue::Array(entries) = v.into_inner() else {
+        return Err((
+            at,
+            "`venues` must be an array of tables ([[venues]])".into(),
+        ));
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        let span = entry.span();
+        let DeValue::Table(mut t) = entry.into_inner() else {
+            return Err((span.start, "a `venues` entry must be a table".into()));
+        };
+        let mut take = |key: &str| -> Result<Spanned<String>, (usize, String)> {
+            match t.remove(key) {
+                Some(v) => Spanned::<String>::deserialize(ValueDeserializer::from(v))
+                    .map_err(located(span.start)),
+                None => Err((span.start, format!("missing field `{key}`"))),
+            }
+        };
+        let name = take("name")?;
+        let kind_name = take("kind")?;
+        let rest = Spanned::new(span.clone(), DeValue::Table(t));
+        let kind = match kind_name.get_ref().as_str() {
+            "hyperliquid" => VenueKind::Hyperliquid(
+                HlVenueConfig::deserialize(ValueDeserializer::from(rest))
+                    .map_err(located(span.start))?,
+            ),
+            other => {
+                return Err((
+                    kind_name.span().start,
+                    format!(
+                        "unknown venue kind `{other}` (known: {})",
+                        VenueKind::NAMES.join(", ")
+                    ),
+                ));
+            }
+        };
+        out.push(VenueConfig { name, kind });
+    }
+    Ok(out)
+}
+
 /// `venue/coin`, both parts non-empty, coin possibly `dex:COIN`.
 pub fn check_market_key(key: &str) -> Result<(), String> {
     match key.split_once('/') {
@@ -515,6 +365,7 @@ pub fn line_col(text: &str, at: usize) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::venue::hyperliquid::config::Network;
 
     fn parse(text: &str) -> Result<Config, ConfigError> {
         Config::parse(Path::new("test.toml"), text.to_string())
@@ -615,7 +466,8 @@ key_env = "HL_AGENT_KEY"
     #[test]
     fn venues_are_checked_and_mainnet_needs_an_explicit_yes() {
         let c = parse(&format!("{GOOD}{VENUE}")).unwrap();
-        assert_eq!(*c.raw.venues[0].network.get_ref(), Network::Testnet);
+        let VenueKind::Hyperliquid(h) = &c.raw.venues[0].kind;
+        assert_eq!(*h.network.get_ref(), Network::Testnet);
         assert_eq!(
             Network::Testnet.default_urls().unwrap().0,
             "wss://api.hyperliquid-testnet.xyz/ws"

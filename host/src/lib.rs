@@ -14,6 +14,7 @@ pub mod engine;
 pub mod hex;
 pub mod journal;
 pub mod logging;
+pub mod metrics;
 pub mod plugins;
 pub mod runtime;
 pub mod sim;

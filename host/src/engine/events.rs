@@ -1,6 +1,7 @@
 //! What comes into the engine (`Event`) and what it reports besides batches (`EngineNote`).
-//! Events borrow their variable-size parts (book levels, reconciliation lists) so the hot path
-//! never allocates to hand data in.
+//! Venue adapters produce these events themselves (there is no second, venue-side enum). The
+//! events on the hot path (`Bbo`, `AssetCtx`, fills, answers) are plain values; only the rare
+//! ones (a book, the account state after a reconcile, a dropped batch) own a list.
 
 use super::edge::EdgeSummary;
 use super::hardstop::HardStopReason;
@@ -9,8 +10,8 @@ use super::types::{Cloid, Level, MarketId, Side, StrategyId, VenueId};
 use plugin_api::FlattenReason;
 use rust_decimal::Decimal;
 
-#[derive(Debug, Clone, Copy)]
-pub enum Event<'a> {
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
     /// Best bid and offer changed (`None`: that side is empty).
     Bbo {
         market: MarketId,
@@ -28,8 +29,8 @@ pub enum Event<'a> {
     /// An L2 book snapshot (best level first); its top updates the BBO.
     Book {
         market: MarketId,
-        bids: &'a [Level],
-        asks: &'a [Level],
+        bids: Vec<Level>,
+        asks: Vec<Level>,
     },
     /// An order status from the venue's order stream.
     OrderUpdate(OrderUpdate),
@@ -55,8 +56,8 @@ pub enum Event<'a> {
         venue: VenueId,
         /// Venue time (ms) of the account state: fills at or before it are already in it.
         as_of_ms: u64,
-        positions: &'a [VenuePosition],
-        open_orders: &'a [VenueOpenOrder],
+        positions: Vec<VenuePosition>,
+        open_orders: Vec<VenueOpenOrder>,
     },
     /// The venue's per-address request budget.
     VenueBudget {
@@ -66,7 +67,7 @@ pub enum Event<'a> {
     },
     /// The venue writer's pre-send HardStop guard dropped these orders from a batch it held.
     BatchDropped {
-        cloids: &'a [Cloid],
+        cloids: Vec<Cloid>,
     },
     /// The periodic timer.
     Timer,

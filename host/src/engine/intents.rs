@@ -1,24 +1,15 @@
-//! From intents to queued orders: validation, the gates in seed 004's order, and the budget.
-//!
-//! Risk-increasing orders: HardStop → EntriesPaused → ReadyTrading → MaxPositionPerMarket →
-//! MaxPositionTotal → HasPosition → PendingOrder → ActionBudget.
-//! Reduce-only orders, flattens and cancels pass HardStop and MaxPosition, need a connected venue,
-//! and may draw on the budget's reserve. An exit-role strategy's orders are forced reduce-only.
+//! From intents to queued orders: validation, then the gates (`gates`: one ordered list for
+//! entries, one for reduce-only orders, pairs through either taken together), then the queue.
+//! An exit-role strategy's orders are forced reduce-only. Cancels always go out.
 
+use super::gates::{Approved, Candidate, Kind};
 use super::orders::{OrderState, Purpose, TrackedOrder};
 use super::reject::RejectReason;
-use super::scheduler::{CancelRequest, OrderRequest};
+use super::scheduler::CancelRequest;
 use super::types::{Cloid, MarketId, StrategyId};
 use super::{Engine, PairRecord};
 use plugin_api::{Intent, PlaceIntent, Role};
 use rust_decimal::Decimal;
-
-/// A validated Place, resolved to an engine market.
-#[derive(Debug, Clone, Copy)]
-struct Order {
-    market: MarketId,
-    p: PlaceIntent,
-}
 
 impl Engine {
     pub(super) fn apply_intent(&mut self, sid: StrategyId, intent: Intent, now: u64) {
@@ -91,7 +82,11 @@ impl Engine {
         }
     }
 
-    fn resolve(&self, sid: StrategyId, p: PlaceIntent) -> Result<Order, (MarketId, RejectReason)> {
+    fn resolve(
+        &self,
+        sid: StrategyId,
+        p: PlaceIntent,
+    ) -> Result<Candidate, (MarketId, RejectReason)> {
         let markets = &self.strategies[sid.index()].markets;
         let Some(&m) = markets.get(p.market.index()) else {
             return Err((markets[0], RejectReason::InvalidIntent));
@@ -99,69 +94,7 @@ impl Engine {
         if p.px.get() <= Decimal::ZERO || p.sz.get() <= Decimal::ZERO {
             return Err((m, RejectReason::InvalidIntent));
         }
-        Ok(Order { market: m, p })
-    }
-
-    /// The gates for risk-increasing orders, for one or more orders taken together. A refusal
-    /// names the market whose order failed a per-market gate (None for the global ones).
-    fn entry_gates(
-        &self,
-        orders: &[Order],
-        now: u64,
-    ) -> Result<(), (Option<MarketId>, RejectReason)> {
-        if self.latch.is_triggered() {
-            return Err((None, RejectReason::HardStop));
-        }
-        if self.entries_paused {
-            return Err((None, RejectReason::EntriesPaused));
-        }
-        for o in orders {
-            let venue = self.registry.venue_of(o.market);
-            if !self.venue_ready(venue) || !self.market_state.is_fresh(o.market, now) {
-                return Err((Some(o.market), RejectReason::NotReady));
-            }
-        }
-        let limits = self.risk.limits();
-        let added = |m: MarketId| -> Decimal {
-            orders
-                .iter()
-                .filter(|o| o.market == m)
-                .map(|o| o.p.sz.get())
-                .sum()
-        };
-        for o in orders {
-            let mark = self
-                .market_state
-                .valuation_price(o.market)
-                .ok_or((Some(o.market), RejectReason::NotReady))?;
-            if self.exposure(o.market) + added(o.market) * mark > limits.max_notional_per_market {
-                return Err((Some(o.market), RejectReason::MaxPositionPerMarket));
-            }
-        }
-        let mut total = Decimal::ZERO;
-        for (m, _) in self.registry.markets() {
-            total += self.exposure(m);
-        }
-        for o in orders {
-            let mark = self
-                .market_state
-                .valuation_price(o.market)
-                .unwrap_or_default();
-            total += o.p.sz.get() * mark;
-        }
-        if total > limits.max_notional_total {
-            return Err((None, RejectReason::MaxPositionTotal));
-        }
-        for o in orders {
-            if !self.cfg.allow_stacking && !self.positions.get(o.market).size.is_zero() {
-                return Err((Some(o.market), RejectReason::HasPosition));
-            }
-            if !self.cfg.allow_concurrent_entries && self.positions.pending(o.market).new_count > 0
-            {
-                return Err((Some(o.market), RejectReason::PendingOrder));
-            }
-        }
-        Ok(())
+        Ok(Candidate { market: m, p })
     }
 
     /// Notional of a market at its valuation price: |position| + unfilled entry orders.
@@ -173,80 +106,43 @@ impl Engine {
         size * self.market_state.valuation_price(m).unwrap_or_default()
     }
 
-    fn place_entry(&mut self, sid: StrategyId, o: Order, now: u64) -> Result<(), RejectReason> {
-        self.entry_gates(&[o], now).map_err(|(_, r)| r)?;
-        let venue = self.registry.venue_of(o.market);
-        if !self.budget.try_take(venue, 1, false, now) {
-            return Err(RejectReason::ActionBudget);
-        }
-        self.enqueue(Some(sid), o, false, Purpose::Strategy, now);
+    fn place_entry(&mut self, sid: StrategyId, o: Candidate, now: u64) -> Result<(), RejectReason> {
+        let [a] = self.approve(Kind::Entry, [o], now).map_err(|(_, r)| r)?;
+        self.enqueue(Some(sid), a, Purpose::Strategy, now);
         Ok(())
     }
 
+    /// A strategy's reduce-only order, cut to the position it reduces.
     fn place_reduce_only(
         &mut self,
         sid: StrategyId,
-        mut o: Order,
+        mut o: Candidate,
         now: u64,
     ) -> Result<(), RejectReason> {
-        let venue = self.registry.venue_of(o.market);
-        if !self.venue_ready(venue) {
-            return Err(RejectReason::NotReady);
-        }
         let size = self.positions.get(o.market).size;
-        if plugin_api::Side::closing(size) != Some(o.p.side) {
-            return Err(RejectReason::NothingToReduce);
-        }
-        let sz = o.p.sz.get().min(size.abs());
-        o.p.sz = sz.into();
-        if !self.budget.try_take(venue, 1, true, now) {
-            return Err(RejectReason::ActionBudget);
-        }
-        self.enqueue(Some(sid), o, true, Purpose::Strategy, now);
+        o.p.sz = o.p.sz.get().min(size.abs()).into();
+        let [a] = self.approve(Kind::Reduce, [o], now).map_err(|(_, r)| r)?;
+        self.enqueue(Some(sid), a, Purpose::Strategy, now);
         Ok(())
     }
 
+    /// Both legs through the gates together (an exit's pair, or two reduce-only legs, through the
+    /// reduce gates), both queued or neither.
     fn place_pair(
         &mut self,
         sid: StrategyId,
-        a: Order,
-        b: Order,
+        a: Candidate,
+        b: Candidate,
         role: Role,
         now: u64,
     ) -> Result<(), (Option<MarketId>, RejectReason)> {
-        if role == Role::Exit || (a.p.reduce_only && b.p.reduce_only) {
-            // Closing a pair: each leg reduce-only; both must be able to reduce.
-            for o in [a, b] {
-                let size = self.positions.get(o.market).size;
-                if plugin_api::Side::closing(size) != Some(o.p.side) {
-                    return Err((Some(o.market), RejectReason::NothingToReduce));
-                }
-                if !self.venue_ready(self.registry.venue_of(o.market)) {
-                    return Err((Some(o.market), RejectReason::NotReady));
-                }
-            }
-            self.take_pair_budget(a.market, b.market, true, now)
-                .map_err(|r| (None, r))?;
-            let pair = self.next_pair;
-            self.next_pair += 1;
-            let ca = self.enqueue(Some(sid), a, true, Purpose::PairLeg(pair), now);
-            let cb = self.enqueue(Some(sid), b, true, Purpose::PairLeg(pair), now);
-            self.pairs.insert(
-                pair,
-                PairRecord {
-                    legs: [ca, cb],
-                    broken: false,
-                },
-            );
-            return Ok(());
-        }
-        self.entry_gates(&[a, b], now)?;
-        self.take_pair_budget(a.market, b.market, false, now)
-            .map_err(|r| (None, r))?;
+        let closing = role == Role::Exit || (a.p.reduce_only && b.p.reduce_only);
+        let kind = if closing { Kind::Reduce } else { Kind::Entry };
+        let [a, b] = self.approve(kind, [a, b], now)?;
         let pair = self.next_pair;
         self.next_pair += 1;
-        let ca = self.enqueue(Some(sid), a, false, Purpose::PairLeg(pair), now);
-        let cb = self.enqueue(Some(sid), b, false, Purpose::PairLeg(pair), now);
+        let ca = self.enqueue(Some(sid), a, Purpose::PairLeg(pair), now);
+        let cb = self.enqueue(Some(sid), b, Purpose::PairLeg(pair), now);
         self.pairs.insert(
             pair,
             PairRecord {
@@ -257,54 +153,27 @@ impl Engine {
         Ok(())
     }
 
-    /// Both legs' budget or neither.
-    fn take_pair_budget(
-        &mut self,
-        a: MarketId,
-        b: MarketId,
-        protective: bool,
-        now: u64,
-    ) -> Result<(), RejectReason> {
-        let (va, vb) = (self.registry.venue_of(a), self.registry.venue_of(b));
-        if va == vb {
-            return if self.budget.try_take(va, 2, protective, now) {
-                Ok(())
-            } else {
-                Err(RejectReason::ActionBudget)
-            };
-        }
-        if !self.budget.try_take(va, 1, protective, now) {
-            return Err(RejectReason::ActionBudget);
-        }
-        if !self.budget.try_take(vb, 1, protective, now) {
-            self.budget.refund(va, 1);
-            return Err(RejectReason::ActionBudget);
-        }
-        Ok(())
-    }
-
-    /// Records an order and queues it for its venue.
-    fn enqueue(
+    /// Records an approved order and queues it for its venue.
+    pub(super) fn enqueue(
         &mut self,
         owner: Option<StrategyId>,
-        o: Order,
-        reduce_only: bool,
+        a: Approved,
         purpose: Purpose,
         now: u64,
     ) -> Cloid {
         let cloid = self.new_cloid();
-        let p = o.p;
+        let (m, p) = (a.market(), *a.intent());
         self.orders.insert(TrackedOrder {
             cloid,
             oid: None,
-            market: o.market,
+            market: m,
             owner,
             tag: p.tag,
             side: p.side,
             px: p.px.get(),
             sz: p.sz.get(),
             tif: p.tif,
-            reduce_only,
+            reduce_only: a.reduce_only(),
             purpose,
             state: OrderState::Queued,
             filled: Decimal::ZERO,
@@ -312,35 +181,13 @@ impl Engine {
             final_filled: None,
             created_ns: now,
         });
-        let venue = self.registry.venue_of(o.market);
-        self.scheduler.enqueue_order(
-            venue,
-            OrderRequest {
-                cloid,
-                market: o.market,
-                side: p.side,
-                px: p.px.get(),
-                sz: p.sz.get(),
-                tif: p.tif,
-                reduce_only,
-            },
-        );
-        self.refresh_market(o.market);
+        let venue = self.registry.venue_of(m);
+        self.scheduler.enqueue_order(venue, a.with_cloid(cloid));
+        self.refresh_market(m);
         if let Some(t) = self.orders.get(cloid) {
             self.notes.push(super::events::EngineNote::Order(*t));
         }
         cloid
-    }
-
-    /// Host-made order (flattens) from raw parts.
-    pub(super) fn enqueue_host_order(
-        &mut self,
-        owner: Option<StrategyId>,
-        m: MarketId,
-        p: PlaceIntent,
-        now: u64,
-    ) -> Cloid {
-        self.enqueue(owner, Order { market: m, p }, true, Purpose::Flatten, now)
     }
 
     /// Cancels the strategy's active orders with `tag` in `m`; false if there were none.

@@ -5,8 +5,9 @@
 //! Pieces (each a room of its own):
 //! - [`types`], [`events`], [`reject`], [`config`]: vocabulary, inputs/outputs, reason codes, limits.
 //! - [`market_state`], [`positions`], [`orders`]: what is known.
-//! - [`intents`] (gates), [`execution`] (venue answers, fills), [`safety`] (HardStop, timer checks,
-//!   flatten): what is decided.
+//! - [`intents`] (intents to orders), [`gates`] (the ordered gate lists and the approved-order
+//!   type), [`execution`] (venue answers, fills), [`safety`] (HardStop, timer checks, flatten):
+//!   what is decided.
 //! - [`scheduler`], [`hardstop`], [`budget`], [`risk`], [`flatten`], [`edge`]: the seeds' components.
 
 pub mod budget;
@@ -15,6 +16,7 @@ pub mod edge;
 pub mod events;
 mod execution;
 pub mod flatten;
+pub mod gates;
 pub mod hardstop;
 mod intents;
 pub mod market_state;
@@ -24,6 +26,7 @@ pub mod reject;
 pub mod risk;
 mod safety;
 pub mod scheduler;
+#[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
 #[cfg(test)]
 mod tests;
@@ -222,7 +225,7 @@ impl Engine {
     }
 
     /// Processes one event at engine time `now` (ns).
-    pub fn handle(&mut self, event: Event<'_>, now: u64) {
+    pub fn handle(&mut self, event: Event, now: u64) {
         match event {
             Event::Bbo { market, bid, ask } => {
                 self.market_state.update_bbo(market, bid, ask, now);
@@ -258,20 +261,42 @@ impl Engine {
                 as_of_ms,
                 positions,
                 open_orders,
-            } => self.on_reconciled(venue, as_of_ms, positions, open_orders, now),
+            } => self.on_reconciled(venue, as_of_ms, &positions, &open_orders, now),
             Event::VenueBudget { venue, used, cap } => {
                 self.budget.set_venue_budget(venue, used, cap)
             }
-            Event::BatchDropped { cloids } => self.on_batch_dropped(cloids, now),
+            Event::BatchDropped { cloids } => self.on_batch_dropped(&cloids, now),
             Event::Timer => self.on_timer(now),
             Event::Operator(cmd) => self.on_operator(cmd, now),
         }
         self.deliver_deferred(now);
     }
 
-    /// The next batch of actions for the venue writer, or None when nothing is queued.
+    /// The next batch of actions for the venue writer, or None when nothing is queued (any
+    /// venue, round-robin: tests and single-driver loops).
     pub fn next_batch(&mut self, now: u64) -> Option<ActionBatch> {
-        let (batch, dropped) = self.scheduler.next_batch();
+        let taken = self.scheduler.next_batch();
+        self.hand_out(taken, now)
+    }
+
+    /// The next batch for `venue`: what that venue's own task asks for. This is the one road from
+    /// the engine to a venue writer in `run`.
+    pub fn next_batch_for(&mut self, venue: VenueId, now: u64) -> Option<ActionBatch> {
+        let taken = self.scheduler.next_batch_for(venue);
+        self.hand_out(taken, now)
+    }
+
+    /// Whether `venue` has actions queued (its venue task is woken for them).
+    pub fn has_work_for(&self, venue: VenueId) -> bool {
+        self.scheduler.has_work(venue)
+    }
+
+    /// Cleans up what the latched scheduler purged, and marks the batch's orders sent.
+    fn hand_out(
+        &mut self,
+        (batch, dropped): (Option<ActionBatch>, Vec<(Cloid, MarketId)>),
+        now: u64,
+    ) -> Option<ActionBatch> {
         for (cloid, _) in dropped {
             self.drop_order(cloid, RejectReason::HardStop, now);
         }

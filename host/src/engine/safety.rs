@@ -2,8 +2,9 @@
 
 use super::events::EngineNote;
 use super::flatten::FlattenOrderBuilder;
+use super::gates::{Candidate, Kind};
 use super::hardstop::HardStopReason;
-use super::orders::OrderState;
+use super::orders::{OrderState, Purpose};
 use super::reject::RejectReason;
 use super::types::{MarketId, StrategyId};
 use super::{Call, Engine};
@@ -71,16 +72,15 @@ impl Engine {
         if size.is_zero() {
             return Err(RejectReason::NothingToReduce);
         }
-        let venue = self.registry.venue_of(m);
-        if !self.venue_ready(venue) {
-            return Err(RejectReason::NotReady);
-        }
         let slip = slippage_bps.unwrap_or(self.cfg.flatten_slippage_bps);
         let order = FlattenOrderBuilder::build(size, self.market_state.get(m), slip)
             .ok_or(RejectReason::NoPrice)?;
-        if !self.budget.try_take(venue, 1, true, now) {
-            return Err(RejectReason::ActionBudget);
-        }
+        let owner_tag = owner.map_or(0, |_| reason.kind.0 as u64);
+        let p = PlaceIntent::new(MarketIdx(0), order.side, order.px, order.sz, Tif::Ioc)
+            .with_tag(owner_tag);
+        let [approved] = self
+            .approve(Kind::Reduce, [Candidate { market: m, p }], now)
+            .map_err(|(_, r)| r)?;
         // Entry orders still working in this market would re-open what we close.
         let entries: Vec<_> = self
             .orders
@@ -92,10 +92,7 @@ impl Engine {
         for c in entries {
             self.cancel_order(c, now);
         }
-        let tag = owner.map_or(0, |_| reason.kind.0 as u64);
-        let p =
-            PlaceIntent::new(MarketIdx(0), order.side, order.px, order.sz, Tif::Ioc).with_tag(tag);
-        let cloid = self.enqueue_host_order(owner, m, p, now);
+        let cloid = self.enqueue(owner, approved, Purpose::Flatten, now);
         self.positions.begin_flatten(
             m,
             super::positions::Flattening {

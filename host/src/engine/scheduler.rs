@@ -3,6 +3,7 @@
 //! be forgotten is not one): while latched, new orders never leave a queue, and a batch already
 //! handed to the writer is filtered once more right before signing (`ActionBatch::enforce_hard_stop`).
 
+use super::gates::ApprovedOrder;
 use super::hardstop::HardStopLatch;
 use super::types::{Cloid, MarketId, Side, Tif, VenueId};
 use rust_decimal::Decimal;
@@ -100,7 +101,9 @@ impl BatchScheduler {
         self.queues[venue.0 as usize].cancels.push_back(c);
     }
 
-    pub fn enqueue_order(&mut self, venue: VenueId, o: OrderRequest) {
+    /// Queues an order. Only the gates make an `ApprovedOrder`: nothing else reaches a queue.
+    pub fn enqueue_order(&mut self, venue: VenueId, o: ApprovedOrder) {
+        let o = o.into_request();
         let q = &mut self.queues[venue.0 as usize];
         if o.reduce_only {
             q.reduce.push_back(o);
@@ -138,43 +141,69 @@ impl BatchScheduler {
     /// The next batch for some venue, or None. While the latch is set, new orders are purged
     /// instead of batched; their (cloid, market) are returned alongside for cleanup.
     pub fn next_batch(&mut self) -> (Option<ActionBatch>, Vec<(Cloid, MarketId)>) {
-        let dropped = if self.latch.is_triggered() {
-            self.drop_new_orders()
-        } else {
-            Vec::new()
-        };
+        let dropped = self.purge_if_latched();
         let n = self.queues.len();
         for k in 0..n {
             let v = (self.next_venue + k) % n;
-            let q = &mut self.queues[v];
-            if q.is_empty() {
+            if self.queues[v].is_empty() {
                 continue;
             }
             self.next_venue = (v + 1) % n;
-            let cancels: Vec<_> = q.cancels.drain(..).collect();
-            let mut orders = Vec::new();
-            while orders.len() < self.max_orders {
-                match q.reduce.pop_front() {
-                    Some(o) => orders.push(o),
-                    None => break,
-                }
-            }
-            while orders.len() < self.max_orders {
-                match q.new.pop_front() {
-                    Some(o) => orders.push(o),
-                    None => break,
-                }
-            }
-            return (
-                Some(ActionBatch {
-                    venue: VenueId(v as u16),
-                    cancels,
-                    orders,
-                }),
-                dropped,
-            );
+            return (Some(self.take_batch(v)), dropped);
         }
         (None, dropped)
+    }
+
+    /// The next batch for `venue` (its own venue task asks), with the same purge as `next_batch`.
+    pub fn next_batch_for(
+        &mut self,
+        venue: VenueId,
+    ) -> (Option<ActionBatch>, Vec<(Cloid, MarketId)>) {
+        let dropped = self.purge_if_latched();
+        let v = venue.0 as usize;
+        if self.queues.get(v).is_none_or(VenueQueues::is_empty) {
+            return (None, dropped);
+        }
+        (Some(self.take_batch(v)), dropped)
+    }
+
+    /// Whether `venue` has actions waiting (its task is woken for them).
+    pub fn has_work(&self, venue: VenueId) -> bool {
+        self.queues
+            .get(venue.0 as usize)
+            .is_some_and(|q| !q.is_empty())
+    }
+
+    fn purge_if_latched(&mut self) -> Vec<(Cloid, MarketId)> {
+        if self.latch.is_triggered() {
+            self.drop_new_orders()
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Venue `v`'s cancels, then up to `max_orders` orders (reduce-only first).
+    fn take_batch(&mut self, v: usize) -> ActionBatch {
+        let q = &mut self.queues[v];
+        let cancels: Vec<_> = q.cancels.drain(..).collect();
+        let mut orders = Vec::new();
+        while orders.len() < self.max_orders {
+            match q.reduce.pop_front() {
+                Some(o) => orders.push(o),
+                None => break,
+            }
+        }
+        while orders.len() < self.max_orders {
+            match q.new.pop_front() {
+                Some(o) => orders.push(o),
+                None => break,
+            }
+        }
+        ActionBatch {
+            venue: VenueId(v as u16),
+            cancels,
+            orders,
+        }
     }
 }
 
@@ -183,8 +212,8 @@ mod tests {
     use super::*;
     use crate::engine::hardstop::HardStopReason;
 
-    fn order(c: u128, reduce_only: bool) -> OrderRequest {
-        OrderRequest {
+    fn order(c: u128, reduce_only: bool) -> ApprovedOrder {
+        ApprovedOrder::for_test(OrderRequest {
             cloid: Cloid(c),
             market: MarketId(0),
             side: Side::Buy,
@@ -192,7 +221,7 @@ mod tests {
             sz: Decimal::ONE,
             tif: Tif::Ioc,
             reduce_only,
-        }
+        })
     }
 
     #[test]

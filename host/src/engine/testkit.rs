@@ -176,7 +176,7 @@ impl Harness {
         self.now += ms * MS;
     }
 
-    pub fn handle(&mut self, e: Event<'_>) {
+    pub fn handle(&mut self, e: Event) {
         self.engine.handle(e, self.now);
     }
 

@@ -367,8 +367,8 @@ fn flatten_without_any_price_is_refused_no_price() {
     h.handle(Event::Reconciled {
         venue: VenueId(0),
         as_of_ms: 1,
-        positions: &pos,
-        open_orders: &[],
+        positions: pos.to_vec(),
+        open_orders: vec![],
     });
     entry
         .lock()
@@ -498,7 +498,9 @@ fn the_pre_send_guard_drops_entries_and_cleans_up() {
     w.h.latch.trigger(HardStopReason::Operator); // e.g. from another thread, after dequeue
     let dropped = held.enforce_hard_stop(&w.h.latch);
     assert_eq!(dropped.len(), 1);
-    w.h.handle(Event::BatchDropped { cloids: &dropped });
+    w.h.handle(Event::BatchDropped {
+        cloids: dropped.clone(),
+    });
     assert_eq!(w.rejects(&w.entry), vec![RejectCode::HARD_STOP_PRE_SEND]);
     assert_eq!(
         w.h.engine.orders().get(dropped[0]).unwrap().state,
@@ -647,8 +649,8 @@ fn fills_contained_in_a_reconciled_position_are_not_counted_twice() {
     w.h.handle(Event::Reconciled {
         venue: VenueId(0),
         as_of_ms: now_ms,
-        positions: &pos,
-        open_orders: &[],
+        positions: pos.to_vec(),
+        open_orders: vec![],
     });
     w.h.fill(c, d("101"), d("2"));
     assert_eq!(w.h.engine.position(w.a).size, d("2"));
@@ -790,8 +792,8 @@ fn hard_stop_triggers_runaway_and_data_loss() {
     w.h.handle(Event::Reconciled {
         venue: VenueId(0),
         as_of_ms: 1,
-        positions: &pos,
-        open_orders: &[],
+        positions: pos.to_vec(),
+        open_orders: vec![],
     });
     w.h.handle(Event::Timer);
     assert_eq!(
@@ -915,8 +917,8 @@ fn unknown_venue_orders_are_cancelled_by_default_by_oid_when_they_have_no_cloid(
     w.h.handle(Event::Reconciled {
         venue: VenueId(0),
         as_of_ms: w.h.now / MS,
-        positions: &[],
-        open_orders: &open,
+        positions: vec![],
+        open_orders: open.to_vec(),
     });
     let b = w.h.batches();
     let cancels: Vec<_> = b.iter().flat_map(|b| b.cancels.iter().copied()).collect();
@@ -957,8 +959,8 @@ fn adopted_unknown_orders_are_tracked_and_their_fills_move_the_position() {
     w.h.handle(Event::Reconciled {
         venue: VenueId(0),
         as_of_ms: w.h.now / MS,
-        positions: &[],
-        open_orders: &open,
+        positions: vec![],
+        open_orders: open.to_vec(),
     });
     assert!(
         w.h.batches().iter().all(|b| b.cancels.is_empty()),
@@ -1014,8 +1016,8 @@ fn start_up_positions_go_to_exits_or_are_flattened_when_the_market_has_none() {
     w.h.handle(Event::Reconciled {
         venue: VenueId(0),
         as_of_ms: w.h.now / MS,
-        positions: &pos,
-        open_orders: &[],
+        positions: pos.to_vec(),
+        open_orders: vec![],
     });
     let orders: Vec<_> = w.h.batches().into_iter().flat_map(|b| b.orders).collect();
     assert_eq!(
@@ -1036,8 +1038,8 @@ fn start_up_positions_go_to_exits_or_are_flattened_when_the_market_has_none() {
     w.h.handle(Event::Reconciled {
         venue: VenueId(0),
         as_of_ms: w.h.now / MS,
-        positions: &pos[..1],
-        open_orders: &[],
+        positions: pos[..1].to_vec(),
+        open_orders: vec![],
     });
     assert!(
         !w.h.engine

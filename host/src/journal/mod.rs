@@ -5,6 +5,7 @@
 //! A file that is not a journal, or is damaged, is refused with a clear error and never touched;
 //! a journal from a newer host (higher schema version) is refused too.
 
+pub mod config;
 pub mod writer;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};

@@ -199,12 +199,30 @@ impl JournalHandle {
         }
     }
 
+    /// How far the writer is: records sent, records done, times it was raised out of a stall.
+    pub fn progress(&self) -> JournalProgress {
+        let p = &self.progress;
+        JournalProgress {
+            sent: p.sent.load(Ordering::Acquire),
+            done: p.done.load(Ordering::Acquire),
+            stalls: p.stalls.load(Ordering::Acquire),
+        }
+    }
+
     /// Waits until everything queued so far is committed (shutdown, tests).
     pub fn flush(&self, timeout: Duration) -> bool {
         let (tx, rx) = mpsc::channel();
         self.send(Record::Flush(tx));
         rx.recv_timeout(timeout).is_ok()
     }
+}
+
+/// A reading of the writer's progress (the metrics room keeps the last one).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct JournalProgress {
+    pub sent: u64,
+    pub done: u64,
+    pub stalls: u64,
 }
 
 /// How often the writer looks for operator commands in the journal.

@@ -3,9 +3,9 @@
 // Load errors happen once, at startup, and carry the text the user reads: their size is no cost.
 #![allow(clippy::result_large_err)]
 
+use super::config::{PluginSection, StrategyConfig};
 use super::slot::StrategySlot;
 use super::timer::CallTimer;
-use crate::config::{Config, StrategyConfig};
 use plugin_api::host::{Library, LoadError};
 use plugin_api::{LogLevel, Role};
 use std::collections::HashMap;
@@ -100,9 +100,11 @@ impl PluginLocator {
         }
     }
 
-    pub fn for_config(config: &Config) -> PluginLocator {
-        let base = config.base_dir();
-        match &config.raw.plugins.dir {
+    /// The search path `[plugins] dir` gives (relative to the config's directory `base`), or
+    /// next to the executable without one.
+    pub fn for_section(section: &PluginSection<'_>) -> PluginLocator {
+        let base = section.base_dir.clone();
+        match &section.plugins.dir {
             Some(dir) => PluginLocator {
                 dirs: vec![base.join(dir)],
                 base,
@@ -325,14 +327,16 @@ fn check_role(lib: &Library, plugin_spec: &str, s: &StrategyConfig) -> Result<()
 
 /// Loads every configured strategy. Each library is loaded once however many strategies use it.
 /// Returns every error found (one line each), not just the first.
-pub fn load_strategies(config: &Config) -> Result<Vec<StrategySlot>, Vec<PluginLoadError>> {
-    let locator = PluginLocator::for_config(config);
+pub fn load_strategies(
+    section: &PluginSection<'_>,
+) -> Result<Vec<StrategySlot>, Vec<PluginLoadError>> {
+    let locator = PluginLocator::for_section(section);
     let timer = CallTimer::calibrate();
-    let budget = config.raw.plugins.call_budget_us;
+    let budget = section.plugins.call_budget_us;
     let mut libraries: HashMap<PathBuf, Library> = HashMap::new();
     let mut slots = Vec::new();
     let mut errors = Vec::new();
-    for s in &config.raw.strategies {
+    for s in section.strategies {
         let spec = s.plugin.get_ref().as_str();
         let result = locator.resolve(spec).and_then(|path| {
             let lib = match libraries.get(&path) {
@@ -347,7 +351,7 @@ pub fn load_strategies(config: &Config) -> Result<Vec<StrategySlot>, Vec<PluginL
             let origin = format!(
                 "`[strategies.params]` of strategy `{}` in {}",
                 s.name(),
-                config.path.display()
+                section.origin.display()
             );
             let params = s.params_toml();
             let spec = StrategySpec {

@@ -6,6 +6,7 @@
 //!   call-time budget counted per strategy.
 //! - [`timer`]: the cheap call timer behind the budget (observation only, never a decision input).
 
+pub mod config;
 pub mod loader;
 pub mod slot;
 pub mod timer;

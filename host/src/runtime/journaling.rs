@@ -170,7 +170,7 @@ pub fn fingerprint(bytes: &[u8]) -> String {
 
 /// The plugins of a run, for the journal: (strategy, plugin, version, file hash).
 pub fn run_plugins(config: &Config, engine: &Engine) -> Vec<(String, String, String, String)> {
-    let locator = crate::plugins::PluginLocator::for_config(config);
+    let locator = crate::plugins::PluginLocator::for_section(&config.plugin_section());
     engine
         .strategy_names()
         .map(|(sid, name)| {

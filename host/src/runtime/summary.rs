@@ -1,20 +1,13 @@
-//! The run summary: counted from engine notes while running, printed and written as JSON on exit.
+//! The run summary: a view of the metrics room and the engine's end-of-run state, printed and
+//! written as JSON on exit.
 
 use crate::engine::Engine;
-use crate::engine::events::EngineNote;
-use crate::engine::types::StrategyId;
+use crate::journal::writer::JournalProgress;
+use crate::metrics::{Metrics, StrategyCounts};
+use crate::venue::AdapterStats;
 use rust_decimal::Decimal;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashSet};
-
-#[derive(Debug, Default, Clone, Serialize)]
-pub struct StrategyCounts {
-    pub fills: u64,
-    /// Entry orders (not reduce-only) that filled at least once.
-    pub entries: u64,
-    /// Flattens this strategy asked for, and its own reduce-only closes that filled.
-    pub exits: u64,
-}
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PositionLine {
@@ -45,76 +38,39 @@ pub struct Summary {
     pub positions: Vec<PositionLine>,
     pub open_orders: usize,
     pub hard_stop: Option<String>,
+    pub hard_stop_triggers: BTreeMap<String, u64>,
     pub plugins: Vec<StrategyLine>,
-    /// Not serialized: orders already counted.
-    #[serde(skip)]
-    entered: HashSet<u128>,
+    /// Each venue adapter's counters at the end of its task.
+    pub venues: BTreeMap<String, AdapterStats>,
+    pub reconcile_requests: BTreeMap<String, u64>,
+    pub journal: Option<JournalProgress>,
 }
 
 impl Summary {
-    fn name(engine: &Engine, sid: Option<StrategyId>) -> String {
-        sid.map_or_else(
-            || "(host)".to_string(),
-            |s| engine.strategy_slot(s).name.clone(),
-        )
-    }
-
-    /// Counts one note.
-    pub fn note(&mut self, engine: &Engine, n: &EngineNote) {
-        match n {
-            EngineNote::Fill { replayed: true, .. } => {}
-            EngineNote::Fill { fill, strategy, .. } => {
-                self.fills += 1;
-                let name = Self::name(engine, *strategy);
-                let c = self.strategies.entry(name).or_default();
-                c.fills += 1;
-                if let Some(cloid) = fill.cloid
-                    && let Some(o) = engine.orders().get(cloid)
-                    && self.entered.insert(cloid.0)
-                {
-                    if !o.reduce_only {
-                        c.entries += 1;
-                    } else if o.purpose != crate::engine::orders::Purpose::Flatten {
-                        // A strategy's own reduce-only close (e.g. a pair closed by spread-exit);
-                        // flattens are counted from their notes below.
-                        c.exits += 1;
-                        *self.exits_by_reason.entry("pair_close".into()).or_default() += 1;
-                    }
-                }
-            }
-            EngineNote::Flatten {
-                reason, strategy, ..
-            } => {
-                *self
-                    .exits_by_reason
-                    .entry(reason.kind.name().to_string())
-                    .or_default() += 1;
-                self.strategies
-                    .entry(Self::name(engine, *strategy))
-                    .or_default()
-                    .exits += 1;
-            }
-            _ => {}
-        }
-    }
-
-    /// Fills in the end-of-run state.
-    pub fn finish(&mut self, engine: &Engine, seconds: f64) {
-        self.seconds = seconds;
-        self.refusals_by_reason = engine
+    /// The summary of a run: what `metrics` counted, and the engine's state at the end.
+    pub fn view(metrics: &Metrics, engine: &Engine, seconds: f64) -> Summary {
+        let mut s = Summary {
+            seconds,
+            fills: metrics.fills,
+            strategies: metrics.strategies.clone(),
+            exits_by_reason: metrics.exits_by_reason.clone(),
+            hard_stop_triggers: metrics.hard_stop_triggers.clone(),
+            venues: metrics.venues.clone(),
+            reconcile_requests: metrics.reconcile_requests.clone(),
+            journal: metrics.journal,
+            ..Summary::default()
+        };
+        s.refusals_by_reason = engine
             .refusals()
             .nonzero()
             .map(|(r, n)| (r.name().to_string(), n))
             .collect();
-        self.realized_pnl = engine.positions().total_realized();
-        self.unrealized_pnl = Decimal::ZERO;
-        self.positions.clear();
+        s.realized_pnl = engine.positions().total_realized();
         for (m, key) in engine.registry().markets() {
             let p = engine.position(m);
-            let mark = engine.market(m).mark;
-            self.unrealized_pnl += p.unrealized(mark);
+            s.unrealized_pnl += p.unrealized(engine.market(m).mark);
             if !p.size.is_zero() || !p.realized.is_zero() {
-                self.positions.push(PositionLine {
+                s.positions.push(PositionLine {
                     market: key.to_string(),
                     size: p.size,
                     avg_entry: p.avg_entry,
@@ -122,22 +78,23 @@ impl Summary {
                 });
             }
         }
-        self.open_orders = engine.orders().active_count();
-        self.hard_stop = engine.latch().reason().map(|r| r.name().to_string());
-        self.plugins = engine
+        s.open_orders = engine.orders().active_count();
+        s.hard_stop = engine.latch().reason().map(|r| r.name().to_string());
+        s.plugins = engine
             .strategy_names()
             .map(|(sid, name)| {
-                let s = engine.strategy_slot(sid);
-                let st = s.stats();
+                let slot = engine.strategy_slot(sid);
+                let st = slot.stats();
                 StrategyLine {
                     name: name.to_string(),
-                    plugin: s.plugin.clone(),
+                    plugin: slot.plugin.clone(),
                     calls: st.calls,
                     calls_over_budget: st.over_budget,
-                    disabled: s.disabled_reason().map(str::to_string),
+                    disabled: slot.disabled_reason().map(str::to_string),
                 }
             })
             .collect();
+        s
     }
 
     /// The human-readable summary.
@@ -170,6 +127,12 @@ impl Summary {
                 p.size,
                 p.avg_entry.round_dp(6),
                 p.realized_pnl.round_dp(4)
+            );
+        }
+        for (name, v) in &self.venues {
+            s += &format!(
+                "  venue {name}: {} sessions, {} frames ({} unreadable), {} posts, {} unknown outcomes\n",
+                v.sessions, v.frames, v.unreadable_frames, v.posts, v.unknown_outcomes
             );
         }
         for p in &self.plugins {

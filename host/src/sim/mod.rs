@@ -12,3 +12,12 @@ pub mod server;
 
 #[cfg(test)]
 mod tests;
+
+/// A simulator a run started in-process, with the account traded on it (still running when the
+/// run returns, so tests can compare the host's view with the simulator's).
+pub struct SimVenue {
+    /// The venue's name in the config.
+    pub name: String,
+    pub handle: server::SimHandle,
+    pub account: crate::venue::hyperliquid::signing::Address,
+}

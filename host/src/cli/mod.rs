@@ -1,0 +1,73 @@
+//! The `strategy-host` command line: the top-level parser here, one file per subcommand group.
+//!
+//! - [`run`]: `run` (trade) and `sim` (the simulator alone).
+//! - [`plugin`]: `plugin check`. [`config`]: `config check`.
+//! - [`hardstop`]: the latch's operator commands. [`journal`]: reading the journal.
+//! - [`hl`]: Hyperliquid tools (`hl sign`).
+
+pub mod config;
+pub mod hardstop;
+pub mod hl;
+pub mod journal;
+pub mod plugin;
+pub mod run;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "strategy-host",
+    version,
+    about = "Runs perpetual-futures strategy plugins on Hyperliquid behind safety gates",
+    long_about = "Runs perpetual-futures strategy plugins on Hyperliquid (and HIP-3 dexes) behind \
+                  pre-trade gates that plugins cannot bypass.\n\nStrategies are dynamic libraries \
+                  built against the `plugin-api` crate and named in a TOML config."
+)]
+pub struct Cli {
+    /// Log filter (env-filter syntax, e.g. `info` or `debug,plugin=trace`).
+    #[arg(long, global = true, env = "STRATEGY_HOST_LOG", default_value = "info")]
+    pub log: String,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Work with strategy plugins.
+    #[command(subcommand)]
+    Plugin(plugin::PluginCommand),
+    /// Work with configuration files.
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
+    /// Hyperliquid tools.
+    #[command(subcommand)]
+    Hl(hl::HlCommand),
+    /// Trade: load the config's strategies and venues (starting simulators in-process where the
+    /// config says so) and run until Ctrl-C or --duration. A second Ctrl-C exits at once.
+    Run(run::RunArgs),
+    /// The HardStop latch: its state, and the operator commands that set or release it. Recorded
+    /// in the journal; a running host picks them up within a second, a stopped one on start.
+    Hardstop(hardstop::HardstopArgs),
+    /// Read the journal: recent runs, orders, fills, positions, refusals.
+    Journal(journal::JournalArgs),
+    /// Run the Hyperliquid-compatible exchange simulator on 127.0.0.1 (WebSocket /ws, HTTP /info
+    /// and /exchange) until Ctrl-C.
+    Sim(run::SimArgs),
+}
+
+/// Parses the command line and runs it.
+pub fn run() -> anyhow::Result<ExitCode> {
+    let cli = Cli::parse();
+    crate::logging::init(&cli.log);
+    match cli.command {
+        Command::Plugin(c) => plugin::exec(c),
+        Command::Config(c) => config::exec(c),
+        Command::Hl(c) => hl::exec(c),
+        Command::Run(a) => run::run(a),
+        Command::Hardstop(a) => hardstop::exec(a),
+        Command::Journal(a) => journal::exec(a),
+        Command::Sim(a) => run::sim(a),
+    }
+}

@@ -1,0 +1,89 @@
+//! `run` (trade the config) and `sim` (the simulator alone).
+
+use crate::config::Config;
+use anyhow::{Context, bail};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The config file.
+    #[arg(long, default_value = "config/default.toml")]
+    config: PathBuf,
+    /// Stop after this many seconds.
+    #[arg(long, value_name = "SECS")]
+    duration: Option<f64>,
+    /// Also write the end-of-run summary as JSON here.
+    #[arg(long, value_name = "PATH")]
+    summary_json: Option<PathBuf>,
+    /// Seconds between status lines.
+    #[arg(long, default_value_t = 5.0, value_name = "SECS")]
+    status_every: f64,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SimArgs {
+    /// A TOML file with a [sim] table (markets, accounts, faults).
+    #[arg(long, default_value = "config/sim.toml")]
+    config: PathBuf,
+    /// Port to listen on (0 = any free port).
+    #[arg(long, default_value_t = 3001)]
+    port: u16,
+}
+
+pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let RunArgs {
+        config,
+        duration,
+        summary_json,
+        status_every,
+    } = args;
+    let cfg = Config::load(&config)?;
+    if duration.is_some_and(|d| !(d > 0.0 && d.is_finite())) {
+        bail!("--duration must be a positive number of seconds");
+    }
+    let opts = crate::runtime::RunOptions {
+        duration: duration.map(std::time::Duration::from_secs_f64),
+        summary_json,
+        status_every: std::time::Duration::from_secs_f64(status_every.max(0.1)),
+        ..Default::default()
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(crate::runtime::run(&cfg, opts))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn sim(args: SimArgs) -> anyhow::Result<ExitCode> {
+    let SimArgs { config, port } = args;
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct SimFile {
+        sim: crate::sim::server::SimConfig,
+    }
+    let text = std::fs::read_to_string(&config)
+        .with_context(|| format!("cannot read {}", config.display()))?;
+    let file: SimFile = toml::from_str(&text).map_err(|e| {
+        let (line, col) = e
+            .span()
+            .map(|s| crate::config::line_col(&text, s.start))
+            .unwrap_or((1, 1));
+        anyhow::anyhow!("{}:{line}:{col}: {}", config.display(), e.message().trim())
+    })?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let h = crate::sim::server::spawn(file.sim, port).await?;
+        println!(
+            "simulator listening: WebSocket {}  HTTP {} (Ctrl-C to stop)",
+            h.ws_url(),
+            h.http_url()
+        );
+        tokio::signal::ctrl_c().await?;
+        h.stop();
+        anyhow::Ok(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,116 @@
+//! The metrics room: one registry of what a run counts, fed by engine notes (fills, entries,
+//! exits, HardStop triggers, reconcile requests), the venue adapters' counters, the plugins'
+//! call statistics and the journal writer's progress. The run summary is a view of it, and
+//! nothing counted is dropped at shutdown: each venue task's last counters are kept here when
+//! it ends. (The Prometheus endpoint is another view, to come.)
+
+use crate::engine::Engine;
+use crate::engine::events::EngineNote;
+use crate::engine::orders::Purpose;
+use crate::engine::types::{StrategyId, VenueId};
+use crate::journal::writer::JournalProgress;
+use crate::venue::AdapterStats;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashSet};
+
+/// What one strategy did, counted from notes.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct StrategyCounts {
+    pub fills: u64,
+    /// Entry orders (not reduce-only) that filled at least once.
+    pub entries: u64,
+    /// Flattens this strategy asked for, and its own reduce-only closes that filled.
+    pub exits: u64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Metrics {
+    /// Live fills (not the ones a reconcile replayed).
+    pub fills: u64,
+    /// By strategy name ("(host)" for the host's own orders).
+    pub strategies: BTreeMap<String, StrategyCounts>,
+    pub exits_by_reason: BTreeMap<String, u64>,
+    pub hard_stop_triggers: BTreeMap<String, u64>,
+    /// `ReconcileRequest` notes, by venue name.
+    pub reconcile_requests: BTreeMap<String, u64>,
+    /// Each venue adapter's counters, by venue name: the last reading.
+    pub venues: BTreeMap<String, AdapterStats>,
+    /// The journal writer's progress: the last reading.
+    pub journal: Option<JournalProgress>,
+    /// Orders whose first fill was already counted as an entry or exit.
+    entered: HashSet<u128>,
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        Metrics::default()
+    }
+
+    fn name(engine: &Engine, sid: Option<StrategyId>) -> String {
+        sid.map_or_else(
+            || "(host)".to_string(),
+            |s| engine.strategy_slot(s).name.clone(),
+        )
+    }
+
+    /// Counts one engine note.
+    pub fn note(&mut self, engine: &Engine, n: &EngineNote) {
+        match n {
+            EngineNote::Fill { replayed: true, .. } => {}
+            EngineNote::Fill { fill, strategy, .. } => {
+                self.fills += 1;
+                let c = self
+                    .strategies
+                    .entry(Self::name(engine, *strategy))
+                    .or_default();
+                c.fills += 1;
+                if let Some(cloid) = fill.cloid
+                    && let Some(o) = engine.orders().get(cloid)
+                    && self.entered.insert(cloid.0)
+                {
+                    if !o.reduce_only {
+                        c.entries += 1;
+                    } else if o.purpose != Purpose::Flatten {
+                        // A strategy's own reduce-only close (e.g. a pair closed by spread-exit);
+                        // flattens are counted from their notes below.
+                        c.exits += 1;
+                        *self.exits_by_reason.entry("pair_close".into()).or_default() += 1;
+                    }
+                }
+            }
+            EngineNote::Flatten {
+                reason, strategy, ..
+            } => {
+                *self
+                    .exits_by_reason
+                    .entry(reason.kind.name().to_string())
+                    .or_default() += 1;
+                self.strategies
+                    .entry(Self::name(engine, *strategy))
+                    .or_default()
+                    .exits += 1;
+            }
+            EngineNote::HardStopTriggered(r) => {
+                *self
+                    .hard_stop_triggers
+                    .entry(r.name().to_string())
+                    .or_default() += 1;
+            }
+            EngineNote::ReconcileRequest { venue } => {
+                let name = engine.registry().venue_name(*venue).to_string();
+                *self.reconcile_requests.entry(name).or_default() += 1;
+            }
+            _ => {}
+        }
+    }
+
+    /// A venue adapter's counters (at the end of its task, or any time before).
+    pub fn venue_stats(&mut self, engine: &Engine, venue: VenueId, stats: AdapterStats) {
+        let name = engine.registry().venue_name(venue).to_string();
+        self.venues.insert(name, stats);
+    }
+
+    pub fn journal_progress(&mut self, p: JournalProgress) {
+        self.journal = Some(p);
+    }
+}

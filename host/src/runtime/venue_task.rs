@@ -1,0 +1,199 @@
+//! The venue task: the one loop that drives a venue connection, for any [`VenueAdapter`].
+//!
+//! Each turn: read a frame → the adapter decodes it into engine events → the engine handles each
+//! (through the [`EngineLink`]) → this venue's batches are taken from the engine → the adapter
+//! writes them (guard, rules, signing) → the frames are sent → the refusals the adapter returned
+//! go to the engine → the journal settles. One road from a batch to its writer: a venue's
+//! batches are only ever taken by its own task; work queued from elsewhere wakes it. On any
+//! failure: the adapter reports what was in flight, `Disconnected`, then a reconnect with
+//! exponential backoff and jitter.
+
+use super::link::{EngineLink, Wake};
+use crate::stagetime;
+use crate::venue::{AdapterStats, Now, Outbox, SessionEnd, SessionPolicy, VenueAdapter};
+use futures_util::{SinkExt, StreamExt};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::time::{Instant, sleep_until};
+use tokio_tungstenite::tungstenite::Message;
+
+fn now() -> Now {
+    Now {
+        mono: Instant::now().into_std(),
+        wall_ms: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64),
+    }
+}
+
+/// Runs sessions until shutdown (or until the engine side goes away); returns the adapter's
+/// counters.
+pub async fn run_venue<A: VenueAdapter, L: EngineLink>(
+    mut adapter: A,
+    mut link: L,
+) -> AdapterStats {
+    let policy = adapter.policy().clone();
+    let venue = adapter.venue();
+    let mut out = Outbox::default();
+    let mut backoff = policy.backoff_min;
+    let mut rng = now().wall_ms | 1;
+    loop {
+        let started = Instant::now();
+        let end = session(&mut adapter, &mut link, &policy, &mut out).await;
+        out.frames.clear();
+        out.end = None;
+        adapter.on_disconnect(&mut out);
+        let closed = deliver(&mut link, &mut out).is_err();
+        link.settle();
+        if closed || end == SessionEnd::Shutdown {
+            return adapter.stats().clone();
+        }
+        match &end {
+            SessionEnd::Reconcile(_) => tracing::error!(venue = venue.0, "{end}; retrying"),
+            other => {
+                tracing::warn!(venue = venue.0, reason = %other, "venue session ended; reconnecting")
+            }
+        }
+        // A session that lived a while resets the backoff.
+        if started.elapsed() > policy.backoff_max {
+            backoff = policy.backoff_min;
+        }
+        let wait = jitter(&mut rng, backoff);
+        backoff = (backoff * 2).min(policy.backoff_max);
+        let deadline = Instant::now() + wait;
+        loop {
+            tokio::select! {
+                _ = sleep_until(deadline) => break,
+                w = link.wake() => match w {
+                    Wake::Shutdown => return adapter.stats().clone(),
+                    Wake::Work => {
+                        // No session can send them: refused like any unsendable batch.
+                        while let Some(b) = link.next_batch(venue) {
+                            adapter.refuse(b, &mut out);
+                            if deliver(&mut link, &mut out).is_err() {
+                                return adapter.stats().clone();
+                            }
+                        }
+                        link.settle();
+                    }
+                },
+            }
+        }
+    }
+}
+
+/// Uniform in [d/2, d] (xorshift: no dependency, and jitter needs no quality).
+fn jitter(rng: &mut u64, d: Duration) -> Duration {
+    *rng ^= *rng << 13;
+    *rng ^= *rng >> 7;
+    *rng ^= *rng << 17;
+    let half = d / 2;
+    half + Duration::from_nanos(*rng % (half.as_nanos() as u64 + 1))
+}
+
+/// Hands the outbox's events to the engine.
+fn deliver<L: EngineLink>(link: &mut L, out: &mut Outbox) -> Result<(), SessionEnd> {
+    for ev in out.events.drain(..) {
+        link.deliver(ev).map_err(|_| SessionEnd::Shutdown)?;
+    }
+    Ok(())
+}
+
+async fn session<A: VenueAdapter, L: EngineLink>(
+    adapter: &mut A,
+    link: &mut L,
+    policy: &SessionPolicy,
+    out: &mut Outbox,
+) -> SessionEnd {
+    let connect = tokio_tungstenite::connect_async_with_config(policy.ws_url.as_str(), None, true);
+    let (ws, _) = match tokio::time::timeout(policy.connect_timeout, connect).await {
+        Ok(Ok(x)) => x,
+        Ok(Err(e)) => return SessionEnd::Connect(e.to_string()),
+        Err(_) => return SessionEnd::Connect("timed out".into()),
+    };
+    let (mut sink, mut stream) = ws.split();
+    adapter.on_connect(now(), out);
+    let mut tick = tokio::time::interval(policy.tick_every);
+    loop {
+        if let Err(end) = turn(adapter, link, &mut sink, out).await {
+            return end;
+        }
+        link.settle();
+        tokio::select! {
+            frame = stream.next() => match frame {
+                None => return SessionEnd::Closed("end of stream".into()),
+                Some(Err(e)) => return SessionEnd::Closed(e.to_string()),
+                Some(Ok(Message::Text(t))) => {
+                    stagetime::mark(stagetime::Stage::FrameRead);
+                    adapter.on_frame(t.as_str(), now(), out);
+                }
+                Some(Ok(Message::Close(c))) => return SessionEnd::Closed(format!("close frame {c:?}")),
+                // Ping/pong/binary: alive, nothing to decode.
+                Some(Ok(_)) => adapter.on_alive(now()),
+            },
+            w = link.wake() => match w {
+                // Batches are taken in `turn` whenever the adapter can write them.
+                Wake::Work => {}
+                Wake::Shutdown => {
+                    adapter.on_shutdown(now(), out);
+                    for f in out.frames.drain(..) {
+                        let _ = sink.send(Message::text(f)).await;
+                    }
+                    let _ = sink.send(Message::Close(None)).await;
+                    return SessionEnd::Shutdown;
+                }
+            },
+            _ = tick.tick() => adapter.on_tick(now(), out),
+        }
+    }
+}
+
+/// Everything one input produced, to a fixed point: frames out, events in, this venue's batches
+/// written (their frames out, their refusals in), until nothing is left.
+async fn turn<A: VenueAdapter, L: EngineLink, S>(
+    adapter: &mut A,
+    link: &mut L,
+    sink: &mut S,
+    out: &mut Outbox,
+) -> Result<(), SessionEnd>
+where
+    S: futures_util::Sink<Message> + Unpin,
+    S::Error: std::fmt::Display,
+{
+    let venue = adapter.venue();
+    loop {
+        send_frames(sink, out).await?;
+        deliver(link, out)?;
+        if let Some(end) = out.end.take() {
+            return Err(end);
+        }
+        while adapter.can_write() {
+            match link.next_batch(venue) {
+                Some(b) => adapter.write(b, now(), out),
+                None => break,
+            }
+        }
+        if out.is_empty() {
+            return Ok(());
+        }
+    }
+}
+
+/// Writes frames in order; the first failure ends the session. After an order post is written,
+/// the `after_send` crash point (tests only) may fire.
+async fn send_frames<S>(sink: &mut S, out: &mut Outbox) -> Result<(), SessionEnd>
+where
+    S: futures_util::Sink<Message> + Unpin,
+    S::Error: std::fmt::Display,
+{
+    for p in out.frames.drain(..) {
+        let order = crate::crash::is_order_post(&p);
+        if let Err(e) = sink.send(Message::text(p)).await {
+            return Err(SessionEnd::Closed(e.to_string()));
+        }
+        stagetime::written();
+        if order {
+            crate::crash::point("after_send");
+        }
+    }
+    Ok(())
+}

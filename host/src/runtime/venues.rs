@@ -1,0 +1,54 @@
+//! Starting the configured venues: the one place in `runtime` that matches on a venue's kind.
+//! Each kind's module prepares its adapter; the venue task that drives it is the same for all.
+
+use super::core::EngineCore;
+use super::link::CoreLink;
+use super::venue_task::run_venue;
+use crate::config::{VenueConfig, VenueKind};
+use crate::engine::hardstop::HardStopLatch;
+use crate::engine::types::{MarketRegistry, VenueId};
+use crate::sim::SimVenue;
+use crate::venue::AdapterStats;
+use crate::venue::hyperliquid;
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+
+/// A started venue: its task, and its simulator if any.
+pub struct Venue {
+    pub id: VenueId,
+    pub task: tokio::task::JoinHandle<AdapterStats>,
+    pub sim: Option<SimVenue>,
+}
+
+/// Starts one venue's task on the current `LocalSet`.
+pub async fn start_venue(
+    v: &VenueConfig,
+    id: VenueId,
+    registry: &MarketRegistry,
+    latch: &Arc<HardStopLatch>,
+    core: &Rc<RefCell<EngineCore>>,
+) -> anyhow::Result<Venue> {
+    let name = v.name.get_ref().clone();
+    let markets: Vec<_> = registry
+        .markets_of(id)
+        .map(|m| (m, registry.key(m).coin.clone()))
+        .collect();
+    let link = CoreLink {
+        core: core.clone(),
+        venue: id,
+        signal: core.borrow_mut().signal(id),
+    };
+    let (task, sim) = match &v.kind {
+        VenueKind::Hyperliquid(cfg) => {
+            let p = hyperliquid::config::prepare(cfg, &name, id, markets, latch).await?;
+            let sim = p.sim.map(|handle| SimVenue {
+                name: name.clone(),
+                handle,
+                account: p.account,
+            });
+            (tokio::task::spawn_local(run_venue(p.adapter, link)), sim)
+        }
+    };
+    Ok(Venue { id, task, sim })
+}
