@@ -1,11 +1,41 @@
 //! strategy-host: runs perpetual-futures strategy plugins behind safety gates.
 //!
-//! Map of the pieces (see `docs/` and `../shared/DESIGN.md` for the why):
-//! - [`config`]: the TOML config, with file:line:col errors.
-//! - [`engine`]: the deterministic core: market state, trackers, gates, scheduler, HardStop.
-//! - [`plugins`]: loading, validating and calling strategy plugins (panic → disabled).
-//! - [`cli`]: the `strategy-host` command line.
-//! - [`logging`]: tracing setup.
+//! The data flows one way: frame → venue adapter → engine `Event` → engine (market state →
+//! positions and orders → plugins → intents → gates → scheduler) → batch → venue adapter (guard,
+//! rules, signing) → frames. See `docs/` and `../shared/DESIGN.md` for the why.
+//!
+//! Map of every module:
+//! - [`engine`]: the deterministic core (no I/O, no clock, no tokio).
+//!   - `types`, `events`, `reject`, `config`: vocabulary, events in and notes out, reason codes,
+//!     the `[engine]` and `[risk]` tables.
+//!   - `market_state`, `positions`, `orders`: what is known.
+//!   - `calls` (strategy calls and deferred callbacks), `intents` (intents to orders), `gates`
+//!     (the ordered gate lists; `ApprovedOrder`, the only thing the scheduler takes),
+//!     `execution` (venue answers and fills), `reconcile` (the venue's account state),
+//!     `safety` (HardStop, flatten, timer): what is decided.
+//!   - `scheduler`, `hardstop`, `budget`, `risk`, `flatten`, `edge`: the seeds' components.
+//!   - `view`: read access; `testkit`: the test harness (tests only).
+//! - [`venue`]: the `VenueAdapter` seam (sans I/O) and its types (`Outbox`, `Now`,
+//!   `SessionEnd`, `AdapterStats`).
+//!   - `venue::hyperliquid`: adapter, decode, sync, writer, answers, posts, dead_man, markets,
+//!     client_config, config (the `[[venues]]` entry and start-up), wire, codes, actions,
+//!     signing, tick, info, secrets.
+//!   - `venue::http`: a small HTTP/1.1 client for info requests.
+//! - [`runtime`]: the live driver on one `current_thread` runtime.
+//!   - `startup` (config → engine ready for its first event, journal restored), `core`
+//!     (`EngineCore`: the engine, the metrics room, journal hand-off, venue wake-ups), `link`
+//!     (how a venue task reaches the engine), `venue_task` (the one loop per venue), `venues`
+//!     (the one match on a venue's kind), `journaling` (notes → journal records), `summary`,
+//!     `status`.
+//! - [`plugins`]: loading, validating and calling strategy plugins (panic → disabled); `config`
+//!   holds `[plugins]` and `[[strategies]]`.
+//! - [`journal`]: the SQLite journal, its writer thread, its `[journal]` table.
+//! - [`metrics`]: one registry of what a run counts; the summary is a view of it.
+//! - [`sim`]: the built-in Hyperliquid simulator (market, account, exchange, server, config).
+//! - [`config`]: the whole TOML file (each section defined by its owner), with file:line:col errors.
+//! - [`cli`]: the command line, one file per subcommand group.
+//! - [`logging`], [`hex`], [`crash`] (test-only crash points), [`stagetime`] (per-stage timing
+//!   for the tick-to-order bench).
 
 pub mod cli;
 pub mod config;

@@ -23,6 +23,16 @@ pub struct StrategyCounts {
     pub exits: u64,
 }
 
+/// One strategy's plugin calls.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PluginCalls {
+    pub name: String,
+    pub plugin: String,
+    pub calls: u64,
+    pub calls_over_budget: u64,
+    pub disabled: Option<String>,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Metrics {
     /// Live fills (not the ones a reconcile replayed).
@@ -37,6 +47,10 @@ pub struct Metrics {
     pub venues: BTreeMap<String, AdapterStats>,
     /// The journal writer's progress: the last reading.
     pub journal: Option<JournalProgress>,
+    /// Refusals by reason (the engine's `RefusalCounters`): the last reading.
+    pub refusals_by_reason: BTreeMap<String, u64>,
+    /// Each strategy's plugin call statistics, by strategy: the last reading.
+    pub plugin_calls: Vec<PluginCalls>,
     /// Orders whose first fill was already counted as an entry or exit.
     entered: HashSet<u128>,
 }
@@ -112,5 +126,28 @@ impl Metrics {
 
     pub fn journal_progress(&mut self, p: JournalProgress) {
         self.journal = Some(p);
+    }
+
+    /// Reads the counters the engine keeps itself (refusals, plugin calls).
+    pub fn read_engine(&mut self, engine: &Engine) {
+        self.refusals_by_reason = engine
+            .refusals()
+            .nonzero()
+            .map(|(r, n)| (r.name().to_string(), n))
+            .collect();
+        self.plugin_calls = engine
+            .strategy_names()
+            .map(|(sid, name)| {
+                let slot = engine.strategy_slot(sid);
+                let st = slot.stats();
+                PluginCalls {
+                    name: name.to_string(),
+                    plugin: slot.plugin.clone(),
+                    calls: st.calls,
+                    calls_over_budget: st.over_budget,
+                    disabled: slot.disabled_reason().map(str::to_string),
+                }
+            })
+            .collect();
     }
 }

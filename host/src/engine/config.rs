@@ -38,8 +38,8 @@ pub struct EngineConfig {
     /// account state is reconciled, e.g. left by a killed run or placed by hand).
     pub unknown_orders: UnknownOrderPolicy,
     /// Keep the host's thread polling instead of sleeping between events (the runtime, not the
-    /// engine: the engine never sees it). Costs one core at 100 %; measured tick-to-order p50
-    /// 94 → 68 µs on a 1.5 ms frame period (docs/BENCHMARKS.md).
+    /// engine: the engine never sees it). Costs one core at 100 %, for a lower tick-to-order
+    /// latency (figures: docs/BENCHMARKS.md).
     pub busy_poll: bool,
 }
 

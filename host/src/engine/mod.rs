@@ -11,6 +11,7 @@
 //! - [`scheduler`], [`hardstop`], [`budget`], [`risk`], [`flatten`], [`edge`]: the seeds' components.
 
 pub mod budget;
+mod calls;
 pub mod config;
 pub mod edge;
 pub mod events;
@@ -22,6 +23,7 @@ mod intents;
 pub mod market_state;
 pub mod orders;
 pub mod positions;
+mod reconcile;
 pub mod reject;
 pub mod risk;
 mod safety;
@@ -31,6 +33,7 @@ pub mod testkit;
 #[cfg(test)]
 mod tests;
 pub mod types;
+mod view;
 
 use crate::plugins::{CallOutcome, StrategySlot};
 use budget::ActionBudget;
@@ -109,10 +112,14 @@ pub struct Engine {
     positions: PositionTracker,
     orders: OrderTracker,
     risk: RiskMonitor,
+    /// Shared with the venue writers: their pre-send guard reads it once more right before
+    /// signing, closing the engine → writer race.
     latch: Arc<HardStopLatch>,
     scheduler: BatchScheduler,
     budget: ActionBudget,
+    /// By `VenueId`.
     venues: Vec<VenueStatus>,
+    /// By `StrategyId`.
     strategies: Vec<StrategyEntry>,
     /// Per market: the strategies subscribed to it and its index in each.
     subscribers: Vec<Vec<(StrategyId, MarketIdx)>>,
@@ -122,13 +129,20 @@ pub struct Engine {
     /// while intents are being applied, so no plugin call re-enters the shared intent buffer.
     deferred: VecDeque<(StrategyId, Call)>,
     refusals: RefusalCounters,
+    /// (venue, tid) of every fill applied: a snapshot resent after a reconnect, or a repeated
+    /// frame, is never counted twice.
     seen_fills: HashSet<(VenueId, u64)>,
+    /// PlacePairs with a leg still active, by pair id (the id is in each leg's `Purpose`).
     pairs: HashMap<u32, PairRecord>,
     next_pair: u32,
     edge: EdgeTracker,
+    /// The high 64 bits of every cloid this run makes (unique across restarts), the low
+    /// bits count (`next_cloid`): deterministic within a run.
     cloid_prefix: u64,
     next_cloid: u64,
+    /// What happened besides batches, for the metrics room and the journal (`drain_notes`).
     notes: Vec<EngineNote>,
+    /// Operator pause: entries refused, exits and flattens go on.
     entries_paused: bool,
 }
 
@@ -315,167 +329,6 @@ impl Engine {
         self.notes.drain(..)
     }
 
-    fn on_market_update(&mut self, m: MarketId, now: u64) {
-        let venue = self.registry.venue_of(m);
-        let live = self.venues[venue.0 as usize].state == ConnectionState::Ready;
-        if live {
-            self.venues[venue.0 as usize].last_live = now;
-        }
-        self.edge.record(m, self.market_state.get(m));
-        let subs = self.subscribers[m.index()].len();
-        if subs == 0 {
-            return;
-        }
-        // One snapshot per event, copied to each subscriber with its own index.
-        let mut snap = MarketSnapshot::empty(MarketIdx(0));
-        self.market_state
-            .write_snapshot(m, MarketIdx(0), now, live, &mut snap);
-        let open = !self.positions.get(m).size.is_zero();
-        // Call timing is chained: one timestamp per call instead of two.
-        let mut t = self.strategies[self.subscribers[m.index()][0].0.index()]
-            .slot
-            .timer_now();
-        for k in 0..subs {
-            let (sid, idx) = self.subscribers[m.index()][k];
-            let e = &mut self.strategies[sid.index()];
-            let view = &mut e.view_markets[idx.index()];
-            *view = snap;
-            view.market = idx;
-            if open {
-                self.refresh_unrealized(sid, idx, m);
-            }
-            t = self.call_strategy_timed(sid, Call::Market(idx), now, t);
-        }
-    }
-
-    /// Calls one strategy, then applies the intents it wrote.
-    fn call_strategy(&mut self, sid: StrategyId, call: Call, now: u64) {
-        let t0 = self.strategies[sid.index()].slot.timer_now();
-        self.call_strategy_timed(sid, call, now, t0);
-    }
-
-    /// `call_strategy` with the call's start timestamp given (see `StrategySlot::call_from`);
-    /// returns the timestamp the next chained call starts from.
-    fn call_strategy_timed(&mut self, sid: StrategyId, call: Call, now: u64, t0: u64) -> u64 {
-        self.intents.clear();
-        let e = &mut self.strategies[sid.index()];
-        let ctx = Ctx::new(now, &e.view_markets, &e.view_positions);
-        let out = &mut self.intents;
-        let (outcome, t1) = match call {
-            Call::Market(idx) => e.slot.call_from(t0, |h| h.on_market(&ctx, idx, out)),
-            Call::Timer => e.slot.call_from(t0, |h| h.on_timer(&ctx, out)),
-            Call::Fill(f) => e.slot.call_from(t0, |h| h.on_fill(&ctx, &f, out)),
-            Call::OrderUpdate(u) => e.slot.call_from(t0, |h| h.on_order_update(&ctx, &u, out)),
-            Call::Reject(r) => e.slot.call_from(t0, |h| h.on_reject(&ctx, &r, out)),
-        };
-        if let CallOutcome::Disabled(reason) = outcome {
-            self.on_strategy_disabled(sid, reason, now);
-            return self.strategies[sid.index()].slot.timer_now();
-        }
-        if self.intents.is_empty() && self.intents.dropped() == 0 {
-            return t1;
-        }
-        if self.intents.dropped() > 0 {
-            let m = self.strategies[sid.index()].markets[0];
-            for _ in 0..self.intents.dropped() {
-                self.refuse(Some(sid), m, 0, RejectReason::TooManyIntents);
-            }
-        }
-        for i in 0..self.intents.len() {
-            let intent = self.intents.as_slice()[i];
-            self.apply_intent(sid, intent, now);
-        }
-        // Intent processing is the engine's time, not the next strategy's.
-        self.strategies[sid.index()].slot.timer_now()
-    }
-
-    /// Delivers deferred callbacks, letting strategies react (bounded rounds per event).
-    fn deliver_deferred(&mut self, now: u64) {
-        for _ in 0..MAX_CALLBACK_ROUNDS {
-            let n = self.deferred.len();
-            if n == 0 {
-                return;
-            }
-            for _ in 0..n {
-                if let Some((sid, call)) = self.deferred.pop_front() {
-                    self.call_strategy(sid, call, now);
-                }
-            }
-        }
-    }
-
-    /// Queues a callback for a strategy (skipped once it is disabled).
-    fn defer(&mut self, sid: StrategyId, call: Call) {
-        if !self.strategies[sid.index()].slot.is_disabled() {
-            self.deferred.push_back((sid, call));
-        }
-    }
-
-    /// Records a refusal: counted, noted, and queued for the strategy's `on_reject`.
-    fn refuse(&mut self, sid: Option<StrategyId>, m: MarketId, tag: u64, reason: RejectReason) {
-        self.refusals.add(reason);
-        self.notes.push(EngineNote::Refused {
-            strategy: sid,
-            market: m,
-            tag,
-            reason,
-        });
-        if let Some(sid) = sid
-            && let Some(idx) = self.market_idx(sid, m)
-        {
-            let r = Refusal {
-                market: idx,
-                tag,
-                reason: reason.code(),
-            };
-            self.defer(sid, Call::Reject(r));
-        }
-    }
-
-    fn market_idx(&self, sid: StrategyId, m: MarketId) -> Option<MarketIdx> {
-        self.strategies[sid.index()]
-            .markets
-            .iter()
-            .position(|x| *x == m)
-            .map(|i| MarketIdx(i as u32))
-    }
-
-    /// Recomputes market `m`'s pending aggregates and every subscriber's position view.
-    fn refresh_market(&mut self, m: MarketId) {
-        let pending = self.orders.pending_in(m);
-        self.positions.set_pending(m, pending);
-        let p = *self.positions.get(m);
-        let flattening = self.positions.flattening(m).is_some();
-        let has_pending = !self.orders.active_in(m).is_empty();
-        let mark = self.market_state.valuation_price(m).unwrap_or_default();
-        for k in 0..self.subscribers[m.index()].len() {
-            let (sid, idx) = self.subscribers[m.index()][k];
-            let v = &mut self.strategies[sid.index()].view_positions[idx.index()];
-            *v = PositionView {
-                market: idx,
-                size: FfiDecimal::new(p.size),
-                avg_entry_px: FfiDecimal::new(p.avg_entry),
-                entry_time_ns: p.entry_ns,
-                unrealized_pnl: FfiDecimal::new(p.unrealized(mark)),
-                realized_pnl: FfiDecimal::new(p.round_trip),
-                flattening,
-                has_pending,
-            };
-        }
-    }
-
-    /// Keeps the unrealized PnL of a view current on market updates (only when a position is open).
-    #[inline]
-    fn refresh_unrealized(&mut self, sid: StrategyId, idx: MarketIdx, m: MarketId) {
-        let p = self.positions.get(m);
-        if p.size.is_zero() {
-            return;
-        }
-        let mark = self.market_state.valuation_price(m).unwrap_or_default();
-        self.strategies[sid.index()].view_positions[idx.index()].unrealized_pnl =
-            FfiDecimal::new(p.unrealized(mark));
-    }
-
     fn new_cloid(&mut self) -> Cloid {
         let c = Cloid(((self.cloid_prefix as u128) << 64) | self.next_cloid as u128);
         self.next_cloid += 1;
@@ -567,71 +420,5 @@ impl Engine {
     /// operator releases it.
     pub fn restore_hard_stop(&mut self, now: u64) {
         self.trigger_hard_stop(HardStopReason::Restored, now);
-    }
-
-    // ---- read access for drivers, status lines and tests ----
-
-    pub fn registry(&self) -> &MarketRegistry {
-        &self.registry
-    }
-
-    pub fn latch(&self) -> &Arc<HardStopLatch> {
-        &self.latch
-    }
-
-    pub fn hard_stopped(&self) -> bool {
-        self.latch.is_triggered()
-    }
-
-    pub fn position(&self, m: MarketId) -> positions::Position {
-        *self.positions.get(m)
-    }
-
-    pub fn positions(&self) -> &PositionTracker {
-        &self.positions
-    }
-
-    pub fn orders(&self) -> &OrderTracker {
-        &self.orders
-    }
-
-    pub fn market(&self, m: MarketId) -> &market_state::MarketData {
-        self.market_state.get(m)
-    }
-
-    pub fn refusals(&self) -> &RefusalCounters {
-        &self.refusals
-    }
-
-    pub fn risk(&self) -> &RiskMonitor {
-        &self.risk
-    }
-
-    pub fn config(&self) -> &EngineConfig {
-        &self.cfg
-    }
-
-    pub fn entries_paused(&self) -> bool {
-        self.entries_paused
-    }
-
-    pub fn has_queued_actions(&self) -> bool {
-        !self.scheduler.is_empty()
-    }
-
-    pub fn strategy_names(&self) -> impl Iterator<Item = (StrategyId, &str)> {
-        self.strategies
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (StrategyId(i as u16), e.slot.name.as_str()))
-    }
-
-    pub fn strategy_slot(&self, sid: StrategyId) -> &StrategySlot {
-        &self.strategies[sid.index()].slot
-    }
-
-    /// Mutable access to strategy slots (state snapshot/restore by the runtime).
-    pub fn strategy_slot_mut(&mut self, sid: StrategyId) -> &mut StrategySlot {
-        &mut self.strategies[sid.index()].slot
     }
 }

@@ -63,7 +63,9 @@ impl ActionBatch {
 
 #[derive(Debug, Clone, Default)]
 struct VenueQueues {
+    /// Always sent whole, first: they only take risk off.
     cancels: VecDeque<CancelRequest>,
+    /// Reduce-only orders go before new ones, so a full batch never delays an exit.
     reduce: VecDeque<OrderRequest>,
     new: VecDeque<OrderRequest>,
 }
@@ -76,10 +78,13 @@ impl VenueQueues {
 
 #[derive(Debug)]
 pub struct BatchScheduler {
+    /// A constructor argument, not an option: while latched, new orders never leave a queue.
     latch: Arc<HardStopLatch>,
+    /// By `VenueId`.
     queues: Vec<VenueQueues>,
     /// Round-robin start, so one busy venue cannot starve another.
     next_venue: usize,
+    /// Orders per batch at most (one signed action; the venue's per-request limit).
     max_orders: usize,
 }
 

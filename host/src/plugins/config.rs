@@ -37,7 +37,7 @@ pub struct PluginsConfig {
     /// `strategy-host` executable (where `cargo build` puts the workspace's plugins).
     pub dir: Option<PathBuf>,
     /// A plugin call slower than this (µs) is counted as over budget for that plugin.
-    /// 0 turns call timing off (saves one TSC read per call, ~9 ns on a VM; see BENCHMARKS.md).
+    /// 0 turns call timing off (saves one TSC read per call; see docs/BENCHMARKS.md).
     #[serde(default = "default_call_budget_us")]
     pub call_budget_us: u64,
     /// Intents a strategy may emit per call; more are refused with `too_many_intents`.

@@ -216,6 +216,7 @@ async fn drive(
     if let Some(j) = &c.journal {
         c.metrics.journal_progress(j.progress());
     }
+    c.metrics.read_engine(&c.engine);
     let summary = Summary::view(&c.metrics, &c.engine, started.elapsed().as_secs_f64());
     println!("{}", summary.render());
     if let Some(path) = &opts.summary_json {
@@ -233,12 +234,10 @@ async fn drive(
 ///
 /// It also watches the journal writer (`JournalHandle::unstall`): the writer runs under
 /// `SCHED_IDLE`, and a thread that never sleeps on a machine with no other idle core starves it,
-/// so records would wait in memory for seconds instead of the commit window (measured: up to
-/// 8.5 s in the tick-to-order bench). What a crash can lose comes before latency: a stalled writer
-/// is raised to the default policy until it has caught up. (Parking the spinner while the writer
-/// is stalled was measured and dropped: commits still took up to 0.8 s, most likely because the
-/// starved writer sat queued on the other, busy core, and every parked frame paid the sleeping
-/// path's cold caches.)
+/// so records would wait in memory for seconds instead of the commit window. What a crash can
+/// lose comes before latency: a stalled writer is raised to the default policy until it has
+/// caught up. (What was measured, and the alternative that was dropped: docs/BENCHMARKS.md,
+/// fifth session.)
 pub async fn busy_poll(
     journal: Option<crate::journal::writer::JournalHandle>,
     active: impl Fn() -> bool,

@@ -3,7 +3,7 @@
 
 use crate::engine::Engine;
 use crate::journal::writer::JournalProgress;
-use crate::metrics::{Metrics, StrategyCounts};
+use crate::metrics::{Metrics, PluginCalls, StrategyCounts};
 use crate::venue::AdapterStats;
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -15,15 +15,6 @@ pub struct PositionLine {
     pub size: Decimal,
     pub avg_entry: Decimal,
     pub realized_pnl: Decimal,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct StrategyLine {
-    pub name: String,
-    pub plugin: String,
-    pub calls: u64,
-    pub calls_over_budget: u64,
-    pub disabled: Option<String>,
 }
 
 #[derive(Debug, Default, Clone, Serialize)]
@@ -39,7 +30,7 @@ pub struct Summary {
     pub open_orders: usize,
     pub hard_stop: Option<String>,
     pub hard_stop_triggers: BTreeMap<String, u64>,
-    pub plugins: Vec<StrategyLine>,
+    pub plugins: Vec<PluginCalls>,
     /// Each venue adapter's counters at the end of its task.
     pub venues: BTreeMap<String, AdapterStats>,
     pub reconcile_requests: BTreeMap<String, u64>,
@@ -47,7 +38,8 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// The summary of a run: what `metrics` counted, and the engine's state at the end.
+    /// The summary of a run: what `metrics` counted (call `Metrics::read_engine` first), and the
+    /// engine's state at the end (positions, PnL, open orders, the latch).
     pub fn view(metrics: &Metrics, engine: &Engine, seconds: f64) -> Summary {
         let mut s = Summary {
             seconds,
@@ -58,13 +50,10 @@ impl Summary {
             venues: metrics.venues.clone(),
             reconcile_requests: metrics.reconcile_requests.clone(),
             journal: metrics.journal,
+            refusals_by_reason: metrics.refusals_by_reason.clone(),
+            plugins: metrics.plugin_calls.clone(),
             ..Summary::default()
         };
-        s.refusals_by_reason = engine
-            .refusals()
-            .nonzero()
-            .map(|(r, n)| (r.name().to_string(), n))
-            .collect();
         s.realized_pnl = engine.positions().total_realized();
         for (m, key) in engine.registry().markets() {
             let p = engine.position(m);
@@ -80,20 +69,6 @@ impl Summary {
         }
         s.open_orders = engine.orders().active_count();
         s.hard_stop = engine.latch().reason().map(|r| r.name().to_string());
-        s.plugins = engine
-            .strategy_names()
-            .map(|(sid, name)| {
-                let slot = engine.strategy_slot(sid);
-                let st = slot.stats();
-                StrategyLine {
-                    name: name.to_string(),
-                    plugin: slot.plugin.clone(),
-                    calls: st.calls,
-                    calls_over_budget: st.over_budget,
-                    disabled: slot.disabled_reason().map(str::to_string),
-                }
-            })
-            .collect();
         s
     }
 

@@ -6,6 +6,7 @@
 //! - [`account`], [`exchange`]: accounts and the venue's rules, with no I/O.
 
 pub mod account;
+pub mod config;
 pub mod exchange;
 pub mod market;
 pub mod server;

@@ -345,7 +345,7 @@ impl<'a> WsMessage<'a> {
 /// The `bbo` frame in the one form the venue sends it, read by hand:
 /// `{"channel":"bbo","data":{"coin":"…","time":N,"bbo":[L,L]}}`, each `L` either `null` or
 /// `{"px":"…","sz":"…","n":N}`, no whitespace, the coin without escapes. This is the frame every
-/// entry reacts to; serde's generic map machinery cost it ~1 µs more after the host thread slept
+/// entry reacts to, and serde's generic map machinery was measurably slower on it
 /// (docs/BENCHMARKS.md). Anything else (another key order, whitespace, an escape, a number the
 /// fast decimal reader does not take, a leading zero, trailing bytes) returns None and the frame
 /// takes the serde path, which then reads it or refuses it: the two always agree (tested).

@@ -1,12 +1,13 @@
 //! The simulator's server: one loopback port serving WebSocket `/ws` and HTTP `/info` and
 //! `/exchange`, a ticker publishing market data, and fault injection.
 
-use super::exchange::{AccountSpec, Exchange, Push};
-use super::market::MarketSpec;
+use crate::sim::exchange::{AccountSpec, Exchange, Push};
+use ws::ws_session;
+
+mod ws;
 use crate::venue::hyperliquid::signing::Address;
 use futures_util::{SinkExt, StreamExt};
 use rust_decimal::Decimal;
-use serde::Deserialize;
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -18,67 +19,7 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::Role;
 
-/// `[sim]`: the simulator's markets, accounts, clock and faults.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SimConfig {
-    #[serde(default = "default_seed")]
-    pub seed: u64,
-    /// Market data period.
-    #[serde(default = "default_tick")]
-    pub tick_ms: u64,
-    pub markets: Vec<MarketSpec>,
-    #[serde(default)]
-    pub accounts: Vec<SimAccount>,
-    #[serde(default)]
-    pub faults: Faults,
-}
-
-fn default_seed() -> u64 {
-    1
-}
-fn default_tick() -> u64 {
-    100
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SimAccount {
-    pub address: String,
-    #[serde(default = "default_usdc")]
-    pub usdc: Decimal,
-    /// Agent (API wallet) addresses approved for this account.
-    #[serde(default)]
-    pub agents: Vec<String>,
-}
-
-fn default_usdc() -> Decimal {
-    Decimal::from(100_000)
-}
-
-/// `[sim.faults]`: what to break, on purpose.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Faults {
-    /// Close every WebSocket connection this often (0 = never).
-    #[serde(default)]
-    pub drop_every_ms: u64,
-    /// Stop publishing `stall_coin` between these times after start.
-    pub stall_coin: Option<String>,
-    #[serde(default)]
-    pub stall_after_ms: u64,
-    #[serde(default)]
-    pub stall_for_ms: u64,
-    /// Delay every action answer by this much.
-    #[serde(default)]
-    pub post_delay_ms: u64,
-    /// Reject every Nth order with a margin error (0 = never).
-    #[serde(default)]
-    pub reject_every: u32,
-    /// Also resend each user's recent fills (as a live, non-snapshot frame) after a reconnect.
-    #[serde(default)]
-    pub resend_fills_on_reconnect: bool,
-}
+pub use crate::sim::config::{Faults, SimAccount, SimConfig};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {
@@ -422,132 +363,4 @@ async fn exchange(state: &Arc<Mutex<State>>, req: &Value) -> Value {
     let (resp, pushes) = s.exchange.exchange(req);
     deliver(&mut s, pushes);
     resp
-}
-
-async fn ws_session(ws: WebSocketStream<TcpStream>, state: Arc<Mutex<State>>) {
-    let (mut sink, mut stream) = ws.split();
-    let (tx, mut rx) = mpsc::unbounded_channel::<String>();
-    let (conn, mut drop_rx) = {
-        let mut s = state.lock().expect("sim state");
-        let c = s.next_conn;
-        s.next_conn += 1;
-        s.sessions += 1;
-        (c, s.drop_tx.subscribe())
-    };
-    let _ = sink
-        .send(Message::text("Websocket connection established."))
-        .await;
-    loop {
-        tokio::select! {
-            frame = stream.next() => {
-                let text = match frame {
-                    Some(Ok(Message::Text(t))) => t,
-                    Some(Ok(Message::Ping(p))) => { let _ = sink.send(Message::Pong(p)).await; continue; }
-                    Some(Ok(_)) => continue,
-                    _ => break,
-                };
-                for reply in on_message(&state, conn, &tx, text.as_str()).await {
-                    if sink.send(Message::text(reply)).await.is_err() {
-                        break;
-                    }
-                }
-            }
-            out = rx.recv() => match out {
-                Some(frame) => if sink.send(Message::text(frame)).await.is_err() { break },
-                None => break,
-            },
-            _ = drop_rx.changed() => {
-                // Injected disconnect: close the TCP connection without a goodbye.
-                break;
-            }
-        }
-    }
-    state
-        .lock()
-        .expect("sim state")
-        .subs
-        .retain(|s| s.conn != conn);
-}
-
-async fn on_message(
-    state: &Arc<Mutex<State>>,
-    conn: u64,
-    tx: &mpsc::UnboundedSender<String>,
-    text: &str,
-) -> Vec<String> {
-    let Ok(v) = serde_json::from_str::<Value>(text) else {
-        return vec![json!({"channel":"error","data": format!("Error parsing JSON into valid websocket request: {text}")}).to_string()];
-    };
-    match v["method"].as_str() {
-        Some("ping") => vec![r#"{"channel":"pong"}"#.to_string()],
-        Some("subscribe") | Some("unsubscribe") => {
-            let sub = &v["subscription"];
-            let coin = || sub["coin"].as_str().map(str::to_string);
-            let user = || sub["user"].as_str().and_then(Address::parse);
-            let topic = match sub["type"].as_str() {
-                Some("bbo") => coin().map(Topic::Bbo),
-                Some("activeAssetCtx") => coin().map(Topic::Ctx),
-                Some("l2Book") => coin().map(Topic::Book),
-                Some("orderUpdates") => user().map(Topic::OrderUpdates),
-                Some("userFills") => user().map(Topic::UserFills),
-                _ => None,
-            };
-            let Some(topic) = topic else {
-                return vec![
-                    json!({"channel":"error","data": format!("Invalid subscription {sub}")})
-                        .to_string(),
-                ];
-            };
-            let mut s = state.lock().expect("sim state");
-            if v["method"] == "unsubscribe" {
-                s.subs.retain(|x| !(x.conn == conn && x.topic == topic));
-                return vec![json!({"channel":"subscriptionResponse","data":{"method":"unsubscribe","subscription":sub}}).to_string()];
-            }
-            if s.subs.iter().any(|x| x.conn == conn && x.topic == topic) {
-                return vec![
-                    json!({"channel":"error","data": format!("Already subscribed: {sub}")})
-                        .to_string(),
-                ];
-            }
-            let mut out = vec![json!({"channel":"subscriptionResponse","data":{"method":"subscribe","subscription":sub}}).to_string()];
-            if let Topic::UserFills(u) = &topic {
-                out.push(s.exchange.fills_snapshot(u));
-                if s.faults.resend_fills_on_reconnect {
-                    let recent: Vec<Value> = s
-                        .exchange
-                        .accounts
-                        .get(u)
-                        .map(|a| a.fills.iter().rev().take(5).cloned().collect())
-                        .unwrap_or_default();
-                    if !recent.is_empty() {
-                        out.push(json!({"channel":"userFills","data":{"user": u.to_string(), "fills": recent}}).to_string());
-                    }
-                }
-            }
-            s.subs.push(Sub {
-                conn,
-                topic,
-                tx: tx.clone(),
-            });
-            out
-        }
-        Some("post") => {
-            let id = v["id"].clone();
-            let req = &v["request"];
-            let response = match req["type"].as_str() {
-                Some("info") => match info(state, &req["payload"]) {
-                    Ok(data) => {
-                        json!({"type":"info","payload":{"type": req["payload"]["type"], "data": data}})
-                    }
-                    Err(e) => json!({"type":"error","payload": e}),
-                },
-                Some("action") => {
-                    json!({"type":"action","payload": exchange(state, &req["payload"]).await})
-                }
-                _ => json!({"type":"error","payload":"unknown request type"}),
-            };
-            vec![json!({"channel":"post","data":{"id": id, "response": response}}).to_string()]
-        }
-        _ => vec![json!({"channel":"error","data": format!("Unknown method: {text}")}).to_string()],
-    }
 }

@@ -1,0 +1,176 @@
+//! The venue's account state (after every (re)connect) replacing the engine's view: positions
+//! set from the venue, orders the venue no longer lists closed, open orders the engine did not
+//! make tracked and cancelled or adopted, positions nobody manages flattened.
+
+use super::Engine;
+use super::config::UnknownOrderPolicy;
+use super::events::{EngineNote, VenueOpenOrder, VenuePosition};
+use super::orders::{OrderState, Purpose, TrackedOrder};
+use super::types::{Cloid, MarketId, VenueId};
+use plugin_api::{FlattenKind, FlattenReason, Tif};
+use rust_decimal::Decimal;
+
+impl Engine {
+    /// The venue's account state after a (re)connect. Positions are replaced by the venue's;
+    /// orders the venue does not list are over (their fills come from the fill snapshot);
+    /// open orders the engine does not know are reported.
+    pub(super) fn on_reconciled(
+        &mut self,
+        venue: VenueId,
+        as_of_ms: u64,
+        positions: &[VenuePosition],
+        open_orders: &[VenueOpenOrder],
+        now: u64,
+    ) {
+        let first = self.venues[venue.0 as usize].as_of_ms == 0;
+        self.venues[venue.0 as usize].as_of_ms = as_of_ms;
+        let markets: Vec<_> = self.registry.markets_of(venue).collect();
+        for m in &markets {
+            let (size, px) = positions
+                .iter()
+                .find(|p| p.market == *m)
+                .map_or((Decimal::ZERO, Decimal::ZERO), |p| (p.size, p.entry_px));
+            if self.positions.get(*m).size != size {
+                tracing::warn!(
+                    market = %self.registry.key(*m),
+                    engine = %self.positions.get(*m).size,
+                    venue = %size,
+                    "position reconciled to the venue's"
+                );
+            }
+            self.positions.set_from_venue(*m, size, px, now);
+            self.notes
+                .push(EngineNote::PositionReconciled { market: *m });
+        }
+        for vo in open_orders {
+            let known = vo
+                .cloid
+                .filter(|c| self.orders.get(*c).is_some())
+                .or_else(|| self.orders.by_oid(vo.oid));
+            match known {
+                Some(c) => {
+                    self.orders.set_oid(c, vo.oid);
+                    if let Some(o) = self.orders.get(c)
+                        && matches!(o.state, OrderState::Sent | OrderState::UnknownOutcome)
+                    {
+                        self.orders.set_state(c, OrderState::Resting);
+                    }
+                }
+                None => self.on_unknown_venue_order(venue, *vo, now),
+            }
+        }
+        let stale: Vec<Cloid> = markets
+            .iter()
+            .flat_map(|m| self.orders.active_in(*m).to_vec())
+            .filter(|c| {
+                let o = self.orders.get(*c).expect("active order");
+                // Queued and Sent orders have not been answered yet: their post result will come.
+                !matches!(o.state, OrderState::Queued | OrderState::Sent)
+                    && !open_orders
+                        .iter()
+                        .any(|vo| Some(vo.oid) == o.oid || vo.cloid == Some(*c))
+            })
+            .collect();
+        for c in stale {
+            let o = *self.orders.get(c).expect("order");
+            self.orders.set_final_filled(c, o.filled);
+            let s = if o.filled >= o.sz {
+                OrderState::Filled
+            } else {
+                OrderState::Cancelled
+            };
+            self.orders.set_state(c, s);
+            self.order_changed(c, now);
+        }
+        for m in &markets {
+            if self.positions.get(*m).size.is_zero() {
+                self.positions.end_flatten(*m);
+            }
+            self.refresh_market(*m);
+        }
+        if first {
+            for m in markets {
+                self.adopt_position(m, now);
+            }
+        }
+    }
+
+    /// An open order on the venue this run did not make (left by a killed run, or placed by
+    /// hand). It is tracked either way, so its fills move the position and its size counts as
+    /// pending exposure; then it is cancelled unless the config adopts it. A latched HardStop
+    /// always cancels.
+    fn on_unknown_venue_order(&mut self, venue: VenueId, vo: VenueOpenOrder, now: u64) {
+        let cloid = vo.cloid.unwrap_or_else(|| Cloid::for_venue_oid(vo.oid));
+        let adopt =
+            self.cfg.unknown_orders == UnknownOrderPolicy::Adopt && !self.latch.is_triggered();
+        self.orders.insert(TrackedOrder {
+            cloid,
+            oid: Some(vo.oid),
+            market: vo.market,
+            owner: None,
+            tag: 0,
+            side: vo.side,
+            px: vo.px,
+            sz: vo.sz,
+            tif: Tif::Gtc,
+            reduce_only: false,
+            purpose: Purpose::Adopted,
+            state: OrderState::Resting,
+            filled: Decimal::ZERO,
+            fill_value: Decimal::ZERO,
+            final_filled: None,
+            created_ns: now,
+        });
+        self.orders.set_oid(cloid, vo.oid);
+        tracing::warn!(
+            market = %self.registry.key(vo.market),
+            oid = vo.oid,
+            %cloid,
+            side = ?vo.side,
+            px = %vo.px,
+            sz = %vo.sz,
+            action = if adopt { "adopted" } else { "cancelling" },
+            "open venue order this run did not make"
+        );
+        self.notes.push(EngineNote::UnknownVenueOrder {
+            venue,
+            order: vo,
+            cloid,
+            adopted: adopt,
+        });
+        if adopt {
+            self.order_changed(cloid, now);
+        } else {
+            self.cancel_order(cloid, now);
+        }
+    }
+
+    /// At start-up, a position belongs to the market's exit strategies (they manage whatever
+    /// position their market holds); a market with no live exit strategy has nobody to close it,
+    /// so it is flattened.
+    fn adopt_position(&mut self, m: MarketId, now: u64) {
+        let size = self.positions.get(m).size;
+        if size.is_zero() || self.latch.is_triggered() {
+            return; // a latched HardStop flattens everything already
+        }
+        let handed_to_exits = self.has_live_exit(m);
+        tracing::warn!(
+            market = %self.registry.key(m),
+            %size,
+            "position found at start-up: {}",
+            if handed_to_exits { "handed to the market's exit strategies" } else { "no exit strategy configured: flattening" }
+        );
+        self.notes.push(EngineNote::UnownedPosition {
+            market: m,
+            size,
+            handed_to_exits,
+        });
+        if !handed_to_exits && self.positions.flattening(m).is_none() {
+            let reason = FlattenReason::new(
+                FlattenKind::UNOWNED_POSITION,
+                self.positions.get(m).entry_ns.min(now),
+            );
+            let _ = self.flatten(m, reason, None, None, now);
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! What the writer records, and how each record becomes rows.
+
+use super::super::now_ms;
+use rusqlite::{OptionalExtension, params};
+use std::sync::mpsc;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderRow {
+    pub cloid: String,
+    pub market: String,
+    pub strategy: Option<String>,
+    pub tag: u64,
+    pub side: &'static str,
+    pub px: String,
+    pub sz: String,
+    pub tif: &'static str,
+    pub reduce_only: bool,
+    pub purpose: &'static str,
+    pub state: &'static str,
+    pub filled: String,
+    pub oid: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FillRow {
+    pub venue: String,
+    pub tid: u64,
+    pub market: String,
+    pub cloid: Option<String>,
+    pub oid: u64,
+    pub side: &'static str,
+    pub px: String,
+    pub sz: String,
+    pub fee: String,
+    pub time_ms: u64,
+    pub strategy: Option<String>,
+    pub realized: String,
+}
+
+/// What the engine side asks the writer to record.
+#[derive(Debug)]
+pub enum Record {
+    Order(OrderRow),
+    Fill(FillRow),
+    Position {
+        market: String,
+        size: String,
+        avg_entry: String,
+        realized: String,
+    },
+    Refusal {
+        strategy: String,
+        reason: &'static str,
+    },
+    HardStop {
+        latched: bool,
+        reason: String,
+    },
+    PluginState {
+        strategy: String,
+        plugin: String,
+        version: String,
+        params_hash: String,
+        state: String,
+        /// Engine time of the snapshot.
+        engine_ns: u64,
+    },
+    /// Acknowledged once every record sent before it is committed.
+    Flush(mpsc::Sender<()>),
+    /// Ends the run (recorded) and the writer.
+    EndRun,
+}
+
+/// Runs one of the writer's statements through the connection's statement cache: compiling the
+/// SQL is most of a record's cost (docs/BENCHMARKS.md, fifth session), and a writer that takes
+/// longer per record holds records in memory longer.
+fn exec(
+    tx: &rusqlite::Transaction<'_>,
+    sql: &str,
+    p: impl rusqlite::Params,
+) -> rusqlite::Result<usize> {
+    tx.prepare_cached(sql)?.execute(p)
+}
+
+pub(super) fn write(tx: &rusqlite::Transaction<'_>, run: i64, r: Record) -> rusqlite::Result<()> {
+    let now = now_ms() as i64;
+    match r {
+        Record::Order(o) => {
+            // An order is noted at every change the engine sees, and the venue often reports one
+            // change several ways (post result, order update, fill): an event row is written only
+            // when the state or the filled size differs from the order's row.
+            let before: Option<(String, String)> = tx
+                .prepare_cached("SELECT state, filled FROM orders WHERE cloid = ?1")?
+                .query_row(params![o.cloid], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            let changed =
+                before.is_none_or(|(state, filled)| state != o.state || filled != o.filled);
+            exec(
+                tx,
+                "INSERT INTO orders (cloid, run_id, market, strategy, tag, side, px, sz, tif, reduce_only, purpose, state, filled, oid, created_ms, updated_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)
+                 ON CONFLICT(cloid) DO UPDATE SET state = excluded.state, filled = excluded.filled,
+                   oid = coalesce(excluded.oid, orders.oid), updated_ms = excluded.updated_ms",
+                params![o.cloid, run, o.market, o.strategy, o.tag as i64, o.side, o.px, o.sz, o.tif, o.reduce_only, o.purpose, o.state, o.filled, o.oid.map(|x| x as i64), now],
+            )?;
+            if changed {
+                exec(
+                    tx,
+                    "INSERT INTO order_events (cloid, state, filled, ts_ms) VALUES (?1, ?2, ?3, ?4)",
+                    params![o.cloid, o.state, o.filled, now],
+                )?;
+            }
+        }
+        Record::Fill(f) => {
+            exec(
+                tx,
+                "INSERT OR IGNORE INTO fills VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                params![
+                    f.venue,
+                    f.tid as i64,
+                    f.market,
+                    f.cloid,
+                    f.oid as i64,
+                    f.side,
+                    f.px,
+                    f.sz,
+                    f.fee,
+                    f.time_ms as i64,
+                    f.strategy,
+                    f.realized
+                ],
+            )?;
+        }
+        Record::Position {
+            market,
+            size,
+            avg_entry,
+            realized,
+        } => {
+            exec(
+                tx,
+                "INSERT OR REPLACE INTO positions VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![market, size, avg_entry, realized, now],
+            )?;
+        }
+        Record::Refusal { strategy, reason } => {
+            exec(
+                tx,
+                "INSERT INTO refusals VALUES (?1, ?2, ?3, 1, ?4)
+                 ON CONFLICT(run_id, strategy, reason) DO UPDATE SET count = count + 1, last_ms = excluded.last_ms",
+                params![run, strategy, reason, now],
+            )?;
+        }
+        Record::HardStop { latched, reason } => {
+            exec(
+                tx,
+                "INSERT INTO hardstop (ts_ms, event, reason, source) VALUES (?1, ?2, ?3, 'engine')",
+                params![now, if latched { "triggered" } else { "released" }, reason],
+            )?;
+        }
+        Record::PluginState {
+            strategy,
+            plugin,
+            version,
+            params_hash,
+            state,
+            engine_ns,
+        } => {
+            exec(
+                tx,
+                "INSERT OR REPLACE INTO plugin_state (strategy, plugin, version, params_hash, state, saved_ms, engine_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    strategy,
+                    plugin,
+                    version,
+                    params_hash,
+                    state,
+                    now,
+                    engine_ns as i64
+                ],
+            )?;
+        }
+        Record::Flush(_) | Record::EndRun => {}
+    }
+    Ok(())
+}

@@ -1,0 +1,303 @@
+//! The simulated exchange: markets, accounts and the rules of the venue, with no I/O. The server
+//! (`server.rs`) feeds it requests and the clock and delivers what it returns.
+//!
+//! What it checks like the venue (reference §2): the signature (the recovered signer must be a
+//! configured account or its approved agent; testnet phantom agent "b", as every SDK signs for a
+//! non-mainnet URL), nonces, the address request budget, `expiresAfter`, tick and lot rules, the
+//! minimum order value, reduce-only, margin, Alo/Ioc/Gtc semantics, scheduleCancel.
+
+use super::account::{Account, RestingOrder};
+use super::market::{MarketSpec, Rng, SimMarket};
+use crate::venue::hyperliquid::actions::msgpack_into;
+use crate::venue::hyperliquid::signing::{
+    Address, Signature, action_hash, agent_digest, parse_hex,
+};
+use crate::venue::hyperliquid::tick::{AssetSpec, MIN_NOTIONAL, is_valid_price, wire};
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::str::FromStr;
+
+mod actions;
+mod info;
+
+const BPS: Decimal = Decimal::from_parts(10_000, 0, 0, false, 0);
+
+/// A frame to push to the WebSocket subscribers of one user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Push {
+    pub user: Address,
+    pub frame: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct AccountSpec {
+    pub address: Address,
+    pub usdc: Decimal,
+    /// Agent (API wallet) addresses approved to sign for this account.
+    pub agents: Vec<Address>,
+}
+
+pub struct Exchange {
+    pub markets: Vec<SimMarket>,
+    /// coin → (asset id, index in `markets`).
+    assets: HashMap<String, (u32, usize)>,
+    /// HIP-3 dex names, in `perpDexs` order (index 1, 2, …).
+    dexes: Vec<String>,
+    pub accounts: HashMap<Address, Account>,
+    agents: HashMap<Address, Address>,
+    rng: Rng,
+    pub now_ms: u64,
+    next_oid: u64,
+    next_tid: u64,
+    pub taker_fee_bps: Decimal,
+    pub maker_fee_bps: Decimal,
+    /// Fault injection: reject every Nth order (0 = never).
+    pub reject_every: u32,
+    orders_seen: u32,
+    /// How many times each cloid was received (a client must never send an order twice).
+    cloids_seen: HashMap<String, u32>,
+}
+
+fn err(msg: impl Into<String>) -> Value {
+    json!({"status": "err", "response": msg.into()})
+}
+
+impl Exchange {
+    pub fn new(
+        seed: u64,
+        markets: Vec<MarketSpec>,
+        accounts: Vec<AccountSpec>,
+        now_ms: u64,
+    ) -> Exchange {
+        let mut rng = Rng::new(seed);
+        let mut dexes: Vec<String> = Vec::new();
+        let mut per_dex: HashMap<String, u32> = HashMap::new();
+        let mut assets = HashMap::new();
+        let mut sims = Vec::new();
+        for (i, spec) in markets.into_iter().enumerate() {
+            let dex = crate::venue::hyperliquid::info::dex_of(&spec.coin).to_string();
+            if !dex.is_empty() && !dexes.contains(&dex) {
+                dexes.push(dex.clone());
+            }
+            let idx = per_dex.entry(dex.clone()).or_insert(0);
+            let dex_index = dexes.iter().position(|d| *d == dex).map_or(0, |p| p + 1);
+            let asset = if dex_index == 0 {
+                *idx
+            } else {
+                100_000 + dex_index as u32 * 10_000 + *idx
+            };
+            *idx += 1;
+            assets.insert(spec.coin.clone(), (asset, i));
+            sims.push(SimMarket::new(spec, &mut rng));
+        }
+        let mut agents = HashMap::new();
+        let mut accts = HashMap::new();
+        for a in accounts {
+            for ag in &a.agents {
+                agents.insert(*ag, a.address);
+            }
+            accts.insert(a.address, Account::new(a.usdc));
+        }
+        Exchange {
+            markets: sims,
+            assets,
+            dexes,
+            accounts: accts,
+            agents,
+            rng,
+            now_ms,
+            next_oid: 1_000,
+            next_tid: 1,
+            taker_fee_bps: Decimal::new(45, 1),
+            maker_fee_bps: Decimal::new(15, 1),
+            reject_every: 0,
+            orders_seen: 0,
+            cloids_seen: HashMap::new(),
+        }
+    }
+
+    /// Cloids received more than once (must stay empty: no order is ever sent twice).
+    pub fn duplicate_cloids(&self) -> Vec<String> {
+        self.cloids_seen
+            .iter()
+            .filter(|(_, n)| **n > 1)
+            .map(|(c, _)| c.clone())
+            .collect()
+    }
+
+    /// Orders received in all.
+    pub fn orders_received(&self) -> u32 {
+        self.orders_seen
+    }
+
+    /// Registers an agent key for an account (the simulator's `approveAgent`).
+    pub fn approve_agent(&mut self, account: Address, agent: Address) {
+        self.agents.insert(agent, account);
+        self.accounts
+            .entry(account)
+            .or_insert_with(|| Account::new(Decimal::from(100_000)));
+    }
+
+    pub fn market_index(&self, coin: &str) -> Option<usize> {
+        self.assets.get(coin).map(|(_, i)| *i)
+    }
+
+    fn spec_of(&self, asset: u32) -> Option<(String, usize, AssetSpec)> {
+        let (coin, (_, i)) = self.assets.iter().find(|(_, (a, _))| *a == asset)?;
+        Some((
+            coin.clone(),
+            *i,
+            AssetSpec {
+                asset,
+                sz_decimals: self.markets[*i].spec.sz_decimals,
+                is_spot: false,
+            },
+        ))
+    }
+
+    /// Advances every market to `now_ms`, fills resting orders the book now crosses, fires due
+    /// scheduled cancels. Returns the pushes that produced.
+    pub fn tick(&mut self, now_ms: u64) -> Vec<Push> {
+        self.now_ms = self.now_ms.max(now_ms);
+        let now_ms = self.now_ms;
+        for m in &mut self.markets {
+            m.step(now_ms, &mut self.rng);
+        }
+        let mut pushes = Vec::new();
+        let users: Vec<Address> = self.accounts.keys().copied().collect();
+        for user in users {
+            self.match_resting(user, &mut pushes);
+            let due = self.accounts[&user]
+                .scheduled_cancel
+                .is_some_and(|t| t <= now_ms);
+            if due {
+                let acct = self.accounts.get_mut(&user).expect("account");
+                acct.scheduled_cancel = None;
+                acct.schedule_triggers += 1;
+                let cancelled: Vec<RestingOrder> = acct.orders.drain(..).collect();
+                let updates: Vec<Value> = cancelled
+                    .iter()
+                    .map(|o| json!({"order": o.wire(), "status": "scheduledCancel", "statusTimestamp": now_ms}))
+                    .collect();
+                if !updates.is_empty() {
+                    pushes.push(Push {
+                        user,
+                        frame: json!({"channel":"orderUpdates","data":updates}).to_string(),
+                    });
+                }
+            }
+        }
+        pushes
+    }
+
+    fn match_resting(&mut self, user: Address, pushes: &mut Vec<Push>) {
+        let now = self.now_ms;
+        let orders = std::mem::take(&mut self.accounts.get_mut(&user).expect("account").orders);
+        let mut keep = Vec::new();
+        for mut o in orders {
+            let Some(i) = self.market_index(&o.coin) else {
+                continue;
+            };
+            let (bid, ask) = self.markets[i].bbo(now);
+            let crosses = if o.is_buy { ask <= o.px } else { bid >= o.px };
+            if !crosses || self.markets[i].stalled {
+                keep.push(o);
+                continue;
+            }
+            let mut sz = o.sz;
+            if o.reduce_only {
+                sz = sz.min(self.reducible(user, &o.coin, o.is_buy));
+            }
+            if sz > Decimal::ZERO {
+                self.fill(
+                    user,
+                    &o.coin,
+                    o.is_buy,
+                    o.px,
+                    sz,
+                    o.oid,
+                    o.cloid.clone(),
+                    false,
+                    pushes,
+                );
+                o.sz -= sz;
+            }
+            let status = if o.sz.is_zero() {
+                "filled"
+            } else if o.reduce_only {
+                "reduceOnlyCanceled"
+            } else {
+                "open"
+            };
+            pushes.push(Push { user, frame: json!({"channel":"orderUpdates","data":[{"order": o.wire(), "status": status, "statusTimestamp": now}]}).to_string() });
+            if status == "open" {
+                keep.push(o);
+            }
+        }
+        self.accounts.get_mut(&user).expect("account").orders = keep;
+    }
+
+    /// How much of `coin` an order on this side may reduce.
+    fn reducible(&self, user: Address, coin: &str, is_buy: bool) -> Decimal {
+        let pos = self.accounts[&user].position(coin);
+        if (is_buy && pos < Decimal::ZERO) || (!is_buy && pos > Decimal::ZERO) {
+            pos.abs()
+        } else {
+            Decimal::ZERO
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn fill(
+        &mut self,
+        user: Address,
+        coin: &str,
+        is_buy: bool,
+        px: Decimal,
+        sz: Decimal,
+        oid: u64,
+        cloid: Option<String>,
+        taker: bool,
+        pushes: &mut Vec<Push>,
+    ) {
+        let fee_bps = if taker {
+            self.taker_fee_bps
+        } else {
+            self.maker_fee_bps
+        };
+        let fee = (px * sz * fee_bps / BPS).round_dp(6);
+        let acct = self.accounts.get_mut(&user).expect("account");
+        let applied = acct.apply_fill(coin, is_buy, px, sz, fee);
+        let tid = self.next_tid;
+        self.next_tid += 1;
+        let dir = match (
+            is_buy,
+            applied.start.is_sign_positive() && !applied.start.is_zero(),
+            applied.start.is_sign_negative(),
+        ) {
+            (true, _, true) => "Close Short",
+            (true, _, _) => "Open Long",
+            (false, true, _) => "Close Long",
+            (false, _, _) => "Open Short",
+        };
+        let mut f = json!({
+            "coin": coin, "px": wire(px), "sz": wire(sz), "side": if is_buy { "B" } else { "A" },
+            "time": self.now_ms, "startPosition": wire(applied.start), "dir": dir,
+            "closedPnl": wire(applied.closed_pnl), "hash": format!("0x{:064x}", tid), "oid": oid,
+            "crossed": taker, "fee": wire(fee), "tid": tid, "feeToken": "USDC", "twapId": null,
+        });
+        if let Some(c) = cloid {
+            f["cloid"] = json!(c);
+        }
+        acct.fills.push(f.clone());
+        if acct.fills.len() > 2_000 {
+            acct.fills.remove(0);
+        }
+        pushes.push(Push {
+            user,
+            frame: json!({"channel":"userFills","data":{"user": user.to_string(), "fills":[f]}})
+                .to_string(),
+        });
+    }
+}

@@ -1,0 +1,132 @@
+//! One WebSocket session with the simulator: subscriptions, posts (info and actions), pings,
+//! and the faults that act on a connection.
+
+use super::*;
+
+pub(super) async fn ws_session(ws: WebSocketStream<TcpStream>, state: Arc<Mutex<State>>) {
+    let (mut sink, mut stream) = ws.split();
+    let (tx, mut rx) = mpsc::unbounded_channel::<String>();
+    let (conn, mut drop_rx) = {
+        let mut s = state.lock().expect("sim state");
+        let c = s.next_conn;
+        s.next_conn += 1;
+        s.sessions += 1;
+        (c, s.drop_tx.subscribe())
+    };
+    let _ = sink
+        .send(Message::text("Websocket connection established."))
+        .await;
+    loop {
+        tokio::select! {
+            frame = stream.next() => {
+                let text = match frame {
+                    Some(Ok(Message::Text(t))) => t,
+                    Some(Ok(Message::Ping(p))) => { let _ = sink.send(Message::Pong(p)).await; continue; }
+                    Some(Ok(_)) => continue,
+                    _ => break,
+                };
+                for reply in on_message(&state, conn, &tx, text.as_str()).await {
+                    if sink.send(Message::text(reply)).await.is_err() {
+                        break;
+                    }
+                }
+            }
+            out = rx.recv() => match out {
+                Some(frame) => if sink.send(Message::text(frame)).await.is_err() { break },
+                None => break,
+            },
+            _ = drop_rx.changed() => {
+                // Injected disconnect: close the TCP connection without a goodbye.
+                break;
+            }
+        }
+    }
+    state
+        .lock()
+        .expect("sim state")
+        .subs
+        .retain(|s| s.conn != conn);
+}
+
+async fn on_message(
+    state: &Arc<Mutex<State>>,
+    conn: u64,
+    tx: &mpsc::UnboundedSender<String>,
+    text: &str,
+) -> Vec<String> {
+    let Ok(v) = serde_json::from_str::<Value>(text) else {
+        return vec![json!({"channel":"error","data": format!("Error parsing JSON into valid websocket request: {text}")}).to_string()];
+    };
+    match v["method"].as_str() {
+        Some("ping") => vec![r#"{"channel":"pong"}"#.to_string()],
+        Some("subscribe") | Some("unsubscribe") => {
+            let sub = &v["subscription"];
+            let coin = || sub["coin"].as_str().map(str::to_string);
+            let user = || sub["user"].as_str().and_then(Address::parse);
+            let topic = match sub["type"].as_str() {
+                Some("bbo") => coin().map(Topic::Bbo),
+                Some("activeAssetCtx") => coin().map(Topic::Ctx),
+                Some("l2Book") => coin().map(Topic::Book),
+                Some("orderUpdates") => user().map(Topic::OrderUpdates),
+                Some("userFills") => user().map(Topic::UserFills),
+                _ => None,
+            };
+            let Some(topic) = topic else {
+                return vec![
+                    json!({"channel":"error","data": format!("Invalid subscription {sub}")})
+                        .to_string(),
+                ];
+            };
+            let mut s = state.lock().expect("sim state");
+            if v["method"] == "unsubscribe" {
+                s.subs.retain(|x| !(x.conn == conn && x.topic == topic));
+                return vec![json!({"channel":"subscriptionResponse","data":{"method":"unsubscribe","subscription":sub}}).to_string()];
+            }
+            if s.subs.iter().any(|x| x.conn == conn && x.topic == topic) {
+                return vec![
+                    json!({"channel":"error","data": format!("Already subscribed: {sub}")})
+                        .to_string(),
+                ];
+            }
+            let mut out = vec![json!({"channel":"subscriptionResponse","data":{"method":"subscribe","subscription":sub}}).to_string()];
+            if let Topic::UserFills(u) = &topic {
+                out.push(s.exchange.fills_snapshot(u));
+                if s.faults.resend_fills_on_reconnect {
+                    let recent: Vec<Value> = s
+                        .exchange
+                        .accounts
+                        .get(u)
+                        .map(|a| a.fills.iter().rev().take(5).cloned().collect())
+                        .unwrap_or_default();
+                    if !recent.is_empty() {
+                        out.push(json!({"channel":"userFills","data":{"user": u.to_string(), "fills": recent}}).to_string());
+                    }
+                }
+            }
+            s.subs.push(Sub {
+                conn,
+                topic,
+                tx: tx.clone(),
+            });
+            out
+        }
+        Some("post") => {
+            let id = v["id"].clone();
+            let req = &v["request"];
+            let response = match req["type"].as_str() {
+                Some("info") => match info(state, &req["payload"]) {
+                    Ok(data) => {
+                        json!({"type":"info","payload":{"type": req["payload"]["type"], "data": data}})
+                    }
+                    Err(e) => json!({"type":"error","payload": e}),
+                },
+                Some("action") => {
+                    json!({"type":"action","payload": exchange(state, &req["payload"]).await})
+                }
+                _ => json!({"type":"error","payload":"unknown request type"}),
+            };
+            vec![json!({"channel":"post","data":{"id": id, "response": response}}).to_string()]
+        }
+        _ => vec![json!({"channel":"error","data": format!("Unknown method: {text}")}).to_string()],
+    }
+}
