@@ -14,10 +14,10 @@
 //! machine over the same minute: drift in the VM's neighbours lands on both, not on whichever
 //! ran second.
 //!
-//! - host: the runtime's own path on one current_thread runtime: the Hyperliquid client (parse,
-//!   dispatch), the engine (state, gates, scheduler), the real `dislocation-entry` .so, the
-//!   pre-send guard, tick rounding, msgpack, signing, the post; and the journal as `run` keeps it
-//!   (writer thread, `[journal]` defaults).
+//! - host: the runtime's own path on one current_thread runtime: the venue task and the
+//!   Hyperliquid adapter (parse, dispatch), the engine (state, gates, scheduler), the real
+//!   `dislocation-entry` .so, the pre-send guard, tick rounding, msgpack, signing, the post; and
+//!   the journal as `run` keeps it (writer thread, `[journal]` defaults).
 //! - baseline: a bare client on the same socket library that signs and sends a pre-built order
 //!   action of the host's shape (cloid included) for every frame (same sockets and signing, no
 //!   parse, no engine).

@@ -108,6 +108,14 @@ async fn it_trades_through_disconnects_and_ends_matching_the_venue() {
             sessions >= 3,
             "{venue}: reconnected after injected drops ({sessions} sessions)"
         );
+        // The metrics room kept the adapter's counters when its task ended: the host saw the
+        // same sessions the simulator did, and every one of them is in the summary.
+        let stats = out.summary.venues.get(venue).expect("venue counters kept");
+        assert_eq!(
+            stats.sessions, sessions,
+            "{venue}: sessions counted by the adapter"
+        );
+        assert!(stats.frames > 0 && stats.posts > 0, "{venue}: {stats:?}");
     }
     check_against_sims(&out);
 }

@@ -35,6 +35,9 @@ pub struct VenueConfig {
     /// The venue part of market keys (`hl` in `hl/BTC`).
     pub name: Spanned<String>,
     pub kind: VenueKind,
+    /// `[venues.sim]`: a simulator the host starts in-process for this entry (a kind that
+    /// wants one and has no URL to connect to).
+    pub sim: Option<crate::sim::config::SimConfig>,
 }
 
 /// The venue kinds the host speaks, each with its own keys. `runtime` matches on this once.
@@ -309,6 +312,13 @@ fn parse_venues(v: Spanned<DeValue<'_>>) -> Result<Vec<VenueConfig>, (usize, Str
         };
         let name = take("name")?;
         let kind_name = take("kind")?;
+        let sim = match t.remove("sim") {
+            Some(v) => Some(
+                crate::sim::config::SimConfig::deserialize(ValueDeserializer::from(v))
+                    .map_err(located(span.start))?,
+            ),
+            None => None,
+        };
         let rest = Spanned::new(span.clone(), DeValue::Table(t));
         let kind = match kind_name.get_ref().as_str() {
             "hyperliquid" => VenueKind::Hyperliquid(
@@ -325,7 +335,7 @@ fn parse_venues(v: Spanned<DeValue<'_>>) -> Result<Vec<VenueConfig>, (usize, Str
                 ));
             }
         };
-        out.push(VenueConfig { name, kind });
+        out.push(VenueConfig { name, kind, sim });
     }
     Ok(out)
 }

@@ -146,6 +146,39 @@ fn venues_are_checked_and_mainnet_needs_an_explicit_yes() {
 }
 
 #[test]
+fn venues_are_chosen_by_kind_and_their_keys_are_the_kind_s() {
+    let e = parse(&format!(
+        "{GOOD}{}",
+        VENUE.replace("hyperliquid", "paradex")
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.starts_with("test.toml:15:8: unknown venue kind `paradex` (known: hyperliquid)"),
+        "located at the kind: {e}"
+    );
+    let e = parse(&format!(
+        "{GOOD}{}",
+        VENUE.replace("kind = \"hyperliquid\"\n", "")
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("missing field `kind`"), "{e}");
+    // A key the kind does not have is an error located at that key, like any unknown key.
+    let e = parse(&format!("{GOOD}{VENUE}dead_man = 30\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("test.toml:19:1:") && e.contains("unknown field `dead_man`"),
+        "{e}"
+    );
+    let e = parse(&format!("venues = 3\n{GOOD}"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("array of tables"), "{e}");
+}
+
+#[test]
 fn duplicate_names_are_refused() {
     let text = format!("{GOOD}\n{}", &GOOD[GOOD.find("[[strategies]]").unwrap()..]);
     let e = parse(&text).unwrap_err().to_string();

@@ -41,11 +41,21 @@ pub async fn start_venue(
     };
     let (task, sim) = match &v.kind {
         VenueKind::Hyperliquid(cfg) => {
-            let p = hyperliquid::config::prepare(cfg, &name, id, markets, latch).await?;
-            let sim = p.sim.map(|handle| SimVenue {
-                name: name.clone(),
-                handle,
-                account: p.account,
+            let launched = match (&v.sim, cfg.wants_local()) {
+                (Some(sim), true) => Some(crate::sim::launch(sim.clone(), &name).await?),
+                _ => None,
+            };
+            let local = launched.as_ref().map(|l| &l.local);
+            let p = hyperliquid::config::prepare(cfg, &name, id, markets, latch, local).await?;
+            let sim = launched.map(|l| {
+                if let Some(agent) = p.agent {
+                    l.handle.approve_agent(p.account, agent);
+                }
+                SimVenue {
+                    name: name.clone(),
+                    handle: l.handle,
+                    account: p.account,
+                }
             });
             (tokio::task::spawn_local(run_venue(p.adapter, link)), sim)
         }

@@ -14,6 +14,35 @@ pub mod server;
 #[cfg(test)]
 mod tests;
 
+/// A simulator started for a `[[venues]]` entry: its handle and the endpoint the venue
+/// connects to.
+pub struct Launched {
+    pub handle: server::SimHandle,
+    pub local: crate::venue::hyperliquid::config::LocalVenue,
+}
+
+/// Starts the simulator of venue `venue` on a free loopback port. Its agent key is derived from
+/// the seed and the venue's name, so a restart trades the same simulated account.
+pub async fn launch(cfg: config::SimConfig, venue: &str) -> anyhow::Result<Launched> {
+    use crate::venue::hyperliquid::signing::{PrivateKey, keccak, to_hex};
+    let seed = cfg.seed;
+    let handle = server::spawn(cfg, 0).await?;
+    let mut material = format!("strategy-host simulator agent/{venue}/{seed}").into_bytes();
+    for _ in 0..4 {
+        let k = keccak(&material);
+        if let Ok(agent) = PrivateKey::from_hex(&to_hex(&k)) {
+            let local = crate::venue::hyperliquid::config::LocalVenue {
+                ws_url: handle.ws_url(),
+                info_url: handle.http_url(),
+                agent: std::sync::Arc::new(agent),
+            };
+            return Ok(Launched { handle, local });
+        }
+        material = k.to_vec();
+    }
+    anyhow::bail!("could not derive a simulator key")
+}
+
 /// A simulator a run started in-process, with the account traded on it (still running when the
 /// run returns, so tests can compare the host's view with the simulator's).
 pub struct SimVenue {

@@ -1,15 +1,15 @@
 //! A `[[venues]]` entry with `kind = "hyperliquid"`: its keys, their checks, and the start-up
-//! of a connection from it (the in-process simulator, the agent key, the account, the asset
-//! table), which ends in an [`HlAdapter`] for the runtime's venue task.
+//! of a connection from it (the agent key, the account, the asset table), which ends in an
+//! [`HlAdapter`] for the runtime's venue task. A simulator started in-process is the runtime's
+//! (it hands its endpoint in as a [`LocalVenue`]): this module never depends on `sim`.
 
 use super::adapter::HlAdapter;
 use super::client_config::HlClientConfig;
 use super::info::fetch_asset_table;
 use super::secrets::KeySource;
-use super::signing::{Address, NonceManager, PrivateKey, keccak, to_hex};
+use super::signing::{Address, NonceManager, PrivateKey};
 use crate::engine::hardstop::HardStopLatch;
 use crate::engine::types::{MarketId, VenueId};
-use crate::sim::server::{SimConfig, SimHandle, spawn as spawn_sim};
 use crate::venue::http::HttpClient;
 use anyhow::{Context, bail};
 use serde::Deserialize;
@@ -67,8 +67,6 @@ pub struct HlVenueConfig {
     /// Dead-man switch horizon in seconds (≥ 5; 0 turns it off).
     #[serde(default = "default_dead_man_secs")]
     pub dead_man_secs: u64,
-    /// For `network = "simulator"` without `ws_url`: the simulator `run` starts in-process.
-    pub sim: Option<SimConfig>,
 }
 
 fn default_dead_man_secs() -> u64 {
@@ -128,69 +126,60 @@ impl HlVenueConfig {
     }
 }
 
+/// A Hyperliquid venue the host started itself (the built-in simulator): where it listens and
+/// the agent key that trades on it.
+pub struct LocalVenue {
+    pub ws_url: String,
+    pub info_url: String,
+    pub agent: Arc<PrivateKey>,
+}
+
+impl HlVenueConfig {
+    /// Whether this entry is a simulator the host must start (no URL given to connect to).
+    pub fn wants_local(&self) -> bool {
+        *self.network.get_ref() == Network::Simulator && self.ws_url.is_none()
+    }
+}
+
 /// A Hyperliquid connection ready for its venue task.
 pub struct Prepared {
     pub adapter: HlAdapter,
-    /// The simulator started in-process for this venue, if any (still running).
-    pub sim: Option<SimHandle>,
     /// The account traded.
     pub account: Address,
+    /// The agent key's address (None: no key, nothing can be signed).
+    pub agent: Option<Address>,
 }
 
-/// The agent key for an in-process simulator venue: deterministic from its seed and name, so a
-/// restart trades the same simulated account.
-fn sim_agent_key(seed: u64, venue: &str) -> anyhow::Result<PrivateKey> {
-    let mut material = format!("strategy-host simulator agent/{venue}/{seed}").into_bytes();
-    for _ in 0..4 {
-        let k = keccak(&material);
-        if let Ok(key) = PrivateKey::from_hex(&to_hex(&k)) {
-            return Ok(key);
-        }
-        material = k.to_vec();
-    }
-    bail!("could not derive a simulator key")
-}
-
-/// Starts what the entry needs (the simulator, when it is to run in-process), loads the key,
-/// reads the venue's asset table, and builds the adapter for `markets` (market, venue coin).
+/// Loads the key, reads the venue's asset table, and builds the adapter for `markets` (market,
+/// venue coin). `local`: the simulator the runtime started for this entry, if it wants one.
 pub async fn prepare(
     v: &HlVenueConfig,
     name: &str,
     id: VenueId,
     markets: Vec<(MarketId, String)>,
     latch: &Arc<HardStopLatch>,
+    local: Option<&LocalVenue>,
 ) -> anyhow::Result<Prepared> {
     let net = *v.network.get_ref();
-    let mut sim = None;
     let (ws_url, http_url) = match (v.ws_url.clone(), v.info_url.clone(), net.default_urls()) {
         (Some(ws), Some(http), _) => (ws, http),
         (ws, http, Some((dws, dhttp))) => (
             ws.unwrap_or(dws.to_string()),
             http.unwrap_or(dhttp.to_string()),
         ),
-        (None, None, None) => {
-            let cfg = v.sim.clone().with_context(|| {
-                format!(
-                    "venue `{name}`: a simulator venue without ws_url needs a [venues.sim] table"
-                )
-            })?;
-            let h = spawn_sim(cfg, 0).await?;
-            let urls = (h.ws_url(), h.http_url());
-            sim = Some(h);
-            urls
-        }
+        (None, None, None) => match local {
+            Some(l) => (l.ws_url.clone(), l.info_url.clone()),
+            None => {
+                bail!("venue `{name}`: a simulator venue without ws_url needs a [venues.sim] table")
+            }
+        },
         _ => bail!("venue `{name}`: give both ws_url and info_url"),
     };
     let key = match (&v.key_env, &v.key_file) {
-        (Some(env), _) => Some(KeySource::Env(env.clone()).load()?),
-        (None, Some(f)) => Some(KeySource::File(f.clone()).load()?),
-        (None, None) if sim.is_some() => {
-            let seed = v.sim.as_ref().map_or(1, |s| s.seed);
-            Some(sim_agent_key(seed, name)?)
-        }
-        (None, None) => None,
+        (Some(env), _) => Some(Arc::new(KeySource::Env(env.clone()).load()?)),
+        (None, Some(f)) => Some(Arc::new(KeySource::File(f.clone()).load()?)),
+        (None, None) => local.map(|l| l.agent.clone()),
     };
-    let key = key.map(Arc::new);
     let account = match &v.account {
         Some(a) => Address::parse(a.get_ref()).context("account")?,
         None => key
@@ -198,9 +187,6 @@ pub async fn prepare(
             .map(|k| k.address())
             .context("venue needs an account or a key")?,
     };
-    if let (Some(h), Some(k)) = (&sim, &key) {
-        h.approve_agent(account, k.address());
-    }
     let coins: Vec<String> = markets.iter().map(|(_, c)| c.clone()).collect();
     let http = HttpClient::new(&http_url, Duration::from_secs(10))?;
     let assets = fetch_asset_table(&http, &coins)
@@ -210,6 +196,7 @@ pub async fn prepare(
     cfg.mainnet = net == Network::Mainnet;
     cfg.vault = v.vault.as_ref().and_then(|a| Address::parse(a.get_ref()));
     cfg.dead_man = (v.dead_man_secs > 0).then(|| Duration::from_secs(v.dead_man_secs));
+    let agent = key.as_ref().map(|k| k.address());
     let adapter = HlAdapter::new(
         cfg,
         assets,
@@ -220,7 +207,7 @@ pub async fn prepare(
     tracing::info!(venue = %name, %ws_url, %account, "venue started");
     Ok(Prepared {
         adapter,
-        sim,
         account,
+        agent,
     })
 }

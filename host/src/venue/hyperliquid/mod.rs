@@ -38,6 +38,8 @@ pub use adapter::HlAdapter;
 pub use client_config::HlClientConfig;
 
 #[cfg(test)]
+mod adapter_tests;
+#[cfg(test)]
 mod kat_tests;
 #[cfg(test)]
 mod wire_tests;
