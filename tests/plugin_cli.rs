@@ -301,6 +301,16 @@ fn hardstop_and_journal_commands_work_on_a_journal() {
     let out = run(&["hardstop", "status", "--config", c]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("never triggered"));
+    // Read-only commands never create a journal.
+    assert!(!dir.join("j.db").exists(), "status created no journal");
+    let out = run(&["journal", "runs", "--config", c]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("no journal at") && text(&out.stderr).contains("no run yet"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!dir.join("j.db").exists(), "journal created no journal");
     let out = run(&["hardstop", "trigger", "--config", c]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(

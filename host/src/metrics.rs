@@ -43,6 +43,8 @@ pub struct Metrics {
     pub hard_stop_triggers: BTreeMap<String, u64>,
     /// `ReconcileRequest` notes, by venue name.
     pub reconcile_requests: BTreeMap<String, u64>,
+    /// Positions a live reconcile found wrong and corrected, by venue name.
+    pub drift_corrections: BTreeMap<String, u64>,
     /// Each venue adapter's counters, by venue name: the last reading.
     pub venues: BTreeMap<String, AdapterStats>,
     /// The journal writer's progress: the last reading.
@@ -113,6 +115,10 @@ impl Metrics {
             EngineNote::ReconcileRequest { venue } => {
                 let name = engine.registry().venue_name(*venue).to_string();
                 *self.reconcile_requests.entry(name).or_default() += 1;
+            }
+            EngineNote::PositionDrift { venue, .. } => {
+                let name = engine.registry().venue_name(*venue).to_string();
+                *self.drift_corrections.entry(name).or_default() += 1;
             }
             _ => {}
         }

@@ -424,6 +424,9 @@ reject_codes! {
     VENUE_REQUEST_FAILED = 25, "venue_request_failed";
     /// No order with that tag is open.
     UNKNOWN_ORDER = 26, "unknown_order";
+    /// The market's data makes no sense (crossed or locked book, a price ≤ 0, mark or oracle
+    /// far from the book): no new risk there until it does.
+    BAD_MARKET_DATA = 27, "bad_market_data";
 }
 
 /// An intent the host refused, or an order the venue rejected, told back to its strategy.

@@ -27,7 +27,17 @@ pub enum HardstopAction {
 pub fn exec(args: HardstopArgs) -> anyhow::Result<ExitCode> {
     let HardstopArgs { action, config } = args;
     let cfg = Config::load(&config)?;
-    let journal = crate::journal::Journal::open(&cfg.journal_path())?;
+    // `status` only reads: it never creates a journal. Setting or releasing the latch records
+    // it for the next run even when none has run yet.
+    let path = cfg.journal_path();
+    if matches!(action, HardstopAction::Status) && !path.exists() {
+        println!(
+            "HardStop never triggered (no journal at {}: no run yet)",
+            path.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let journal = crate::journal::Journal::open(&path)?;
     match action {
         HardstopAction::Status => match journal.hard_stop()? {
             Some(h) if h.latched => {

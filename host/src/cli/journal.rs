@@ -34,7 +34,7 @@ pub fn exec(args: JournalArgs) -> anyhow::Result<ExitCode> {
         limit,
     } = args;
     let cfg = Config::load(&config)?;
-    let journal = crate::journal::Journal::open(&cfg.journal_path())?;
+    let journal = crate::journal::Journal::open_existing(&cfg.journal_path())?;
     let sql = match view {
         JournalView::Runs => {
             "SELECT id, started_ms, ended_ms, host_version, config_path, substr(config_hash, 1, 12) AS config_hash FROM runs ORDER BY id DESC LIMIT ?1"

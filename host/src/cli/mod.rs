@@ -2,7 +2,8 @@
 //!
 //! - [`run`]: `run` (trade) and `sim` (the simulator alone).
 //! - [`plugin`]: `plugin check`. [`config`]: `config check`.
-//! - [`hardstop`]: the latch's operator commands. [`journal`]: reading the journal.
+//! - [`hardstop`]: the latch's operator commands; [`reconcile`]: ask for a reconcile.
+//!   [`journal`]: reading the journal.
 //! - [`hl`]: Hyperliquid tools (`hl sign`).
 
 pub mod config;
@@ -10,6 +11,7 @@ pub mod hardstop;
 pub mod hl;
 pub mod journal;
 pub mod plugin;
+pub mod reconcile;
 pub mod run;
 
 use clap::{Parser, Subcommand};
@@ -52,6 +54,9 @@ pub enum Command {
     Hardstop(hardstop::HardstopArgs),
     /// Read the journal: recent runs, orders, fills, positions, refusals.
     Journal(journal::JournalArgs),
+    /// Ask a running host to reconcile every venue with the venue's account state now (over
+    /// HTTP, its WebSocket sessions stay up); corrections are logged and journaled.
+    Reconcile(reconcile::ReconcileArgs),
     /// Run the Hyperliquid-compatible exchange simulator on 127.0.0.1 (WebSocket /ws, HTTP /info
     /// and /exchange) until Ctrl-C.
     Sim(run::SimArgs),
@@ -68,6 +73,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Run(a) => run::run(a),
         Command::Hardstop(a) => hardstop::exec(a),
         Command::Journal(a) => journal::exec(a),
+        Command::Reconcile(a) => reconcile::exec(a),
         Command::Sim(a) => run::sim(a),
     }
 }

@@ -39,8 +39,13 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         status_every,
     } = args;
     let cfg = Config::load(&config)?;
-    if duration.is_some_and(|d| !(d > 0.0 && d.is_finite())) {
-        bail!("--duration must be a positive number of seconds");
+    // Ten years: anything longer would overflow the clock arithmetic (and is not meant).
+    const MAX_SECS: f64 = 315_360_000.0;
+    if duration.is_some_and(|d| !(d > 0.0 && d <= MAX_SECS)) {
+        bail!("--duration must be a number of seconds between 0 and {MAX_SECS} (ten years)");
+    }
+    if !(status_every > 0.0 && status_every <= 86_400.0) {
+        bail!("--status-every must be a number of seconds between 0 and 86400");
     }
     let opts = crate::runtime::RunOptions {
         duration: duration.map(std::time::Duration::from_secs_f64),

@@ -179,6 +179,78 @@ fn venues_are_chosen_by_kind_and_their_keys_are_the_kind_s() {
 }
 
 #[test]
+fn values_that_would_switch_a_safety_off_or_overflow_are_refused() {
+    for (table, key, value, expect) in [
+        (
+            "risk",
+            "max_consecutive_losses",
+            "0",
+            "risk.max_consecutive_losses must be between 1",
+        ),
+        ("risk", "max_rejects_in_window", "0", "never fire"),
+        (
+            "risk",
+            "data_loss_hardstop_ms",
+            "0",
+            "risk.data_loss_hardstop_ms must be between 1000",
+        ),
+        (
+            "engine",
+            "timer_interval_ms",
+            "18446744073709551615",
+            "engine.timer_interval_ms",
+        ),
+        ("engine", "stale_after_ms", "0", "engine.stale_after_ms"),
+        ("engine", "max_book_distance_bps", "0", "must be > 0"),
+        ("risk", "max_drift_notional", "-1", "must be > 0"),
+    ] {
+        let e = parse(&format!("{GOOD}\n[{table}]\n{key} = {value}\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(expect), "{key} = {value}: {e}");
+        assert!(e.starts_with("test.toml:14:1:"), "located at the key: {e}");
+    }
+    for (line, expect) in [
+        (
+            "dead_man_secs = 18446744073709551615",
+            "dead_man_secs must be 0 (off) or between 5",
+        ),
+        (
+            "verify_every_secs = 0",
+            "verify_every_secs must be between 5",
+        ),
+        (
+            "reconcile_min_secs = 0",
+            "reconcile_min_secs must be between 1",
+        ),
+        (
+            "ws_url = \"127.0.0.1:3001/ws\"\ninfo_url = \"http://127.0.0.1:3001\"",
+            "must start with ws://",
+        ),
+    ] {
+        let e = parse(&format!("{GOOD}{VENUE}{line}\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(expect), "{line}: {e}");
+    }
+}
+
+#[test]
+fn a_private_key_pasted_into_the_config_is_never_echoed() {
+    let key = "0x0123456789012345678901234567890123456789012345678901234567890123";
+    for field in ["account", "vault", "key_env", "key_file"] {
+        let venue = VENUE.replace("key_env = \"HL_AGENT_KEY\"\n", "").replace(
+            "account = \"0x14791697260e4c9a71f18484c9f997b308e59325\"\n",
+            "",
+        );
+        let text = format!("{GOOD}{venue}{field} = \"{key}\"\n");
+        let e = parse(&text).unwrap_err().to_string();
+        assert!(!e.contains(&key[2..20]), "{field}: the key is echoed: {e}");
+        assert!(e.contains("looks like a private key"), "{field}: {e}");
+    }
+}
+
+#[test]
 fn duplicate_names_are_refused() {
     let text = format!("{GOOD}\n{}", &GOOD[GOOD.find("[[strategies]]").unwrap()..]);
     let e = parse(&text).unwrap_err().to_string();

@@ -37,6 +37,12 @@ pub struct EngineConfig {
     /// What to do with an open order on the venue this run did not make (found when the venue's
     /// account state is reconciled, e.g. left by a killed run or placed by hand).
     pub unknown_orders: UnknownOrderPolicy,
+    /// A market whose mark or oracle is further than this from the middle of its book (bps)
+    /// has data that makes no sense: no entries there.
+    pub max_book_distance_bps: Decimal,
+    /// A venue that said an order filled (its answer, or an order update) but whose fills have
+    /// not arrived within this long: the engine asks for a reconcile (a lost fill frame).
+    pub fill_grace_ms: u64,
     /// Keep the host's thread polling instead of sleeping between events (the runtime, not the
     /// engine: the engine never sees it). Costs one core at 100 %, for a lower tick-to-order
     /// latency (figures: docs/BENCHMARKS.md).
@@ -71,6 +77,8 @@ impl Default for EngineConfig {
             edge_threshold_bps: dec(40),
             edge_summary_interval_ms: 60_000,
             unknown_orders: UnknownOrderPolicy::Cancel,
+            fill_grace_ms: 2_000,
+            max_book_distance_bps: dec(500),
             busy_poll: false,
         }
     }
@@ -97,6 +105,15 @@ pub struct RiskLimits {
     pub runaway_multiple: Decimal,
     /// HardStop when a venue with open positions has had no live data for this long.
     pub data_loss_hardstop_ms: u64,
+    /// HardStop (`position_drift`) when a reconcile finds the engine's position in a market
+    /// differing from the venue's by more than this notional (at mark, quote currency).
+    pub max_drift_notional: Decimal,
+    /// HardStop (`position_drift`) when a reconcile finds drift again within this long of the
+    /// last correction on the same venue.
+    pub drift_repeat_window_ms: u64,
+    /// HardStop (`bad_market_data`) when a market with a position has had data that makes no
+    /// sense for this long.
+    pub bad_data_hardstop_ms: u64,
 }
 
 impl Default for RiskLimits {
@@ -111,6 +128,9 @@ impl Default for RiskLimits {
             max_slippage_bps: dec(100),
             runaway_multiple: dec(2),
             data_loss_hardstop_ms: 30_000,
+            max_drift_notional: dec(250),
+            drift_repeat_window_ms: 60_000,
+            bad_data_hardstop_ms: 30_000,
         }
     }
 }

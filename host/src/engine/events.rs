@@ -59,6 +59,20 @@ pub enum Event {
         positions: Vec<VenuePosition>,
         open_orders: Vec<VenueOpenOrder>,
     },
+    /// A reconcile of a live session began (on demand or periodic): entries on this venue wait
+    /// for its `LiveReconciled`; exits and flattens go on.
+    ReconcileStarted {
+        venue: VenueId,
+    },
+    /// The venue's account state, read while the session stayed up: replaces the engine's view,
+    /// and any difference is drift (journaled, counted, a HardStop past the bounds).
+    LiveReconciled {
+        venue: VenueId,
+        /// Venue time (ms) of the account state.
+        as_of_ms: u64,
+        positions: Vec<VenuePosition>,
+        open_orders: Vec<VenueOpenOrder>,
+    },
     /// The venue's per-address request budget.
     VenueBudget {
         venue: VenueId,
@@ -200,6 +214,14 @@ pub enum EngineNote {
     /// A market's position was set from the venue's account state (every reconcile).
     PositionReconciled {
         market: MarketId,
+    },
+    /// A live reconcile found the engine's position differing from the venue's, and corrected
+    /// it (`engine` → `venue`).
+    PositionDrift {
+        venue: VenueId,
+        market: MarketId,
+        engine: Decimal,
+        corrected: Decimal,
     },
     /// A position found at start-up in a market no live exit strategy manages: flattened.
     UnownedPosition {

@@ -32,6 +32,7 @@ impl Engine {
                 self.orders.set_oid(cloid, oid);
                 self.orders.set_final_filled(cloid, total_sz);
                 self.orders.set_state(cloid, OrderState::Filled);
+                self.await_fills(cloid, total_sz, now);
             }
             PostOutcome::Rejected(reason) => {
                 self.orders.set_final_filled(cloid, before.filled);
@@ -104,8 +105,9 @@ impl Engine {
                 }
             }
             VenueOrderStatus::Filled => {
-                self.orders
-                    .set_final_filled(cloid, u.filled_total.unwrap_or(o.sz));
+                let total = u.filled_total.unwrap_or(o.sz);
+                self.orders.set_final_filled(cloid, total);
+                self.await_fills(cloid, total, now);
                 let s = if o.state == OrderState::CancelPending {
                     OrderState::FilledDuringCancel
                 } else {
@@ -116,6 +118,7 @@ impl Engine {
             VenueOrderStatus::Cancelled => {
                 let total = u.filled_total.unwrap_or(o.filled);
                 self.orders.set_final_filled(cloid, total);
+                self.await_fills(cloid, total, now);
                 let s = if total >= o.sz {
                     OrderState::FilledDuringCancel
                 } else {
@@ -159,6 +162,16 @@ impl Engine {
             let effect = self
                 .positions
                 .apply_fill(f.market, f.side, f.px, f.sz, f.fee, now);
+            if self.recent_fills.len() == super::RECENT_FILLS {
+                self.recent_fills.pop_front();
+            }
+            let signed = if f.side == super::types::Side::Buy {
+                f.sz
+            } else {
+                -f.sz
+            };
+            self.recent_fills
+                .push_back((f.venue, f.market, f.time_ms, signed));
             realized = effect.realized;
             if let Some(r) = self.risk.on_realized(effect.realized) {
                 self.trigger_hard_stop(r, now);
@@ -196,6 +209,45 @@ impl Engine {
         }
         if self.latch.is_triggered() && self.positions.all_flat() {
             self.notes.push(EngineNote::HardStopFlat);
+        }
+    }
+
+    /// The venue says `cloid` filled `total`: if its fills have not all arrived, watch for them
+    /// (`check_awaited_fills`).
+    fn await_fills(&mut self, cloid: Cloid, total: Decimal, now: u64) {
+        let applied = self.orders.get(cloid).map_or(total, |o| o.filled);
+        if applied < total && !self.awaiting_fills.iter().any(|(c, _)| *c == cloid) {
+            self.awaiting_fills.push((cloid, now));
+        }
+    }
+
+    /// Orders whose announced fills did not arrive within `fill_grace_ms`: a fill frame was lost,
+    /// and the position the engine holds is not the venue's. Ask for a reconcile.
+    pub(super) fn check_awaited_fills(&mut self, now: u64) {
+        let grace = self.cfg.fill_grace_ms * 1_000_000;
+        let mut i = 0;
+        while i < self.awaiting_fills.len() {
+            let (cloid, since) = self.awaiting_fills[i];
+            let missing = self
+                .orders
+                .get(cloid)
+                .map(|o| (o.market, o.filled < o.final_filled.unwrap_or(o.filled)));
+            match missing {
+                Some((_, true)) if now.saturating_sub(since) < grace => i += 1,
+                Some((m, true)) => {
+                    let venue = self.registry.venue_of(m);
+                    tracing::warn!(
+                        %cloid,
+                        market = %self.registry.key(m),
+                        "the venue reported fills that never arrived: reconciling"
+                    );
+                    self.notes.push(EngineNote::ReconcileRequest { venue });
+                    self.awaiting_fills.swap_remove(i);
+                }
+                _ => {
+                    self.awaiting_fills.swap_remove(i);
+                }
+            }
         }
     }
 

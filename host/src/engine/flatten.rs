@@ -1,6 +1,7 @@
 //! `FlattenOrderBuilder`: the reduce-only IOC that closes a position, priced from the BBO with a
-//! slippage bound: a long sells at bid × (1 − slip), a short buys at ask × (1 + slip). Without a
-//! BBO side it prices from the mark; without either it cannot price (the caller refuses NoPrice).
+//! slippage bound: a long sells at bid × (1 − slip), a short buys at ask × (1 + slip). While the
+//! market's data makes no sense it prices from the last book that did; without a book side, from
+//! the mark, then the oracle; without any it cannot price (the caller refuses NoPrice).
 
 use super::market_state::MarketData;
 use super::types::{BPS, Side};
@@ -23,11 +24,20 @@ impl FlattenOrderBuilder {
     ) -> Option<FlattenOrder> {
         let side = Side::closing(position)?;
         let slip = slippage_bps.max(Decimal::ZERO) / BPS;
+        // While the data makes no sense, the last book that did; then the mark, then the oracle.
+        let (bid, ask) = if md.is_bad() {
+            (md.sane_bid, md.sane_ask)
+        } else {
+            (md.bid, md.ask)
+        };
+        let positive = |px: Decimal| (px > Decimal::ZERO).then_some(px);
         let reference = match side {
-            Side::Sell => md.bid.map(|l| l.px),
-            Side::Buy => md.ask.map(|l| l.px),
+            Side::Sell => bid.map(|l| l.px),
+            Side::Buy => ask.map(|l| l.px),
         }
-        .or_else(|| (!md.mark.is_zero()).then_some(md.mark))?;
+        .and_then(positive)
+        .or_else(|| positive(md.mark))
+        .or_else(|| positive(md.oracle))?;
         let px = match side {
             Side::Sell => reference * (Decimal::ONE - slip),
             Side::Buy => reference * (Decimal::ONE + slip),

@@ -4,8 +4,8 @@
 //! gate is one function, one entry in a list, one reason code.
 //!
 //! Risk-increasing orders ([`ENTRY_GATES`], seed 004's order): HardStop → EntriesPaused →
-//! ReadyTrading → MaxPositionPerMarket → MaxPositionTotal → HasPosition → PendingOrder, then
-//! ActionBudget. Reduce-only orders, flattens and pair closes ([`REDUCE_GATES`]): they must
+//! ReadyTrading → MarketDataSane → MaxPositionPerMarket → MaxPositionTotal → HasPosition →
+//! PendingOrder, then ActionBudget. Reduce-only orders, flattens and pair closes ([`REDUCE_GATES`]): they must
 //! reduce an open position and need a connected venue; they pass HardStop and MaxPosition and may
 //! draw on the budget's reserve.
 
@@ -35,6 +35,7 @@ pub const ENTRY_GATES: &[Gate] = &[
     hard_stop,
     entries_paused,
     ready_trading,
+    market_data_sane,
     max_position_per_market,
     max_position_total,
     has_position,
@@ -181,12 +182,26 @@ fn entries_paused(e: &Engine, _: &[Candidate], _: u64) -> Result<(), Refused> {
     Ok(())
 }
 
-/// ReadyTrading: the venue is connected, subscribed and reconciled, and the market's data fresh.
+/// ReadyTrading: the venue is connected, subscribed and reconciled (no live reconcile pending),
+/// and the market's data fresh.
 fn ready_trading(e: &Engine, orders: &[Candidate], now: u64) -> Result<(), Refused> {
     for o in orders {
         let venue = e.registry.venue_of(o.market);
-        if !e.venue_ready(venue) || !e.market_state.is_fresh(o.market, now) {
+        if !e.venue_ready(venue)
+            || e.venue_reconciling(venue)
+            || !e.market_state.is_fresh(o.market, now)
+        {
             return Err((Some(o.market), RejectReason::NotReady));
+        }
+    }
+    Ok(())
+}
+
+/// The market's data makes sense (`MarketData::bad_since_ns`): never trade a crossed book.
+fn market_data_sane(e: &Engine, orders: &[Candidate], _: u64) -> Result<(), Refused> {
+    for o in orders {
+        if e.market_state.get(o.market).is_bad() {
+            return Err((Some(o.market), RejectReason::BadMarketData));
         }
     }
     Ok(())

@@ -17,6 +17,11 @@ pub enum HardStopReason {
     DataLoss = 7,
     /// The journal says the previous run ended latched.
     Restored = 8,
+    /// A reconcile found the engine's position far from the venue's, or again soon after a
+    /// correction: the host cannot keep track of this account.
+    PositionDrift = 9,
+    /// A market with a position has had data that makes no sense for too long.
+    BadMarketData = 10,
 }
 
 impl HardStopReason {
@@ -30,6 +35,8 @@ impl HardStopReason {
             HardStopReason::PositionRunaway => "position_runaway",
             HardStopReason::DataLoss => "data_loss",
             HardStopReason::Restored => "restored",
+            HardStopReason::PositionDrift => "position_drift",
+            HardStopReason::BadMarketData => "bad_market_data",
         }
     }
 
@@ -44,6 +51,8 @@ impl HardStopReason {
             6 => PositionRunaway,
             7 => DataLoss,
             8 => Restored,
+            9 => PositionDrift,
+            10 => BadMarketData,
             _ => return None,
         })
     }

@@ -17,6 +17,43 @@ pub struct MarketData {
     /// Engine time of the last BBO / context update (0 = never).
     pub bbo_ns: u64,
     pub ctx_ns: u64,
+    /// Since when (engine ns) the data has made no sense: a crossed or locked book, a price or
+    /// size ≤ 0, a mark or oracle ≤ 0 or far from the book (0 = it makes sense).
+    pub bad_since_ns: u64,
+    /// The last book sides that made sense (flattens price from them while the data is bad).
+    pub sane_bid: Option<Level>,
+    pub sane_ask: Option<Level>,
+}
+
+impl MarketData {
+    pub fn is_bad(&self) -> bool {
+        self.bad_since_ns != 0
+    }
+
+    /// Whether this data makes no sense (see `bad_since_ns`).
+    fn judge(&self, max_distance_bps: Decimal) -> bool {
+        let bad_level =
+            |l: Option<Level>| l.is_some_and(|l| l.px <= Decimal::ZERO || l.sz < Decimal::ZERO);
+        if bad_level(self.bid) || bad_level(self.ask) {
+            return true;
+        }
+        let mid = match (self.bid, self.ask) {
+            (Some(b), Some(a)) if b.px >= a.px => return true,
+            (Some(b), Some(a)) => Some((b.px + a.px) / Decimal::TWO),
+            _ => None,
+        };
+        if self.ctx_ns == 0 {
+            return false;
+        }
+        if self.mark <= Decimal::ZERO || self.oracle <= Decimal::ZERO {
+            return true;
+        }
+        // |px − mid| / mid > bps / 10,000, multiplied through (no division).
+        let far = |px: Decimal, mid: Decimal| {
+            (px - mid).abs() * super::types::BPS > max_distance_bps * mid
+        };
+        mid.is_some_and(|mid| far(self.mark, mid) || far(self.oracle, mid))
+    }
 }
 
 /// Market data for every registered market, indexed by `MarketId`.
@@ -24,6 +61,8 @@ pub struct MarketData {
 pub struct MarketState {
     data: Vec<MarketData>,
     stale_after_ns: u64,
+    /// `[engine] max_book_distance_bps`.
+    max_distance_bps: Decimal,
 }
 
 impl MarketState {
@@ -31,6 +70,29 @@ impl MarketState {
         MarketState {
             data: vec![MarketData::default(); markets],
             stale_after_ns: stale_after_ms.saturating_mul(1_000_000),
+            max_distance_bps: Decimal::from(500),
+        }
+    }
+
+    /// Sets how far mark and oracle may be from the book (`[engine] max_book_distance_bps`).
+    pub fn with_max_distance_bps(mut self, bps: Decimal) -> Self {
+        self.max_distance_bps = bps;
+        self
+    }
+
+    /// Judges market `m`'s data after an update (`MarketData::bad_since_ns`, `sane_bid/ask`).
+    #[inline]
+    fn judge(&mut self, m: MarketId, now: u64) {
+        let max = self.max_distance_bps;
+        let d = &mut self.data[m.index()];
+        if d.judge(max) {
+            if d.bad_since_ns == 0 {
+                d.bad_since_ns = now.max(1);
+            }
+        } else {
+            d.bad_since_ns = 0;
+            d.sane_bid = d.bid.or(d.sane_bid);
+            d.sane_ask = d.ask.or(d.sane_ask);
         }
     }
 
@@ -45,6 +107,7 @@ impl MarketState {
         d.bid = bid;
         d.ask = ask;
         d.bbo_ns = now;
+        self.judge(m, now);
     }
 
     #[inline]
@@ -63,6 +126,7 @@ impl MarketState {
         d.mid = mid;
         d.funding = funding;
         d.ctx_ns = now;
+        self.judge(m, now);
     }
 
     /// Both BBO and context were updated within the staleness limit.

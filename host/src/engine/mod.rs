@@ -73,6 +73,11 @@ struct VenueStatus {
     last_live: u64,
     /// Venue time (ms) of the last reconciled account state.
     as_of_ms: u64,
+    /// A live reconcile is under way since this engine time (ns): no entries on this venue
+    /// until its answer (None: none).
+    reconciling_since: Option<u64>,
+    /// Engine time (ns) of the last drift correction on this venue (0 = none).
+    last_drift_ns: u64,
 }
 
 /// A PlacePair in flight: its two legs.
@@ -92,6 +97,10 @@ enum Call {
     OrderUpdate(OrderUpdateView),
     Reject(Refusal),
 }
+
+/// Applied fills remembered for live reconciles (a reconcile's account state is at most a few
+/// seconds old: far fewer fills than this happen in that time).
+const RECENT_FILLS: usize = 1024;
 
 /// Rounds of deferred callbacks per event (a refusal → on_reject → new intent → refusal loop is
 /// cut there; what remains is delivered with the next event, never dropped).
@@ -144,6 +153,12 @@ pub struct Engine {
     notes: Vec<EngineNote>,
     /// Operator pause: entries refused, exits and flattens go on.
     entries_paused: bool,
+    /// The last applied fills (venue, market, venue time ms, signed size), so a live reconcile
+    /// whose account state predates some of them keeps their effect (`reconcile`).
+    recent_fills: VecDeque<(VenueId, MarketId, u64, rust_decimal::Decimal)>,
+    /// Orders the venue said filled whose fills have not all arrived: cloid and since when (ns).
+    /// Past `fill_grace_ms` the engine asks for a reconcile (a lost fill frame).
+    awaiting_fills: Vec<(Cloid, u64)>,
 }
 
 impl Engine {
@@ -195,7 +210,8 @@ impl Engine {
             });
         }
         Ok(Engine {
-            market_state: MarketState::new(n_markets, cfg.stale_after_ms),
+            market_state: MarketState::new(n_markets, cfg.stale_after_ms)
+                .with_max_distance_bps(cfg.max_book_distance_bps),
             positions: PositionTracker::new(n_markets),
             orders: OrderTracker::new(n_markets),
             risk: RiskMonitor::new(limits),
@@ -212,6 +228,8 @@ impl Engine {
                     state: ConnectionState::Disconnected,
                     last_live: 0,
                     as_of_ms: 0,
+                    reconciling_since: None,
+                    last_drift_ns: 0,
                 };
                 n_venues
             ],
@@ -232,6 +250,8 @@ impl Engine {
             next_cloid: 1,
             notes: Vec::with_capacity(64),
             entries_paused: false,
+            recent_fills: VecDeque::with_capacity(RECENT_FILLS),
+            awaiting_fills: Vec::new(),
             latch,
             registry,
             cfg,
@@ -276,6 +296,15 @@ impl Engine {
                 positions,
                 open_orders,
             } => self.on_reconciled(venue, as_of_ms, &positions, &open_orders, now),
+            Event::ReconcileStarted { venue } => {
+                self.venues[venue.0 as usize].reconciling_since = Some(now);
+            }
+            Event::LiveReconciled {
+                venue,
+                as_of_ms,
+                positions,
+                open_orders,
+            } => self.on_live_reconciled(venue, as_of_ms, &positions, &open_orders, now),
             Event::VenueBudget { venue, used, cap } => {
                 self.budget.set_venue_budget(venue, used, cap)
             }
@@ -339,11 +368,20 @@ impl Engine {
         self.venues[venue.0 as usize].state == ConnectionState::Ready
     }
 
+    /// A live reconcile of this venue is under way: its answer is awaited before new risk.
+    fn venue_reconciling(&self, venue: VenueId) -> bool {
+        self.venues[venue.0 as usize].reconciling_since.is_some()
+    }
+
     fn on_connection(&mut self, venue: VenueId, state: ConnectionState, now: u64) {
         let v = &mut self.venues[venue.0 as usize];
         v.state = state;
         if state == ConnectionState::Ready {
             v.last_live = now;
+        }
+        if state == ConnectionState::Disconnected {
+            // The reconnect's own sync replaces any live reconcile that was under way.
+            v.reconciling_since = None;
         }
         tracing::info!(
             venue = self.registry.venue_name(venue),

@@ -5,10 +5,23 @@
 use super::Engine;
 use super::config::UnknownOrderPolicy;
 use super::events::{EngineNote, VenueOpenOrder, VenuePosition};
+use super::hardstop::HardStopReason;
 use super::orders::{OrderState, Purpose, TrackedOrder};
 use super::types::{Cloid, MarketId, VenueId};
 use plugin_api::{FlattenKind, FlattenReason, Tif};
 use rust_decimal::Decimal;
+
+/// Orders made within this long before a live reconcile began may be missing from its account
+/// state without being over.
+const LIVE_ORDER_GRACE_NS: u64 = 2_000_000_000;
+
+/// The venue's (size, entry price) in market `m` (flat when it lists none).
+fn venue_position(positions: &[VenuePosition], m: MarketId) -> (Decimal, Decimal) {
+    positions
+        .iter()
+        .find(|p| p.market == m)
+        .map_or((Decimal::ZERO, Decimal::ZERO), |p| (p.size, p.entry_px))
+}
 
 impl Engine {
     /// The venue's account state after a (re)connect. Positions are replaced by the venue's;
@@ -22,14 +35,13 @@ impl Engine {
         open_orders: &[VenueOpenOrder],
         now: u64,
     ) {
-        let first = self.venues[venue.0 as usize].as_of_ms == 0;
-        self.venues[venue.0 as usize].as_of_ms = as_of_ms;
+        let v = &mut self.venues[venue.0 as usize];
+        let first = v.as_of_ms == 0;
+        v.as_of_ms = as_of_ms;
+        v.reconciling_since = None;
         let markets: Vec<_> = self.registry.markets_of(venue).collect();
         for m in &markets {
-            let (size, px) = positions
-                .iter()
-                .find(|p| p.market == *m)
-                .map_or((Decimal::ZERO, Decimal::ZERO), |p| (p.size, p.entry_px));
+            let (size, px) = venue_position(positions, *m);
             if self.positions.get(*m).size != size {
                 tracing::warn!(
                     market = %self.registry.key(*m),
@@ -42,6 +54,97 @@ impl Engine {
             self.notes
                 .push(EngineNote::PositionReconciled { market: *m });
         }
+        self.apply_venue_orders(venue, &markets, open_orders, None, now);
+        if first {
+            for m in markets {
+                self.adopt_position(m, now);
+            }
+        }
+    }
+
+    /// The venue's account state read while the session stayed up (on demand or periodic). The
+    /// state is as of `as_of_ms`; fills the engine applied after that are kept on top of it.
+    /// Any remaining difference is drift: corrected to the venue's, logged at WARN with before
+    /// and after, noted (journal, metrics), and a HardStop past `max_drift_notional` or when it
+    /// comes back within `drift_repeat_window_ms` of the last correction.
+    pub(super) fn on_live_reconciled(
+        &mut self,
+        venue: VenueId,
+        as_of_ms: u64,
+        positions: &[VenuePosition],
+        open_orders: &[VenueOpenOrder],
+        now: u64,
+    ) {
+        let started = self.venues[venue.0 as usize]
+            .reconciling_since
+            .take()
+            .unwrap_or(now);
+        let markets: Vec<_> = self.registry.markets_of(venue).collect();
+        let mut drifted = false;
+        for m in &markets {
+            let (size, px) = venue_position(positions, *m);
+            let later: Decimal = self
+                .recent_fills
+                .iter()
+                .filter(|(v, mm, t, _)| *v == venue && mm == m && *t > as_of_ms)
+                .map(|f| f.3)
+                .sum();
+            let corrected = size + later;
+            let engine = self.positions.get(*m).size;
+            if engine == corrected {
+                continue;
+            }
+            drifted = true;
+            tracing::warn!(
+                market = %self.registry.key(*m),
+                before = %engine,
+                after = %corrected,
+                venue_as_of_ms = as_of_ms,
+                "position drift: the engine's position corrected to the venue's"
+            );
+            self.notes.push(EngineNote::PositionDrift {
+                venue,
+                market: *m,
+                engine,
+                corrected,
+            });
+            self.positions.set_from_venue(*m, corrected, px, now);
+            self.notes
+                .push(EngineNote::PositionReconciled { market: *m });
+            let mark = self.market_state.valuation_price(*m).unwrap_or(px);
+            if (engine - corrected).abs() * mark > self.risk.limits().max_drift_notional {
+                self.trigger_hard_stop(HardStopReason::PositionDrift, now);
+            }
+        }
+        if drifted {
+            let v = &mut self.venues[venue.0 as usize];
+            let window = self.risk.limits().drift_repeat_window_ms * 1_000_000;
+            if v.last_drift_ns != 0 && now.saturating_sub(v.last_drift_ns) <= window {
+                v.last_drift_ns = now;
+                self.trigger_hard_stop(HardStopReason::PositionDrift, now);
+            } else {
+                v.last_drift_ns = now;
+            }
+        }
+        let v = &mut self.venues[venue.0 as usize];
+        v.as_of_ms = v.as_of_ms.max(as_of_ms);
+        // The account state may predate orders sent shortly before the reconcile began (the
+        // request and the orders travel on different connections): those are left alone.
+        let settled_before = started.saturating_sub(LIVE_ORDER_GRACE_NS);
+        self.apply_venue_orders(venue, &markets, open_orders, Some(settled_before), now);
+    }
+
+    /// The venue's open orders: known ones are resting, unknown ones tracked and cancelled or
+    /// adopted, and active engine orders the venue does not list are over. With
+    /// `made_before`, only orders created before that engine time are closed that way.
+    fn apply_venue_orders(
+        &mut self,
+        venue: VenueId,
+        markets: &[MarketId],
+        open_orders: &[VenueOpenOrder],
+        made_before: Option<u64>,
+        now: u64,
+    ) {
         for vo in open_orders {
             let known = vo
                 .cloid
@@ -66,6 +169,7 @@ impl Engine {
                 let o = self.orders.get(*c).expect("active order");
                 // Queued and Sent orders have not been answered yet: their post result will come.
                 !matches!(o.state, OrderState::Queued | OrderState::Sent)
+                    && made_before.is_none_or(|t| o.created_ns < t)
                     && !open_orders
                         .iter()
                         .any(|vo| Some(vo.oid) == o.oid || vo.cloid == Some(*c))
@@ -82,16 +186,11 @@ impl Engine {
             self.orders.set_state(c, s);
             self.order_changed(c, now);
         }
-        for m in &markets {
+        for m in markets {
             if self.positions.get(*m).size.is_zero() {
                 self.positions.end_flatten(*m);
             }
             self.refresh_market(*m);
-        }
-        if first {
-            for m in markets {
-                self.adopt_position(m, now);
-            }
         }
     }
 

@@ -48,6 +48,7 @@ reasons! {
     HardStopPreSend => HARD_STOP_PRE_SEND,
     VenueRequestFailed => VENUE_REQUEST_FAILED,
     UnknownOrder => UNKNOWN_ORDER,
+    BadMarketData => BAD_MARKET_DATA,
 }
 
 impl RejectReason {

@@ -123,6 +123,7 @@ impl Engine {
     /// The periodic timer: risk checks, HardStop flatten retries, strategies' `on_timer` (the
     /// backup exit path), and the EdgeTracker summary.
     pub(super) fn on_timer(&mut self, now: u64) {
+        self.check_awaited_fills(now);
         for v in 0..self.venues.len() {
             let venue = super::types::VenueId(v as u16);
             let has_position = self
@@ -136,9 +137,15 @@ impl Engine {
             }
         }
         let open: Vec<MarketId> = self.positions.open_markets().collect();
+        let bad_limit = self.risk.limits().bad_data_hardstop_ms * 1_000_000;
         for m in open {
             if let Some(r) = self.risk.check_runaway(self.exposure(m)) {
                 self.trigger_hard_stop(r, now);
+            }
+            let bad_since = self.market_state.get(m).bad_since_ns;
+            if bad_since != 0 && now.saturating_sub(bad_since) > bad_limit {
+                tracing::error!(market = %self.registry.key(m), "market data has made no sense for too long with a position open");
+                self.trigger_hard_stop(HardStopReason::BadMarketData, now);
             }
         }
         if self.latch.is_triggered() && !self.positions.all_flat() {

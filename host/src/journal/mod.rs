@@ -6,6 +6,7 @@
 //! a journal from a newer host (higher schema version) is refused too.
 
 pub mod config;
+pub mod lock;
 pub mod writer;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
@@ -16,7 +17,21 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Migration i (0-based) takes the schema from version i to i + 1. Append, never edit: a journal
 /// written by an older host is brought forward step by step on open.
-const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2];
+const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3];
+
+/// Every correction a live reconcile made to the engine's position (the venue is the authority:
+/// each one is evidence that a frame was lost or invented).
+const SCHEMA_V3: &str = r#"
+CREATE TABLE corrections (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    ts_ms INTEGER NOT NULL,
+    venue TEXT NOT NULL,
+    market TEXT NOT NULL,
+    before TEXT NOT NULL,
+    after TEXT NOT NULL
+);
+"#;
 
 /// Engine time at each state snapshot: strategies keep engine-time stamps in their state
 /// (cooldowns, entry times), so a restarted host's clock must go on from there (`engine_time_ns`).
@@ -130,6 +145,8 @@ pub enum JournalError {
         found: i64,
         known: i64,
     },
+    #[error("no journal at {path}: no run yet (`strategy-host run` creates it)")]
+    Missing { path: PathBuf },
     #[error("journal {path}: {source}")]
     Sql {
         path: PathBuf,
@@ -168,6 +185,18 @@ pub fn now_ms() -> u64 {
 }
 
 impl Journal {
+    /// Opens an existing journal, for commands that only read it (or queue a command for a
+    /// running host): never creates one. It may be in use by a running host (SQLite's WAL lets
+    /// both work).
+    pub fn open_existing(path: &Path) -> Result<Journal, JournalError> {
+        if !path.exists() {
+            return Err(JournalError::Missing {
+                path: path.to_path_buf(),
+            });
+        }
+        Journal::open(path)
+    }
+
     /// Opens (creating on first use) and migrates the journal at `path`.
     pub fn open(path: &Path) -> Result<Journal, JournalError> {
         let unusable = |reason: String| JournalError::Unusable {

@@ -27,6 +27,8 @@ pub struct EngineCore {
     pub journal: Option<crate::journal::writer::JournalHandle>,
     /// Notes taken from the engine, reused between events (no allocation per event).
     notes: Vec<EngineNote>,
+    /// `LiveReconciled` events handled, per venue (the end of a run waits for its last ones).
+    live_reconciles: Vec<u64>,
     /// Journal work of events handled inline, sent once the venue task has written its posts.
     deferred: Vec<journaling::Deferred>,
 }
@@ -46,6 +48,7 @@ impl EngineCore {
             resumed_ns,
             journal: None,
             notes: Vec::new(),
+            live_reconciles: Vec::new(),
             deferred: Vec::new(),
         }))
     }
@@ -66,6 +69,26 @@ impl EngineCore {
             .clone()
     }
 
+    /// Asks `venue`'s task for a reconcile (it folds requests that come faster than its
+    /// minimum interval into one).
+    pub fn request_reconcile(&self, venue: VenueId) {
+        if let Some(Some(s)) = self.signals.get(venue.0 as usize) {
+            s.reconcile();
+        }
+    }
+
+    /// Every venue task: reconcile now (the operator asked, or the run is ending).
+    pub fn reconcile_all(&self) {
+        for s in self.signals.iter().flatten() {
+            s.reconcile_now();
+        }
+    }
+
+    /// Live reconciles applied so far, per venue (`VenueId` index).
+    pub fn live_reconciles(&self) -> &[u64] {
+        &self.live_reconciles
+    }
+
     /// Every venue task: stop.
     pub fn shutdown_venues(&self) {
         for s in self.signals.iter().flatten() {
@@ -80,6 +103,13 @@ impl EngineCore {
     /// journal writer is woken) and are sent at once otherwise.
     pub fn handle(&mut self, ev: Event, from: Option<VenueId>) {
         let now = self.now();
+        if let Event::LiveReconciled { venue, .. } = &ev {
+            let i = venue.0 as usize;
+            if self.live_reconciles.len() <= i {
+                self.live_reconciles.resize(i + 1, 0);
+            }
+            self.live_reconciles[i] += 1;
+        }
         crate::stagetime::mark(crate::stagetime::Stage::EngineIn);
         self.engine.handle(ev, now);
         crate::stagetime::mark(crate::stagetime::Stage::EngineOut);
@@ -125,6 +155,11 @@ impl EngineCore {
             }
             if let EngineNote::HardStopTriggered(r) = &n {
                 println!("HARD STOP: {r}");
+            }
+            if let EngineNote::ReconcileRequest { venue } = &n
+                && let Some(Some(s)) = self.signals.get(venue.0 as usize)
+            {
+                s.reconcile();
             }
             if self.journal.is_some() {
                 journaling::defer(&self.engine, n, &mut self.deferred);

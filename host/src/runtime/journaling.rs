@@ -151,6 +151,17 @@ pub fn records(engine: &Engine, n: &EngineNote) -> Vec<Record> {
             strategy: strategy_name(engine, *strategy).unwrap_or_else(|| "(host)".into()),
             reason: reason.name(),
         }],
+        EngineNote::PositionDrift {
+            venue,
+            market,
+            engine: before,
+            corrected,
+        } => vec![Record::Correction {
+            venue: engine.registry().venue_name(*venue).to_string(),
+            market: engine.registry().key(*market).to_string(),
+            before: before.to_string(),
+            after: corrected.to_string(),
+        }],
         EngineNote::HardStopTriggered(r) => vec![Record::HardStop {
             latched: true,
             reason: r.name().into(),

@@ -21,6 +21,9 @@ pub struct Closed;
 pub enum Wake {
     /// Batches may be waiting for this venue.
     Work,
+    /// Reconcile this venue (the engine or an operator asked); `urgent`: now, whatever the
+    /// minimum interval (the last reconcile of a run, before its summary).
+    Reconcile { urgent: bool },
     /// Stop: disarm, close, return.
     Shutdown,
 }
@@ -42,6 +45,8 @@ pub trait EngineLink {
 pub struct VenueSignal {
     notify: Notify,
     shutdown: Cell<bool>,
+    /// 0: none asked, 1: asked, 2: asked urgently.
+    reconcile: Cell<u8>,
 }
 
 impl VenueSignal {
@@ -54,14 +59,28 @@ impl VenueSignal {
         self.notify.notify_one();
     }
 
+    /// Asks the venue task for a reconcile (requests until it starts one are one request).
+    pub fn reconcile(&self) {
+        self.reconcile.set(self.reconcile.get().max(1));
+        self.notify.notify_one();
+    }
+
+    /// A reconcile now, whatever the minimum interval.
+    pub fn reconcile_now(&self) {
+        self.reconcile.set(2);
+        self.notify.notify_one();
+    }
+
     async fn wait(&self) -> Wake {
-        if !self.shutdown.get() {
+        if !self.shutdown.get() && self.reconcile.get() == 0 {
             self.notify.notified().await;
         }
         if self.shutdown.get() {
-            Wake::Shutdown
-        } else {
-            Wake::Work
+            return Wake::Shutdown;
+        }
+        match self.reconcile.replace(0) {
+            0 => Wake::Work,
+            n => Wake::Reconcile { urgent: n > 1 },
         }
     }
 }
@@ -109,6 +128,8 @@ pub enum VenueCommand {
     Send(ActionBatch),
     /// Clear the dead-man switch and close (orderly shutdown).
     Shutdown,
+    /// Reconcile over HTTP while the session stays up.
+    Reconcile,
 }
 
 /// A link without an engine: events go out on a channel, batches come in as commands.
@@ -146,6 +167,7 @@ impl EngineLink for ChannelLink {
                 self.queued.push_back(b);
                 Wake::Work
             }
+            Some(VenueCommand::Reconcile) => Wake::Reconcile { urgent: true },
             None | Some(VenueCommand::Shutdown) => Wake::Shutdown,
         }
     }

@@ -103,6 +103,7 @@ pub async fn run(config: &Config, opts: RunOptions) -> anyhow::Result<RunOutcome
     core.borrow_mut().journal = None;
     drop(jh);
     let _ = writer.join();
+    drop(started.lock);
     out
 }
 
@@ -166,6 +167,10 @@ async fn drive(
                 }
             }
             op = journal_ops.recv() => match op.as_deref().and_then(operator_command) {
+                None if op.as_deref() == Some("reconcile") => {
+                    println!("operator command from the journal: reconcile every venue");
+                    core.borrow().reconcile_all();
+                }
                 Some(cmd) => {
                     println!("operator command from the journal: {cmd:?}");
                     core.borrow_mut().handle(Event::Operator(cmd), None);
@@ -199,6 +204,25 @@ async fn drive(
     let grace = tokio::time::Instant::now() + opts.shutdown_grace;
     while core.borrow().engine.orders().active_count() > 0 && tokio::time::Instant::now() < grace {
         tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The summary, the journal's last positions and the next run start from the venue's truth:
+    // a last reconcile of every venue (a fill lost in the run's last seconds is found here).
+    let before: Vec<u64> = core.borrow().live_reconciles().to_vec();
+    core.borrow().reconcile_all();
+    let deadline = tokio::time::Instant::now() + opts.shutdown_grace;
+    let done = |c: &EngineCore| {
+        venues.iter().all(|v| {
+            let i = v.id.0 as usize;
+            v.task.is_finished()
+                || c.live_reconciles().get(i).copied().unwrap_or(0)
+                    > before.get(i).copied().unwrap_or(0)
+        })
+    };
+    while !done(&core.borrow()) && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    if !done(&core.borrow()) {
+        tracing::warn!("the last reconcile did not finish in time: the summary is the host's view");
     }
     core.borrow().shutdown_venues();
     let mut sims = Vec::new();
@@ -351,14 +375,19 @@ mod tests {
                 Decimal::ONE,
                 Tif::Ioc,
             )));
+        // A book that makes sense: bid below ask (a locked book is refused `bad_market_data`).
         let level = Level {
             px,
             sz: Decimal::TEN,
         };
+        let bid = Level {
+            px: px - Decimal::ONE,
+            ..level
+        };
         c.handle(
             Event::Bbo {
                 market: m,
-                bid: Some(level),
+                bid: Some(bid),
                 ask: Some(level),
             },
             Some(venue),

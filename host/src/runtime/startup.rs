@@ -25,6 +25,8 @@ pub struct Started {
     /// states hold engine-time stamps (cooldowns, entry times): the clock goes on from there, or
     /// a restarted host would sit out each cooldown for as long as the previous run had lasted.
     pub resumed_ns: u64,
+    /// This run's hold on the journal: one host per journal (released when dropped).
+    pub lock: crate::journal::lock::JournalLock,
 }
 
 /// Loads the plugins, builds the engine and restores what the journal holds. `cloid_prefix`
@@ -55,6 +57,7 @@ pub fn start(config: &Config, cloid_prefix: u64) -> anyhow::Result<Started> {
         cloid_prefix,
         config.raw.plugins.intent_capacity,
     )?;
+    let lock = crate::journal::lock::JournalLock::acquire(&config.journal_path())?;
     let journal = Journal::open(&config.journal_path())?;
     let run_id = journal.start_run(
         &config.path.display().to_string(),
@@ -77,5 +80,6 @@ pub fn start(config: &Config, cloid_prefix: u64) -> anyhow::Result<Started> {
         journal,
         run_id,
         resumed_ns,
+        lock,
     })
 }

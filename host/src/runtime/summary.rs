@@ -34,6 +34,7 @@ pub struct Summary {
     /// Each venue adapter's counters at the end of its task.
     pub venues: BTreeMap<String, AdapterStats>,
     pub reconcile_requests: BTreeMap<String, u64>,
+    pub drift_corrections: BTreeMap<String, u64>,
     pub journal: Option<JournalProgress>,
 }
 
@@ -49,6 +50,7 @@ impl Summary {
             hard_stop_triggers: metrics.hard_stop_triggers.clone(),
             venues: metrics.venues.clone(),
             reconcile_requests: metrics.reconcile_requests.clone(),
+            drift_corrections: metrics.drift_corrections.clone(),
             journal: metrics.journal,
             refusals_by_reason: metrics.refusals_by_reason.clone(),
             plugins: metrics.plugin_calls.clone(),
@@ -106,8 +108,15 @@ impl Summary {
         }
         for (name, v) in &self.venues {
             s += &format!(
-                "  venue {name}: {} sessions, {} frames ({} unreadable), {} posts, {} unknown outcomes\n",
-                v.sessions, v.frames, v.unreadable_frames, v.posts, v.unknown_outcomes
+                "  venue {name}: {} sessions, {} frames ({} unreadable), {} posts, {} unknown outcomes, {} reconciles ({} failed), {} drift corrections\n",
+                v.sessions,
+                v.frames,
+                v.unreadable_frames,
+                v.posts,
+                v.unknown_outcomes,
+                v.reconciles,
+                v.reconciles_failed,
+                self.drift_corrections.get(name).copied().unwrap_or(0)
             );
         }
         for p in &self.plugins {

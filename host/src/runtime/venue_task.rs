@@ -10,8 +10,12 @@
 
 use super::link::{EngineLink, Wake};
 use crate::stagetime;
-use crate::venue::{AdapterStats, Now, Outbox, SessionEnd, SessionPolicy, VenueAdapter};
+use crate::venue::http::HttpClient;
+use crate::venue::{AdapterStats, HttpQuery, Now, Outbox, SessionEnd, SessionPolicy, VenueAdapter};
 use futures_util::{SinkExt, StreamExt};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::time::{Instant, sleep_until};
 use tokio_tungstenite::tungstenite::Message;
@@ -65,6 +69,8 @@ pub async fn run_venue<A: VenueAdapter, L: EngineLink>(
                 _ = sleep_until(deadline) => break,
                 w = link.wake() => match w {
                     Wake::Shutdown => return adapter.stats().clone(),
+                    // The reconnect's sync is the reconcile.
+                    Wake::Reconcile { .. } => {}
                     Wake::Work => {
                         // No session can send them: refused like any unsendable batch.
                         while let Some(b) = link.next_batch(venue) {
@@ -98,6 +104,82 @@ fn deliver<L: EngineLink>(link: &mut L, out: &mut Outbox) -> Result<(), SessionE
     Ok(())
 }
 
+/// The answers of a reconcile's HTTP queries, in order.
+type Fetch = Pin<Box<dyn Future<Output = Vec<Result<String, String>>> + Send>>;
+
+/// Runs a reconcile's queries one after the other (off the socket: the session goes on).
+fn fetch(http: Arc<HttpClient>, queries: Vec<HttpQuery>) -> Fetch {
+    Box::pin(async move {
+        let mut out = Vec::with_capacity(queries.len());
+        for q in queries {
+            out.push(
+                http.post_json(q.path, &q.body)
+                    .await
+                    .map_err(|e| e.to_string()),
+            );
+        }
+        out
+    })
+}
+
+/// Reconciles while the session stays up: at most one at a time, asked ones at most every
+/// `reconcile_min_interval`, verification ones every `verify_every`.
+struct Reconciles {
+    http: Option<Arc<HttpClient>>,
+    in_flight: Option<Fetch>,
+    /// Asked for and not begun yet.
+    wanted: bool,
+    last: Option<Instant>,
+    next_verify: Option<Instant>,
+}
+
+impl Reconciles {
+    fn new(policy: &SessionPolicy) -> Reconciles {
+        let http = policy.info_url.as_deref().and_then(|u| {
+            HttpClient::new(u, policy.connect_timeout)
+                .map_err(|e| tracing::error!("no reconciles over HTTP: {e}"))
+                .ok()
+        });
+        Reconciles {
+            http: http.map(Arc::new),
+            in_flight: None,
+            wanted: false,
+            last: None,
+            next_verify: policy.verify_every.map(|d| Instant::now() + d),
+        }
+    }
+
+    /// Begins one if it is due and none is under way.
+    fn maybe_start<A: VenueAdapter>(
+        &mut self,
+        adapter: &mut A,
+        policy: &SessionPolicy,
+        out: &mut Outbox,
+    ) {
+        let Some(http) = &self.http else {
+            return;
+        };
+        if self.in_flight.is_some() {
+            return;
+        }
+        let t = Instant::now();
+        let verify_due = self.next_verify.is_some_and(|v| t >= v);
+        let asked_due = self.wanted
+            && self
+                .last
+                .is_none_or(|l| t.duration_since(l) >= policy.reconcile_min_interval);
+        if !verify_due && !asked_due {
+            return;
+        }
+        if let Some(q) = adapter.reconcile_queries(now(), out) {
+            self.wanted = false;
+            self.last = Some(t);
+            self.next_verify = policy.verify_every.map(|d| t + d);
+            self.in_flight = Some(fetch(http.clone(), q));
+        }
+    }
+}
+
 async fn session<A: VenueAdapter, L: EngineLink>(
     adapter: &mut A,
     link: &mut L,
@@ -113,11 +195,16 @@ async fn session<A: VenueAdapter, L: EngineLink>(
     let (mut sink, mut stream) = ws.split();
     adapter.on_connect(now(), out);
     let mut tick = tokio::time::interval(policy.tick_every);
+    let mut reconciles = Reconciles::new(policy);
     loop {
         if let Err(end) = turn(adapter, link, &mut sink, out).await {
             return end;
         }
         link.settle();
+        reconciles.maybe_start(adapter, policy, out);
+        if !out.is_empty() {
+            continue;
+        }
         tokio::select! {
             frame = stream.next() => match frame {
                 None => return SessionEnd::Closed("end of stream".into()),
@@ -130,9 +217,21 @@ async fn session<A: VenueAdapter, L: EngineLink>(
                 // Ping/pong/binary: alive, nothing to decode.
                 Some(Ok(_)) => adapter.on_alive(now()),
             },
+            answers = async { reconciles.in_flight.as_mut().expect("guarded").await }, if reconciles.in_flight.is_some() => {
+                reconciles.in_flight = None;
+                if !adapter.reconcile_answers(answers, now(), out) {
+                    reconciles.wanted = true;
+                }
+            }
             w = link.wake() => match w {
                 // Batches are taken in `turn` whenever the adapter can write them.
                 Wake::Work => {}
+                Wake::Reconcile { urgent } => {
+                    reconciles.wanted = true;
+                    if urgent {
+                        reconciles.last = None;
+                    }
+                }
                 Wake::Shutdown => {
                     adapter.on_shutdown(now(), out);
                     for f in out.frames.drain(..) {

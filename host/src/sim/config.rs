@@ -64,4 +64,20 @@ pub struct Faults {
     /// Also resend each user's recent fills (as a live, non-snapshot frame) after a reconnect.
     #[serde(default)]
     pub resend_fills_on_reconnect: bool,
+    /// Lose every Nth live `userFills` frame (0 = never): the fill happened, the account has it,
+    /// the subscriber never hears of it (a lost frame).
+    #[serde(default)]
+    pub drop_fill_every: u32,
+    /// Once, this long after start, push each subscribed user a fill for an order that does not
+    /// exist (a hostile or broken venue; the account does not change).
+    pub phantom_fill_at_ms: Option<u64>,
+    /// Publish nonsense for `bad_book_coin` between these times after start: `"crossed"` (bid
+    /// above ask), `"zero"` (prices 0) or `"far_mark"` (the mark 20% off the book). The market
+    /// itself, and its matching, stay sane: only what subscribers hear is broken.
+    pub bad_book: Option<String>,
+    pub bad_book_coin: Option<String>,
+    #[serde(default)]
+    pub bad_book_after_ms: u64,
+    #[serde(default)]
+    pub bad_book_for_ms: u64,
 }

@@ -79,6 +79,27 @@ pub struct SessionPolicy {
     pub backoff_max: Duration,
     /// How often `on_tick` is called while connected.
     pub tick_every: Duration,
+    /// The venue's HTTP base URL, for reconciles while the session stays up (None: none).
+    pub info_url: Option<String>,
+    /// A verification reconcile this often while live (None: off).
+    pub verify_every: Option<Duration>,
+    /// Reconciles asked for (unmatched fills, unknown outcomes, lost fills, the operator) start
+    /// at most this often; requests meanwhile are folded into the next one.
+    pub reconcile_min_interval: Duration,
+}
+
+/// One HTTP request of a reconcile: a JSON body POSTed to `path` of the venue's HTTP API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpQuery {
+    pub path: &'static str,
+    pub body: String,
+}
+
+/// Whether the `n`th occurrence of a repeated warning is logged: the first three, then the
+/// 4th, 8th, 16th, … (each such line says how many so far). A venue that repeats itself cannot
+/// flood the log.
+pub fn log_nth(n: u64) -> bool {
+    n <= 3 || n.is_power_of_two()
 }
 
 /// Counters every adapter keeps (status lines, the metrics room, tests).
@@ -93,6 +114,12 @@ pub struct AdapterStats {
     pub unknown_outcomes: u64,
     pub dead_man_armed: u64,
     pub dead_man_triggers_today: u32,
+    /// Reconciles begun while live, and those whose answers could not be applied.
+    pub reconciles: u64,
+    pub reconciles_failed: u64,
+    /// Error frames from the venue, and whole requests it refused.
+    pub venue_errors: u64,
+    pub requests_refused: u64,
 }
 
 /// A venue's protocol, sans I/O. Every method writes what it produced into `out`.
@@ -121,4 +148,16 @@ pub trait VenueAdapter {
     fn on_disconnect(&mut self, out: &mut Outbox);
     /// An orderly stop: the last frames to send (disarming the dead-man switch).
     fn on_shutdown(&mut self, now: Now, out: &mut Outbox);
+    /// Begins a reconcile while the session stays up: the HTTP queries to make (in order), and
+    /// `ReconcileStarted` in `out`. None when it cannot begin now (not synced).
+    fn reconcile_queries(&mut self, now: Now, out: &mut Outbox) -> Option<Vec<HttpQuery>>;
+    /// The answers to the queries, in their order (a transport error as `Err`): the venue's
+    /// account state as `LiveReconciled`, then what it adds (missed fills, order statuses).
+    /// Returns false when the answers could not be applied (the venue task asks again).
+    fn reconcile_answers(
+        &mut self,
+        answers: Vec<Result<String, String>>,
+        now: Now,
+        out: &mut Outbox,
+    ) -> bool;
 }

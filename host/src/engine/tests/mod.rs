@@ -17,6 +17,7 @@ use plugin_api::{
 use rust_decimal::Decimal;
 use std::str::FromStr;
 
+mod feed;
 mod gates;
 mod hard_stop;
 mod lifecycle;
@@ -104,6 +105,16 @@ impl World {
             .extend(intents.iter().copied());
         let a = self.a;
         self.h.quote(a, d("99"), d("101"), d("100"));
+    }
+
+    /// Queues intents for the exit strategy and calls it with the current data (a timer tick).
+    fn exit_does_on_current(&mut self, intents: &[Intent]) {
+        self.exit
+            .lock()
+            .unwrap()
+            .next
+            .extend(intents.iter().copied());
+        self.h.handle(Event::Timer);
     }
 
     fn rejects(&self, script: &super::testkit::ScriptHandle) -> Vec<RejectCode> {

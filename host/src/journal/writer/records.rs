@@ -56,6 +56,13 @@ pub enum Record {
         latched: bool,
         reason: String,
     },
+    /// A live reconcile corrected a position (`before` → `after`, the venue's).
+    Correction {
+        venue: String,
+        market: String,
+        before: String,
+        after: String,
+    },
     PluginState {
         strategy: String,
         plugin: String,
@@ -149,6 +156,18 @@ pub(super) fn write(tx: &rusqlite::Transaction<'_>, run: i64, r: Record) -> rusq
                 "INSERT INTO refusals VALUES (?1, ?2, ?3, 1, ?4)
                  ON CONFLICT(run_id, strategy, reason) DO UPDATE SET count = count + 1, last_ms = excluded.last_ms",
                 params![run, strategy, reason, now],
+            )?;
+        }
+        Record::Correction {
+            venue,
+            market,
+            before,
+            after,
+        } => {
+            exec(
+                tx,
+                "INSERT INTO corrections (run_id, ts_ms, venue, market, before, after) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![run, now, venue, market, before, after],
             )?;
         }
         Record::HardStop { latched, reason } => {

@@ -8,6 +8,7 @@ impl Exchange {
     pub fn exchange(&mut self, req: &Value) -> (Value, Vec<Push>) {
         let mut pushes = Vec::new();
         let resp = self.exchange_inner(req, &mut pushes);
+        self.log_updates(&pushes);
         (resp, pushes)
     }
 
@@ -133,6 +134,8 @@ impl Exchange {
             *self.cloids_seen.entry(c.clone()).or_default() += 1;
         }
         self.orders_seen += 1;
+        self.order_arrivals
+            .push((self.now_ms, coin.clone(), reduce_only));
         if self.reject_every > 0 && self.orders_seen % self.reject_every == 0 {
             return Err("Insufficient margin to place order.".into()); // injected
         }

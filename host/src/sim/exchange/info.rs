@@ -87,6 +87,32 @@ impl Exchange {
                         .unwrap_or_default(),
                 )
             }
+            "userFillsByTime" => {
+                let u = user()?;
+                let start = req["startTime"]
+                    .as_u64()
+                    .ok_or("missing or bad `startTime`")?;
+                let end = req["endTime"].as_u64().unwrap_or(u64::MAX);
+                let in_range =
+                    |f: &&Value| f["time"].as_u64().is_some_and(|t| t >= start && t <= end);
+                Value::Array(
+                    self.accounts
+                        .get(&u)
+                        .map(|a| {
+                            a.fills
+                                .iter()
+                                .filter(in_range)
+                                .take(2_000)
+                                .cloned()
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                )
+            }
+            "orderStatus" => {
+                let u = user()?;
+                self.order_status(&u, &req["oid"])
+            }
             "userRateLimit" => {
                 let u = user()?;
                 let a = self.accounts.get(&u).cloned().unwrap_or_default();

@@ -57,6 +57,12 @@ pub struct Exchange {
     orders_seen: u32,
     /// How many times each cloid was received (a client must never send an order twice).
     cloids_seen: HashMap<String, u32>,
+    /// Every order received: (time ms, coin, reduce-only), for tests that ask what arrived when.
+    pub order_arrivals: Vec<(u64, String, bool)>,
+    /// Each order's latest status, for `orderStatus`: oid → (user, orderUpdates entry).
+    order_log: HashMap<u64, (Address, Value)>,
+    /// cloid → oid, for `orderStatus` by cloid.
+    cloid_oid: HashMap<String, u64>,
 }
 
 fn err(msg: impl Into<String>) -> Value {
@@ -114,6 +120,9 @@ impl Exchange {
             reject_every: 0,
             orders_seen: 0,
             cloids_seen: HashMap::new(),
+            order_log: HashMap::new(),
+            order_arrivals: Vec::new(),
+            cloid_oid: HashMap::new(),
         }
     }
 
@@ -159,6 +168,67 @@ impl Exchange {
     /// Advances every market to `now_ms`, fills resting orders the book now crosses, fires due
     /// scheduled cancels. Returns the pushes that produced.
     pub fn tick(&mut self, now_ms: u64) -> Vec<Push> {
+        let pushes = self.tick_inner(now_ms);
+        self.log_updates(&pushes);
+        pushes
+    }
+
+    /// Remembers each order's latest status from the orderUpdates frames about to be pushed.
+    fn log_updates(&mut self, pushes: &[Push]) {
+        for p in pushes {
+            if !p.frame.starts_with("{\"channel\":\"orderUpdates\"") {
+                continue;
+            }
+            let Ok(v) = serde_json::from_str::<Value>(&p.frame) else {
+                continue;
+            };
+            for u in v["data"].as_array().into_iter().flatten() {
+                let Some(oid) = u["order"]["oid"].as_u64() else {
+                    continue;
+                };
+                if let Some(c) = u["order"]["cloid"].as_str() {
+                    self.cloid_oid.insert(c.to_string(), oid);
+                }
+                self.order_log.insert(oid, (p.user, u.clone()));
+            }
+        }
+    }
+
+    /// A fill for an order that does not exist, on the first market: what a broken or hostile
+    /// venue might send. The account does not change.
+    pub fn phantom_fill(&mut self, user: Address) -> Push {
+        let tid = self.next_tid;
+        self.next_tid += 1;
+        let m = &self.markets[0];
+        let px = m.mid(self.now_ms);
+        let sz = Decimal::new(1, m.spec.sz_decimals).max(Decimal::new(1, 3));
+        let f = json!({
+            "coin": m.spec.coin, "px": wire(px), "sz": wire(sz), "side": "B", "time": self.now_ms,
+            "startPosition": "0", "dir": "Open Long", "closedPnl": "0",
+            "hash": format!("0x{:064x}", tid), "oid": 9_999_999_999u64, "crossed": true,
+            "fee": "0", "tid": tid, "feeToken": "USDC", "twapId": null,
+        });
+        Push {
+            user,
+            frame: json!({"channel":"userFills","data":{"user": user.to_string(), "fills":[f]}})
+                .to_string(),
+        }
+    }
+
+    /// `orderStatus`: the order's latest status, by oid or by cloid (`0x…`).
+    pub fn order_status(&self, user: &Address, id: &Value) -> Value {
+        let oid = match id {
+            Value::Number(n) => n.as_u64(),
+            Value::String(c) => self.cloid_oid.get(c).copied(),
+            _ => None,
+        };
+        match oid.and_then(|o| self.order_log.get(&o)) {
+            Some((u, entry)) if u == user => json!({"status": "order", "order": entry}),
+            _ => json!({"status": "unknownOid"}),
+        }
+    }
+
+    fn tick_inner(&mut self, now_ms: u64) -> Vec<Push> {
         self.now_ms = self.now_ms.max(now_ms);
         let now_ms = self.now_ms;
         for m in &mut self.markets {

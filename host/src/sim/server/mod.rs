@@ -51,11 +51,18 @@ pub struct State {
     subs: Vec<Sub>,
     next_conn: u64,
     faults: Faults,
-    start_ms: u64,
+    pub start_ms: u64,
     /// WebSocket sessions accepted so far.
     pub sessions: u64,
     /// Bumped to make every WebSocket session end (fault injection and tests).
     drop_tx: watch::Sender<u64>,
+    /// Live fill frames routed so far (for `drop_fill_every`).
+    fill_frames: u64,
+    /// Live fill frames lost on purpose (`drop_fill_every`), and phantom fills pushed.
+    pub fills_dropped: u64,
+    pub phantom_fills: u64,
+    /// Market frames published broken (`bad_book`).
+    pub bad_frames: u64,
 }
 
 /// A running simulator.
@@ -164,6 +171,10 @@ pub async fn spawn(cfg: SimConfig, port: u16) -> Result<SimHandle, SimError> {
         start_ms: now,
         sessions: 0,
         drop_tx,
+        fill_frames: 0,
+        fills_dropped: 0,
+        phantom_fills: 0,
+        bad_frames: 0,
     }));
     let (shutdown, shutdown_rx) = watch::channel(false);
     tokio::spawn(accept_loop(listener, state.clone(), shutdown_rx.clone()));
@@ -199,13 +210,37 @@ async fn tick_loop(state: Arc<Mutex<State>>, tick_ms: u64, mut shutdown: watch::
             last_drop = now;
             s.drop_tx.send_modify(|n| *n += 1);
         }
-        let pushes = s.exchange.tick(now);
+        let mut pushes = s.exchange.tick(now);
+        if s.faults.phantom_fill_at_ms.is_some_and(|t| elapsed >= t) {
+            s.faults.phantom_fill_at_ms = None;
+            let users: Vec<Address> = s
+                .subs
+                .iter()
+                .filter_map(|sub| match &sub.topic {
+                    Topic::UserFills(u) => Some(*u),
+                    _ => None,
+                })
+                .collect();
+            for user in users {
+                pushes.push(s.exchange.phantom_fill(user));
+                s.phantom_fills += 1;
+            }
+        }
         for i in 0..s.exchange.markets.len() {
             if s.exchange.markets[i].stalled {
                 continue;
             }
             let coin = s.exchange.markets[i].spec.coin.clone();
-            let (bbo, ctx) = s.exchange.market_frames(i);
+            let (mut bbo, mut ctx) = s.exchange.market_frames(i);
+            let f = &s.faults;
+            if f.bad_book_coin.as_deref() == Some(coin.as_str())
+                && elapsed >= f.bad_book_after_ms
+                && elapsed < f.bad_book_after_ms + f.bad_book_for_ms
+                && let Some(kind) = f.bad_book.as_deref()
+            {
+                (bbo, ctx) = corrupt(kind, &bbo, &ctx);
+                s.bad_frames += 1;
+            }
             let book = json!({"channel":"l2Book","data": s.exchange.book_json(i, now)}).to_string();
             s.subs.retain(|sub| {
                 let frame = match &sub.topic {
@@ -221,10 +256,45 @@ async fn tick_loop(state: Arc<Mutex<State>>, tick_ms: u64, mut shutdown: watch::
     }
 }
 
-/// Routes user pushes to the subscribers of that user's channel.
+/// The `bad_book` fault: the bbo and activeAssetCtx frames of a market, broken as asked.
+fn corrupt(kind: &str, bbo: &str, ctx: &str) -> (String, String) {
+    let mut b: Value = serde_json::from_str(bbo).expect("own bbo frame");
+    let mut c: Value = serde_json::from_str(ctx).expect("own ctx frame");
+    let levels = &mut b["data"]["bbo"];
+    match kind {
+        "crossed" => {
+            let (bid, ask) = (levels[0]["px"].clone(), levels[1]["px"].clone());
+            levels[0]["px"] = ask;
+            levels[1]["px"] = bid;
+        }
+        "zero" => {
+            levels[0]["px"] = json!("0");
+            levels[1]["px"] = json!("0");
+        }
+        "far_mark" => {
+            let mark: Decimal = c["data"]["ctx"]["markPx"]
+                .as_str()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or_default();
+            c["data"]["ctx"]["markPx"] = json!((mark * Decimal::new(12, 1)).to_string());
+        }
+        _ => {}
+    }
+    (b.to_string(), c.to_string())
+}
+
+/// Routes user pushes to the subscribers of that user's channel (losing every Nth fill frame
+/// under the `drop_fill_every` fault).
 fn deliver(s: &mut State, pushes: Vec<Push>) {
     for p in pushes {
         let fills = p.frame.starts_with("{\"channel\":\"userFills\"");
+        if fills && s.faults.drop_fill_every > 0 {
+            s.fill_frames += 1;
+            if s.fill_frames % u64::from(s.faults.drop_fill_every) == 0 {
+                s.fills_dropped += 1;
+                continue;
+            }
+        }
         s.subs.retain(|sub| {
             let wanted = match &sub.topic {
                 Topic::OrderUpdates(u) => !fills && *u == p.user,

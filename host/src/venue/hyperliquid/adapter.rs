@@ -11,8 +11,9 @@
 use super::answers;
 use super::client_config::HlClientConfig;
 use super::dead_man::DeadMan;
-use super::decode::{self, UpdateNote};
+use super::decode::{self, MAX_REMEMBERED_NAMES, UpdateNote};
 use super::info::{self, AssetTable};
+use super::live;
 use super::markets::Markets;
 use super::posts::{InfoKind, PostKind, Posts};
 use super::signing::{NonceManager, PrivateKey};
@@ -22,16 +23,12 @@ use super::writer::{self, OrderWriter};
 use crate::engine::events::{ConnectionState, Event};
 use crate::engine::hardstop::HardStopLatch;
 use crate::engine::scheduler::ActionBatch;
-use crate::engine::types::VenueId;
+use crate::engine::types::{Cloid, VenueId};
 use crate::stagetime::{self, Stage};
-use crate::venue::{AdapterStats, Now, Outbox, SessionEnd, SessionPolicy, VenueAdapter};
+use crate::venue::{AdapterStats, HttpQuery, Now, Outbox, SessionEnd, SessionPolicy, VenueAdapter};
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// How many distinct unknown channel or status names are remembered (each is logged once); past
-/// this a hostile venue cannot grow the set, only the counters.
-const MAX_REMEMBERED_NAMES: usize = 64;
 
 /// Keep-alive of one session.
 #[derive(Debug)]
@@ -56,6 +53,13 @@ pub struct HlAdapter {
     names_seen: HashSet<String>,
     /// Reused between order-update frames.
     update_notes: Vec<UpdateNote>,
+    /// Venue time (ms) of the latest fill seen: a reconcile asks for fills from shortly before.
+    last_fill_ms: u64,
+    /// Orders whose post outcome became unknown since the last reconcile (bounded): a
+    /// reconcile asks the venue for their status.
+    unknown_cloids: Vec<Cloid>,
+    /// The queries of the reconcile under way, in order (None: none).
+    live_queries: Option<Vec<live::Query>>,
     stats: AdapterStats,
 }
 
@@ -74,6 +78,9 @@ impl HlAdapter {
             backoff_min: cfg.backoff_min,
             backoff_max: cfg.backoff_max,
             tick_every: Duration::from_millis(250),
+            info_url: cfg.info_url.clone(),
+            verify_every: cfg.verify_every,
+            reconcile_min_interval: cfg.reconcile_min_interval,
         };
         let writer = OrderWriter::new(
             key,
@@ -93,9 +100,17 @@ impl HlAdapter {
             dead_man: DeadMan::new(cfg.dead_man),
             names_seen: HashSet::new(),
             update_notes: Vec::new(),
+            last_fill_ms: 0,
+            unknown_cloids: Vec::new(),
+            live_queries: None,
             stats: AdapterStats::default(),
             cfg,
         }
+    }
+
+    /// Unknown channel and status names remembered (bounded: `MAX_REMEMBERED_NAMES`).
+    pub fn names_remembered(&self) -> usize {
+        self.names_seen.len()
     }
 
     fn venue_id(&self) -> VenueId {
@@ -143,7 +158,8 @@ impl HlAdapter {
 
     /// Logs a name the first time it is seen, within the bound on remembered names.
     fn first_sighting(&mut self, name: String) -> bool {
-        self.names_seen.len() < MAX_REMEMBERED_NAMES && self.names_seen.insert(name)
+        self.names_seen.len() < MAX_REMEMBERED_NAMES
+            && self.names_seen.insert(live::cut(&name).to_string())
     }
 
     fn on_post(&mut self, id: u64, response: PostResponse<'_>, out: &mut Outbox) {
@@ -158,14 +174,25 @@ impl HlAdapter {
             (PostKind::Info(kind), other) => {
                 self.sync.failed = Some(format!("{kind:?} request answered {other:?}"));
             }
-            (kind, response) => {
-                answers::action_answer(self.cfg.venue, kind, response, &mut out.events)
-            }
+            (kind, response) => answers::action_answer(
+                self.cfg.venue,
+                kind,
+                response,
+                &mut self.stats.requests_refused,
+                &mut out.events,
+            ),
         }
     }
 
     fn report_unanswered(&mut self, kinds: Vec<PostKind>, out: &mut Outbox) {
         for k in kinds {
+            if let PostKind::Orders(cloids) = &k {
+                for c in cloids {
+                    if self.unknown_cloids.len() < live::MAX_STATUS_QUERIES * 4 {
+                        self.unknown_cloids.push(*c);
+                    }
+                }
+            }
             self.stats.unknown_outcomes += answers::unanswered(k, &mut out.events);
         }
     }
@@ -218,7 +245,7 @@ impl VenueAdapter for HlAdapter {
             Err(e) => {
                 self.stats.unreadable_frames += 1;
                 let n = self.stats.unreadable_frames;
-                if n <= 3 || n.is_power_of_two() {
+                if crate::venue::log_nth(n) {
                     tracing::warn!(venue = self.cfg.venue.0, count = n, "{e}");
                 }
                 return;
@@ -255,6 +282,7 @@ impl VenueAdapter for HlAdapter {
             }
             WsMessage::UserFills(f) => {
                 for fill in &f.fills {
+                    self.last_fill_ms = self.last_fill_ms.max(fill.time);
                     if let Some(ev) = decode::fill(venue, fill, &self.markets) {
                         if self.sync.is_done() {
                             out.events.push(Event::Fill(ev));
@@ -276,7 +304,13 @@ impl VenueAdapter for HlAdapter {
                     l.pong_due = None;
                 }
             }
-            WsMessage::Error(e) => tracing::warn!(venue = venue.0, "venue error: {e}"),
+            WsMessage::Error(e) => {
+                self.stats.venue_errors += 1;
+                let n = self.stats.venue_errors;
+                if crate::venue::log_nth(n) {
+                    tracing::warn!(venue = venue.0, count = n, "venue error: {}", live::cut(&e));
+                }
+            }
             WsMessage::Connected => {}
             WsMessage::Unknown(channel) => {
                 self.stats.unknown_channels += 1;
@@ -375,6 +409,55 @@ impl VenueAdapter for HlAdapter {
                 self.writer
                     .sign_post(&action, PostKind::ScheduleCancel, now, &mut self.posts);
             out.frames.extend(frame);
+        }
+    }
+
+    fn reconcile_queries(&mut self, now: Now, out: &mut Outbox) -> Option<Vec<HttpQuery>> {
+        if self.live.is_none() || !self.sync.is_done() {
+            return None;
+        }
+        let since = match self.last_fill_ms {
+            0 => now.wall_ms.saturating_sub(10 * live::FILLS_LOOKBACK_MS),
+            t => t.saturating_sub(live::FILLS_LOOKBACK_MS),
+        };
+        let unknown = std::mem::take(&mut self.unknown_cloids);
+        let user = self.cfg.user.to_string();
+        let (kinds, queries) = live::queries(&user, &self.markets.dexes(), since, &unknown);
+        self.live_queries = Some(kinds);
+        self.stats.reconciles += 1;
+        out.events.push(Event::ReconcileStarted {
+            venue: self.cfg.venue,
+        });
+        Some(queries)
+    }
+
+    fn reconcile_answers(
+        &mut self,
+        answers: Vec<Result<String, String>>,
+        _now: Now,
+        out: &mut Outbox,
+    ) -> bool {
+        let Some(kinds) = self.live_queries.take() else {
+            return true;
+        };
+        let venue = self.cfg.venue;
+        match live::apply(
+            venue,
+            &kinds,
+            answers,
+            &self.markets,
+            &mut self.names_seen,
+            &mut out.events,
+        ) {
+            Ok(()) => true,
+            Err(why) => {
+                self.stats.reconciles_failed += 1;
+                tracing::error!(
+                    venue = venue.0,
+                    "reconcile failed ({why}): no entries on this venue until one succeeds"
+                );
+                false
+            }
         }
     }
 }

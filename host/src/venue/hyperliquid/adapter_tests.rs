@@ -277,3 +277,36 @@ fn silence_ends_the_session_and_an_unreadable_account_state_never_reconciles() {
             .any(|e| matches!(e, Event::Reconciled { .. }))
     );
 }
+
+#[test]
+fn a_hostile_stream_cannot_grow_memory_or_flood_the_log() {
+    let (mut a, now, _) = synced(Arc::new(HardStopLatch::new()));
+    let mut out = Outbox::default();
+    let long = "x".repeat(10_000);
+    for i in 0..5_000 {
+        a.on_frame(
+            &format!(r#"{{"channel":"junk{i}","data":{{}}}}"#),
+            now,
+            &mut out,
+        );
+        a.on_frame(
+            &format!(r#"{{"channel":"error","data":"{long}{i}"}}"#),
+            now,
+            &mut out,
+        );
+    }
+    assert!(out.events.is_empty() && out.frames.is_empty());
+    let s = a.stats();
+    assert_eq!(s.unknown_channels, 5_000);
+    assert_eq!(s.venue_errors, 5_000);
+    // Names remembered (each logged once) stay bounded, and repeated warnings are logged
+    // 3 + log2(n) times.
+    assert!(a.names_remembered() <= super::decode::MAX_REMEMBERED_NAMES);
+    let logged = (1..=5_000u64).filter(|n| crate::venue::log_nth(*n)).count();
+    assert_eq!(logged, 3 + 11, "1, 2, 3, then 4, 8, …, 4096");
+    assert_eq!(
+        super::live::cut(&long).len(),
+        200,
+        "a venue's text is cut for the log"
+    );
+}

@@ -9,10 +9,12 @@ use crate::engine::reject::RejectReason;
 use crate::engine::types::VenueId;
 
 /// The answer to an action post of `kind` (info posts are the sync's).
+/// `refused` counts whole requests the venue refused (their warning is rate-limited).
 pub fn action_answer(
     venue: VenueId,
     kind: PostKind,
     response: PostResponse<'_>,
+    refused: &mut u64,
     out: &mut Vec<Event>,
 ) {
     match (kind, response) {
@@ -56,7 +58,15 @@ pub fn action_answer(
             // answer, so a real rejection.
             let reason = match &response {
                 PostResponse::Action(ExchangeResponse::Err(e)) | PostResponse::Error(e) => {
-                    tracing::warn!(venue = venue.0, "request refused by the venue: {e}");
+                    *refused += 1;
+                    if crate::venue::log_nth(*refused) {
+                        tracing::warn!(
+                            venue = venue.0,
+                            count = *refused,
+                            "request refused by the venue: {}",
+                            super::live::cut(e)
+                        );
+                    }
                     if e.contains("too many") || e.contains("rate") {
                         RejectReason::VenueRateLimited
                     } else {

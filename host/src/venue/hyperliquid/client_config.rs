@@ -35,6 +35,12 @@ pub struct HlClientConfig {
     pub dead_man: Option<Duration>,
     /// `expiresAfter` horizon for actions (None = not sent).
     pub expires_after: Option<Duration>,
+    /// The HTTP base URL (`/info`), for reconciles while the session stays up (None: none).
+    pub info_url: Option<String>,
+    /// A verification reconcile this often while live (None: off).
+    pub verify_every: Option<Duration>,
+    /// Asked-for reconciles start at most this often.
+    pub reconcile_min_interval: Duration,
 }
 
 impl HlClientConfig {
@@ -61,6 +67,9 @@ impl HlClientConfig {
             post_timeout: Duration::from_secs(10),
             dead_man: Some(Duration::from_secs(30)),
             expires_after: None,
+            info_url: None,
+            verify_every: Some(Duration::from_secs(60)),
+            reconcile_min_interval: Duration::from_secs(5),
         }
     }
 }

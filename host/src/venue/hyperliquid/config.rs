@@ -67,6 +67,22 @@ pub struct HlVenueConfig {
     /// Dead-man switch horizon in seconds (≥ 5; 0 turns it off).
     #[serde(default = "default_dead_man_secs")]
     pub dead_man_secs: u64,
+    /// A verification reconcile over HTTP this often while live (seconds; ≥ 5). It weighs
+    /// about 22 per dex + 20 of the venue's 1,200-a-minute IP budget (docs/operations.md).
+    #[serde(default = "default_verify_every_secs")]
+    pub verify_every_secs: u64,
+    /// Reconciles the host asks for (an unmatched fill, an unknown outcome, a lost fill) start
+    /// at most this often (seconds; ≥ 1); requests meanwhile fold into the next one.
+    #[serde(default = "default_reconcile_min_secs")]
+    pub reconcile_min_secs: u64,
+}
+
+fn default_verify_every_secs() -> u64 {
+    60
+}
+
+fn default_reconcile_min_secs() -> u64 {
+    5
 }
 
 fn default_dead_man_secs() -> u64 {
@@ -80,6 +96,32 @@ pub type CheckError = (Option<usize>, String);
 impl HlVenueConfig {
     /// What serde cannot check. `name` is the entry's venue name.
     pub fn check(&self, name: &str) -> Result<(), CheckError> {
+        // A private key pasted where a name or an address belongs is refused without ever
+        // being shown (errors and logs quote config values).
+        let named = [
+            (
+                "account",
+                self.account.as_ref().map(|a| a.get_ref().as_str()),
+            ),
+            ("vault", self.vault.as_ref().map(|a| a.get_ref().as_str())),
+            ("key_env", self.key_env.as_deref()),
+            (
+                "key_file",
+                self.key_file.as_deref().and_then(|p| p.to_str()),
+            ),
+        ];
+        for (key, value) in named {
+            if value.is_some_and(looks_like_a_key) {
+                return Err((
+                    None,
+                    format!(
+                        "`{key}` of venue `{name}` holds what looks like a private key (not shown): \
+                         remove it from the config now. The key goes in an environment variable \
+                         (`key_env` = its name) or a 0600 file (`key_file` = its path)"
+                    ),
+                ));
+            }
+        }
         let net = *self.network.get_ref();
         if net == Network::Mainnet && !self.allow_mainnet {
             return Err((
@@ -103,7 +145,10 @@ impl HlVenueConfig {
             if !ok {
                 return Err((
                     Some(addr.span().start),
-                    format!("`{a}` is not an address (0x + 40 hex digits)"),
+                    format!(
+                        "`{}` is not an address (0x + 40 hex digits)",
+                        super::live::cut(a)
+                    ),
                 ));
             }
         }
@@ -116,14 +161,57 @@ impl HlVenueConfig {
                 format!("venue `{name}` needs `key_env` or `key_file` (the agent key)"),
             ));
         }
-        if self.dead_man_secs != 0 && self.dead_man_secs < 5 {
+        if !(5..=86_400).contains(&self.verify_every_secs) {
             return Err((
                 None,
-                "dead_man_secs must be 0 (off) or at least 5 (the venue's minimum)".into(),
+                "verify_every_secs must be between 5 and 86400 (the verification reconcile \
+                 cannot be switched off: it is what finds a lost fill)"
+                    .into(),
             ));
+        }
+        if !(1..=3_600).contains(&self.reconcile_min_secs) {
+            return Err((None, "reconcile_min_secs must be between 1 and 3600".into()));
+        }
+        if self.dead_man_secs != 0 && !(5..=86_400).contains(&self.dead_man_secs) {
+            return Err((
+                None,
+                format!(
+                    "dead_man_secs must be 0 (off) or between 5 (the venue's minimum) and 86400, got {}",
+                    self.dead_man_secs
+                ),
+            ));
+        }
+        for (key, url, schemes) in [
+            ("ws_url", &self.ws_url, ["ws://", "wss://"]),
+            ("info_url", &self.info_url, ["http://", "https://"]),
+        ] {
+            if let Some(u) = url
+                && !schemes
+                    .iter()
+                    .any(|s| u.starts_with(s) && u.len() > s.len())
+            {
+                return Err((
+                    None,
+                    format!(
+                        "{key} `{}` must start with {} or {}",
+                        super::live::cut(u),
+                        schemes[0],
+                        schemes[1]
+                    ),
+                ));
+            }
+        }
+        if self.ws_url.is_some() != self.info_url.is_some() && net == Network::Simulator {
+            return Err((None, "give both ws_url and info_url, or neither".into()));
         }
         Ok(())
     }
+}
+
+/// 60 or more hex digits (a secp256k1 key is 64), with or without `0x`: never echoed.
+pub fn looks_like_a_key(s: &str) -> bool {
+    let hex = s.trim().trim_start_matches("0x");
+    hex.len() >= 60 && hex.chars().all(|c| c.is_ascii_hexdigit())
 }
 
 /// A Hyperliquid venue the host started itself (the built-in simulator): where it listens and
@@ -196,6 +284,9 @@ pub async fn prepare(
     cfg.mainnet = net == Network::Mainnet;
     cfg.vault = v.vault.as_ref().and_then(|a| Address::parse(a.get_ref()));
     cfg.dead_man = (v.dead_man_secs > 0).then(|| Duration::from_secs(v.dead_man_secs));
+    cfg.info_url = Some(http_url.clone());
+    cfg.verify_every = Some(Duration::from_secs(v.verify_every_secs));
+    cfg.reconcile_min_interval = Duration::from_secs(v.reconcile_min_secs);
     let agent = key.as_ref().map(|k| k.address());
     let adapter = HlAdapter::new(
         cfg,

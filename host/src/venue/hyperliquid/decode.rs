@@ -12,6 +12,10 @@ use crate::engine::types::{Cloid, Level, Side, VenueId};
 use rust_decimal::Decimal;
 use std::collections::HashSet;
 
+/// How many distinct unknown channel or status names are remembered (each is logged once); past
+/// this a hostile venue cannot grow the set, only the counters.
+pub const MAX_REMEMBERED_NAMES: usize = 64;
+
 fn level(l: Option<WsLevel>) -> Option<Level> {
     l.map(|l| Level { px: l.px, sz: l.sz })
 }
@@ -85,7 +89,8 @@ pub fn order_updates(
 ) {
     for u in list {
         let Some(status) = order_status(&u.status) else {
-            let first = seen.insert(format!("status:{}", u.status));
+            let first = seen.len() < MAX_REMEMBERED_NAMES
+                && seen.insert(format!("status:{}", super::live::cut(&u.status)));
             if first {
                 tracing::warn!(status = %u.status, "unknown order status (treated as no change)");
             }

@@ -25,6 +25,7 @@ pub mod config;
 pub mod dead_man;
 pub mod decode;
 pub mod info;
+pub mod live;
 pub mod markets;
 pub mod posts;
 pub mod secrets;

@@ -75,38 +75,13 @@ impl Sync {
                 match serde_json::from_str::<Payload<ClearinghouseState>>(raw) {
                     Ok(p) => {
                         self.as_of_ms = self.as_of_ms.max(p.data.time.max(1));
-                        for ap in p.data.asset_positions {
-                            if let Some(market) = markets.by_coin(&ap.position.coin) {
-                                self.positions.push(VenuePosition {
-                                    market,
-                                    size: ap.position.szi,
-                                    entry_px: ap.position.entry_px.unwrap_or_default(),
-                                });
-                            }
-                        }
+                        self.positions.extend(positions_of(p.data, markets));
                     }
                     Err(e) => self.failed = Some(format!("unreadable clearinghouseState: {e}")),
                 }
             }
             InfoKind::OpenOrders => match serde_json::from_str::<Payload<Vec<OpenOrder>>>(raw) {
-                Ok(p) => {
-                    for o in p.data {
-                        if let Some(market) = markets.by_coin(&o.coin) {
-                            self.open_orders.push(VenueOpenOrder {
-                                market,
-                                oid: o.oid,
-                                cloid: o.cloid.as_deref().and_then(Cloid::parse),
-                                side: if o.side == WireSide::Bid {
-                                    Side::Buy
-                                } else {
-                                    Side::Sell
-                                },
-                                px: o.limit_px,
-                                sz: o.sz,
-                            });
-                        }
-                    }
-                }
+                Ok(p) => self.open_orders.extend(open_orders_of(p.data, markets)),
                 Err(e) => self.failed = Some(format!("unreadable openOrders: {e}")),
             },
             InfoKind::RateLimit => match serde_json::from_str::<Payload<UserRateLimit>>(raw) {
@@ -144,4 +119,39 @@ impl Sync {
             state: ConnectionState::Ready,
         });
     }
+}
+
+/// The positions of an account state in the markets this connection trades.
+pub fn positions_of(
+    state: ClearinghouseState,
+    markets: &Markets,
+) -> impl Iterator<Item = VenuePosition> + '_ {
+    state.asset_positions.into_iter().filter_map(|ap| {
+        Some(VenuePosition {
+            market: markets.by_coin(&ap.position.coin)?,
+            size: ap.position.szi,
+            entry_px: ap.position.entry_px.unwrap_or_default(),
+        })
+    })
+}
+
+/// The open orders in the markets this connection trades.
+pub fn open_orders_of(
+    orders: Vec<OpenOrder>,
+    markets: &Markets,
+) -> impl Iterator<Item = VenueOpenOrder> + '_ {
+    orders.into_iter().filter_map(|o| {
+        Some(VenueOpenOrder {
+            market: markets.by_coin(&o.coin)?,
+            oid: o.oid,
+            cloid: o.cloid.as_deref().and_then(Cloid::parse),
+            side: if o.side == WireSide::Bid {
+                Side::Buy
+            } else {
+                Side::Sell
+            },
+            px: o.limit_px,
+            sz: o.sz,
+        })
+    })
 }
