@@ -97,3 +97,47 @@ async fn a_crossed_book_is_never_traded() {
 async fn zero_prices_are_never_traded() {
     bad_book("zero").await;
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn truncated_frames_are_survived_and_what_they_lost_recovered() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("warn"))
+        .with_test_writer()
+        .try_init();
+    let cfg = config(
+        "[venues.sim.faults]\ntruncate_every = 5\n",
+        "truncated-frames",
+    );
+    let opts = RunOptions {
+        duration: Some(Duration::from_secs(10)),
+        status_every: Duration::from_secs(60),
+        ..Default::default()
+    };
+    let out = run(&cfg, opts).await.unwrap();
+    let s = &out.summary;
+    let sim = out.sims.iter().find(|v| v.name == "simA").unwrap();
+    assert!(sim.handle.state.lock().unwrap().truncated_frames > 0);
+    let unreadable = s.venues.get("simA").map_or(0, |v| v.unreadable_frames);
+    assert!(
+        unreadable > 0,
+        "the host saw the cut frames: {}",
+        s.render()
+    );
+    assert!(s.fills > 0, "and kept trading");
+    for v in &out.sims {
+        for coin in ["BTC", "ETH", "xyz:TSLA"] {
+            let market = format!("{}/{coin}", v.name);
+            let host = s
+                .positions
+                .iter()
+                .find(|p| p.market == market)
+                .map_or(Decimal::ZERO, |p| p.size);
+            assert_eq!(
+                host,
+                v.handle.position(&v.account, coin),
+                "{market}: {}",
+                s.render()
+            );
+        }
+    }
+}

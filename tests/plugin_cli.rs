@@ -122,6 +122,9 @@ fn check_fails_with_one_line_for_each_broken_plugin() {
     );
 }
 
+/// A simulator venue named `sim` with a BTC market, for configs that name `sim/BTC`.
+const SIM_VENUE: &str = "\n[[venues]]\nname = \"sim\"\nkind = \"hyperliquid\"\nnetwork = \"simulator\"\n[venues.sim]\n[[venues.sim.markets]]\ncoin = \"BTC\"\nsz_decimals = 5\nprice = 64000\n";
+
 #[test]
 fn config_check_reports_located_config_errors_and_every_plugin_error() {
     let dir = scratch_dir(env!("CARGO_TARGET_TMPDIR"), "cli-config");
@@ -134,7 +137,7 @@ fn config_check_reports_located_config_errors_and_every_plugin_error() {
         &dir,
         "c.toml",
         &format!(
-            "[plugins]\ndir = \"{plugin_dir}\"\n\n[[strategies]]\nname = \"a\"\nplugin = \"fx-echo\"\nrole = \"entry\"\nmarkets = [\"sim/BTC\"]\n"
+            "[plugins]\ndir = \"{plugin_dir}\"\n\n[[strategies]]\nname = \"a\"\nplugin = \"fx-echo\"\nrole = \"entry\"\nmarkets = [\"sim/BTC\"]\n{SIM_VENUE}"
         ),
     );
     let out = run(&["config", "check", cfg.to_str().unwrap()]);
@@ -143,6 +146,29 @@ fn config_check_reports_located_config_errors_and_every_plugin_error() {
         text(&out.stdout).contains("a = fx-echo 0.1.0 (entry) on sim/BTC"),
         "{}",
         text(&out.stdout)
+    );
+    // A config with nothing to trade on, or a simulator without the market, is refused.
+    let bare = write_file(&dir, "bare.toml", "[plugins]\ncall_budget_us = 50\n");
+    let out = run(&["config", "check", bare.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("no [[venues]]"),
+        "{}",
+        text(&out.stderr)
+    );
+    let wrong = write_file(
+        &dir,
+        "wrong.toml",
+        &format!(
+            "[plugins]\ndir = \"{plugin_dir}\"\n\n[[strategies]]\nname = \"a\"\nplugin = \"fx-echo\"\nrole = \"entry\"\nmarkets = [\"sim/SOL\"]\n{SIM_VENUE}"
+        ),
+    );
+    let out = run(&["config", "check", wrong.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("has no coin `SOL`"),
+        "{}",
+        text(&out.stderr)
     );
 
     let typo = write_file(
@@ -162,7 +188,7 @@ fn config_check_reports_located_config_errors_and_every_plugin_error() {
         &dir,
         "two.toml",
         &format!(
-            "[plugins]\ndir = \"{plugin_dir}\"\n\n[[strategies]]\nname = \"a\"\nplugin = \"fx-panic-create\"\nrole = \"entry\"\nmarkets = [\"sim/BTC\"]\n\n[[strategies]]\nname = \"b\"\nplugin = \"fx-old-api\"\nrole = \"entry\"\nmarkets = [\"sim/BTC\"]\n"
+            "[plugins]\ndir = \"{plugin_dir}\"\n\n[[strategies]]\nname = \"a\"\nplugin = \"fx-panic-create\"\nrole = \"entry\"\nmarkets = [\"sim/BTC\"]\n\n[[strategies]]\nname = \"b\"\nplugin = \"fx-old-api\"\nrole = \"entry\"\nmarkets = [\"sim/BTC\"]\n{SIM_VENUE}"
         ),
     );
     let out = run(&["config", "check", two_bad.to_str().unwrap()]);

@@ -43,6 +43,8 @@ pub struct Metrics {
     pub hard_stop_triggers: BTreeMap<String, u64>,
     /// `ReconcileRequest` notes, by venue name.
     pub reconcile_requests: BTreeMap<String, u64>,
+    /// Venues on which another strategy-host was found trading the same account.
+    pub foreign_hosts: std::collections::BTreeSet<String>,
     /// Positions a live reconcile found wrong and corrected, by venue name.
     pub drift_corrections: BTreeMap<String, u64>,
     /// Each venue adapter's counters, by venue name: the last reading.
@@ -115,6 +117,10 @@ impl Metrics {
             EngineNote::ReconcileRequest { venue } => {
                 let name = engine.registry().venue_name(*venue).to_string();
                 *self.reconcile_requests.entry(name).or_default() += 1;
+            }
+            EngineNote::ForeignHost { venue } => {
+                let name = engine.registry().venue_name(*venue).to_string();
+                self.foreign_hosts.insert(name);
             }
             EngineNote::PositionDrift { venue, .. } => {
                 let name = engine.registry().venue_name(*venue).to_string();

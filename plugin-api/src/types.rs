@@ -427,6 +427,9 @@ reject_codes! {
     /// The market's data makes no sense (crossed or locked book, a price ≤ 0, mark or oracle
     /// far from the book): no new risk there until it does.
     BAD_MARKET_DATA = 27, "bad_market_data";
+    /// The venue rejected this market and side's orders repeatedly: they wait (exponential
+    /// backoff) before the next try.
+    REJECTION_BACKOFF = 28, "rejection_backoff";
 }
 
 /// An intent the host refused, or an order the venue rejected, told back to its strategy.

@@ -201,7 +201,25 @@ impl Config {
         if !self.raw.venues.is_empty() {
             for s in &self.raw.strategies {
                 for m in s.markets.get_ref() {
-                    let venue = m.get_ref().split('/').next().unwrap_or("");
+                    let (venue, coin) = m.get_ref().split_once('/').unwrap_or(("", ""));
+                    // A simulator the host starts must list every coin traded on it.
+                    let sim = self
+                        .raw
+                        .venues
+                        .iter()
+                        .find(|v| v.name.get_ref() == venue)
+                        .and_then(|v| v.sim.as_ref());
+                    if let Some(sim) = sim
+                        && !sim.markets.iter().any(|sm| sm.coin == coin)
+                    {
+                        return Err(self.error_at(
+                            m.span().start,
+                            format!(
+                                "market `{}`: the simulator of venue `{venue}` has no coin `{coin}` (its [[venues.sim.markets]] list it)",
+                                m.get_ref()
+                            ),
+                        ));
+                    }
                     if !names.contains(venue) {
                         return Err(self.error_at(
                             m.span().start,
@@ -231,6 +249,11 @@ impl Config {
                 "engine.edge_summary_interval_ms" => e.edge_summary_interval_ms,
                 "engine.fill_grace_ms" => e.fill_grace_ms,
                 "engine.max_batch_orders" => e.max_batch_orders as u64,
+                "engine.backoff_after_rejects" => u64::from(e.backoff_after_rejects),
+                "engine.backoff_base_ms" => e.backoff_base_ms,
+                "engine.backoff_max_ms" => e.backoff_max_ms,
+                "engine.stuck_after_rejects" => u64::from(e.stuck_after_rejects),
+                "engine.stuck_hardstop_after" => u64::from(e.stuck_hardstop_after),
                 "risk.max_consecutive_losses" => u64::from(r.max_consecutive_losses),
                 "risk.max_rejects_in_window" => u64::from(r.max_rejects_in_window),
                 "risk.reject_window_ms" => r.reject_window_ms,
@@ -259,6 +282,7 @@ impl Config {
         for (key, v) in [
             ("engine.max_book_distance_bps", e.max_book_distance_bps),
             ("risk.max_drift_notional", r.max_drift_notional),
+            ("engine.recovery_step_notional", e.recovery_step_notional),
         ] {
             if v <= rust_decimal::Decimal::ZERO {
                 return Err(self.error_at(self.find(key), format!("{key} must be > 0, got {v}")));
@@ -400,6 +424,16 @@ const RANGES: &[(&str, u64, u64, &str)] = &[
     ("engine.edge_summary_interval_ms", 1, 86_400_000, ""),
     ("engine.fill_grace_ms", 100, 600_000, ""),
     ("engine.max_batch_orders", 1, 1_000, ""),
+    ("engine.backoff_after_rejects", 1, 1_000, ""),
+    ("engine.backoff_base_ms", 1, 600_000, ""),
+    ("engine.backoff_max_ms", 1, 3_600_000, ""),
+    ("engine.stuck_after_rejects", 1, 1_000, ""),
+    (
+        "engine.stuck_hardstop_after",
+        2,
+        10_000,
+        "a HardStop trigger",
+    ),
     (
         "risk.max_consecutive_losses",
         1,

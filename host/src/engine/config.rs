@@ -40,6 +40,17 @@ pub struct EngineConfig {
     /// A market whose mark or oracle is further than this from the middle of its book (bps)
     /// has data that makes no sense: no entries there.
     pub max_book_distance_bps: Decimal,
+    /// Venue rejections in a row on one market and side before its orders wait (seed 002 Phase
+    /// 5); the wait starts at `backoff_base_ms` and doubles, up to `backoff_max_ms`.
+    pub backoff_after_rejects: u32,
+    pub backoff_base_ms: u64,
+    pub backoff_max_ms: u64,
+    /// Reduce-only rejections in a row on one market before it is stuck (seed 002 Phase 3):
+    /// a reconcile, then flattens in IOC steps of `recovery_step_notional`; after
+    /// `stuck_hardstop_after` rejections in a row, the HardStop (`stuck_reduce_only`).
+    pub stuck_after_rejects: u32,
+    pub stuck_hardstop_after: u32,
+    pub recovery_step_notional: Decimal,
     /// A venue that said an order filled (its answer, or an order update) but whose fills have
     /// not arrived within this long: the engine asks for a reconcile (a lost fill frame).
     pub fill_grace_ms: u64,
@@ -78,6 +89,12 @@ impl Default for EngineConfig {
             edge_summary_interval_ms: 60_000,
             unknown_orders: UnknownOrderPolicy::Cancel,
             fill_grace_ms: 2_000,
+            backoff_after_rejects: 3,
+            backoff_base_ms: 500,
+            backoff_max_ms: 30_000,
+            stuck_after_rejects: 3,
+            stuck_hardstop_after: 10,
+            recovery_step_notional: dec(20),
             max_book_distance_bps: dec(500),
             busy_poll: false,
         }

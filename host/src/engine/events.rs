@@ -211,6 +211,10 @@ pub enum EngineNote {
         cloid: Cloid,
         adopted: bool,
     },
+    /// Another strategy-host (another journal) trades this venue's account: no entries here.
+    ForeignHost {
+        venue: VenueId,
+    },
     /// A market's position was set from the venue's account state (every reconcile).
     PositionReconciled {
         market: MarketId,

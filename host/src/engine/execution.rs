@@ -20,6 +20,7 @@ impl Engine {
         };
         match outcome {
             PostOutcome::Resting { oid } => {
+                self.backoff.on_success(before.market, before.side);
                 self.orders.set_oid(cloid, oid);
                 if matches!(
                     before.state,
@@ -29,6 +30,7 @@ impl Engine {
                 }
             }
             PostOutcome::Filled { oid, total_sz, .. } => {
+                self.backoff.on_success(before.market, before.side);
                 self.orders.set_oid(cloid, oid);
                 self.orders.set_final_filled(cloid, total_sz);
                 self.orders.set_state(cloid, OrderState::Filled);
@@ -38,10 +40,11 @@ impl Engine {
                 self.orders.set_final_filled(cloid, before.filled);
                 self.orders.set_state(cloid, OrderState::Rejected);
                 self.refuse(before.owner, before.market, before.tag, reason);
-                if reason.is_venue_rejection()
-                    && let Some(r) = self.risk.on_venue_reject(now)
-                {
-                    self.trigger_hard_stop(r, now);
+                if reason.is_venue_rejection() {
+                    self.on_venue_rejection(&before, now);
+                    if let Some(r) = self.risk.on_venue_reject(now) {
+                        self.trigger_hard_stop(r, now);
+                    }
                 }
             }
             PostOutcome::UnknownOutcome => {
@@ -150,6 +153,13 @@ impl Engine {
             .filter(|c| self.orders.get(*c).is_some())
             .or_else(|| self.orders.by_oid(f.oid));
         let order = cloid.and_then(|c| self.orders.apply_fill(c, f.px, f.sz));
+        if order.is_none()
+            && let Some(c) = f.cloid
+            && self.cfg.unknown_orders != super::config::UnknownOrderPolicy::Adopt
+            && self.is_foreign(c)
+        {
+            self.foreign_seen(f.venue, c, "a fill");
+        }
         if order.is_none() {
             self.notes
                 .push(EngineNote::ReconcileRequest { venue: f.venue });
@@ -182,6 +192,12 @@ impl Engine {
                 self.trigger_hard_stop(r, now);
             }
         }
+        if let Some(o) = order {
+            self.backoff.on_success(o.market, o.side);
+            if o.reduce_only {
+                self.backoff.on_reduced(o.market);
+            }
+        }
         if let Some(o) = order
             && o.purpose != Purpose::Flatten
             && let Some(r) = self.risk.on_fill_price(o.side, o.px, f.px)
@@ -209,6 +225,34 @@ impl Engine {
         }
         if self.latch.is_triggered() && self.positions.all_flat() {
             self.notes.push(EngineNote::HardStopFlat);
+        }
+    }
+
+    /// Seed 002 on a venue rejection: the market and side back off; a market whose reduce-only
+    /// orders keep being rejected is reconciled (its position may not be what the engine
+    /// thinks), then closed in small steps, and finally a HardStop.
+    fn on_venue_rejection(&mut self, o: &TrackedOrder, now: u64) {
+        use super::backoff::Verdict;
+        match self
+            .backoff
+            .on_rejection(o.market, o.side, o.reduce_only, now)
+        {
+            Verdict::Counted => {}
+            Verdict::Stuck => {
+                tracing::warn!(
+                    market = %self.registry.key(o.market),
+                    "reduce-only orders rejected repeatedly: reconciling, then closing in steps"
+                );
+                let venue = self.registry.venue_of(o.market);
+                self.notes.push(EngineNote::ReconcileRequest { venue });
+            }
+            Verdict::GiveUp => {
+                tracing::error!(
+                    market = %self.registry.key(o.market),
+                    "reduce-only orders still rejected after reconciling and stepping: HARD STOP"
+                );
+                self.trigger_hard_stop(super::hardstop::HardStopReason::StuckReduceOnly, now);
+            }
         }
     }
 

@@ -5,9 +5,10 @@
 //!
 //! Risk-increasing orders ([`ENTRY_GATES`], seed 004's order): HardStop → EntriesPaused →
 //! ReadyTrading → MarketDataSane → MaxPositionPerMarket → MaxPositionTotal → HasPosition →
-//! PendingOrder, then ActionBudget. Reduce-only orders, flattens and pair closes ([`REDUCE_GATES`]): they must
+//! PendingOrder → RejectionBackoff, then ActionBudget. Reduce-only orders, flattens and pair closes ([`REDUCE_GATES`]): they must
 //! reduce an open position and need a connected venue; they pass HardStop and MaxPosition and may
-//! draw on the budget's reserve.
+//! draw on the budget's reserve. Both lists end with RejectionBackoff: a market and side the
+//! venue keeps rejecting waits, whatever the order.
 
 use super::Engine;
 use super::reject::RejectReason;
@@ -40,10 +41,11 @@ pub const ENTRY_GATES: &[Gate] = &[
     max_position_total,
     has_position,
     pending_order,
+    rejection_backoff,
 ];
 
 /// The gates of orders that only reduce (exits, flattens, pair closes), in order.
-pub const REDUCE_GATES: &[Gate] = &[reduces_position, venue_connected];
+pub const REDUCE_GATES: &[Gate] = &[reduces_position, venue_connected, rejection_backoff];
 
 /// What kind of order is asked for: which list it goes through and which budget it may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -262,6 +264,16 @@ fn pending_order(e: &Engine, orders: &[Candidate], _: u64) -> Result<(), Refused
     for o in orders {
         if !e.cfg.allow_concurrent_entries && e.positions.pending(o.market).new_count > 0 {
             return Err((Some(o.market), RejectReason::PendingOrder));
+        }
+    }
+    Ok(())
+}
+
+/// RejectionBackoff: a market and side the venue keeps rejecting waits (seed 002 Phase 5).
+fn rejection_backoff(e: &Engine, orders: &[Candidate], now: u64) -> Result<(), Refused> {
+    for o in orders {
+        if e.backoff.waiting(o.market, o.p.side, now) {
+            return Err((Some(o.market), RejectReason::RejectionBackoff));
         }
     }
     Ok(())

@@ -22,6 +22,9 @@ pub enum HardStopReason {
     PositionDrift = 9,
     /// A market with a position has had data that makes no sense for too long.
     BadMarketData = 10,
+    /// A market's reduce-only orders kept being rejected, through a reconcile and small steps:
+    /// the host cannot close it.
+    StuckReduceOnly = 11,
 }
 
 impl HardStopReason {
@@ -37,6 +40,7 @@ impl HardStopReason {
             HardStopReason::Restored => "restored",
             HardStopReason::PositionDrift => "position_drift",
             HardStopReason::BadMarketData => "bad_market_data",
+            HardStopReason::StuckReduceOnly => "stuck_reduce_only",
         }
     }
 
@@ -53,6 +57,7 @@ impl HardStopReason {
             8 => Restored,
             9 => PositionDrift,
             10 => BadMarketData,
+            11 => StuckReduceOnly,
             _ => return None,
         })
     }

@@ -10,6 +10,7 @@
 //!   what is decided.
 //! - [`scheduler`], [`hardstop`], [`budget`], [`risk`], [`flatten`], [`edge`]: the seeds' components.
 
+pub mod backoff;
 pub mod budget;
 mod calls;
 pub mod config;
@@ -78,6 +79,9 @@ struct VenueStatus {
     reconciling_since: Option<u64>,
     /// Engine time (ns) of the last drift correction on this venue (0 = none).
     last_drift_ns: u64,
+    /// Another strategy-host trades this account (its orders or fills seen, not adopted): no
+    /// entries here, and its orders are left alone.
+    foreign_host: bool,
 }
 
 /// A PlacePair in flight: its two legs.
@@ -156,6 +160,11 @@ pub struct Engine {
     /// The last applied fills (venue, market, venue time ms, signed size), so a live reconcile
     /// whose account state predates some of them keeps their effect (`reconcile`).
     recent_fills: VecDeque<(VenueId, MarketId, u64, rust_decimal::Decimal)>,
+    /// The cloid prefixes of this journal's runs (None: not known, e.g. no journal): an order or
+    /// fill with another strategy-host prefix belongs to another host on the same account.
+    known_prefixes: Option<Vec<(u64, u64)>>,
+    /// Seed 002: backoff after repeated rejections, stuck reduce-only recovery.
+    backoff: backoff::RejectBackoff,
     /// Orders the venue said filled whose fills have not all arrived: cloid and since when (ns).
     /// Past `fill_grace_ms` the engine asks for a reconcile (a lost fill frame).
     awaiting_fills: Vec<(Cloid, u64)>,
@@ -230,6 +239,7 @@ impl Engine {
                     as_of_ms: 0,
                     reconciling_since: None,
                     last_drift_ns: 0,
+                    foreign_host: false,
                 };
                 n_venues
             ],
@@ -252,6 +262,17 @@ impl Engine {
             entries_paused: false,
             recent_fills: VecDeque::with_capacity(RECENT_FILLS),
             awaiting_fills: Vec::new(),
+            known_prefixes: None,
+            backoff: backoff::RejectBackoff::new(
+                n_markets,
+                backoff::BackoffConfig {
+                    after_rejects: cfg.backoff_after_rejects,
+                    base_ms: cfg.backoff_base_ms,
+                    max_ms: cfg.backoff_max_ms,
+                    stuck_after: cfg.stuck_after_rejects,
+                    stuck_hardstop_after: cfg.stuck_hardstop_after,
+                },
+            ),
             latch,
             registry,
             cfg,
@@ -368,9 +389,48 @@ impl Engine {
         self.venues[venue.0 as usize].state == ConnectionState::Ready
     }
 
-    /// A live reconcile of this venue is under way: its answer is awaited before new risk.
+    /// A live reconcile of this venue is under way (its answer is awaited before new risk), or
+    /// another host trades the account.
     fn venue_reconciling(&self, venue: VenueId) -> bool {
-        self.venues[venue.0 as usize].reconciling_since.is_some()
+        let v = &self.venues[venue.0 as usize];
+        v.reconciling_since.is_some() || v.foreign_host
+    }
+
+    /// The cloid prefixes this journal's runs used (set at start-up from the journal).
+    pub fn set_known_cloid_prefixes(&mut self, prefixes: Vec<(u64, u64)>) {
+        self.known_prefixes = Some(prefixes);
+    }
+
+    /// A cloid of strategy-host's form (a millisecond timestamp between 2017 and 2100 above a
+    /// counter) whose prefix no run of this journal used: another host made it.
+    fn is_foreign(&self, c: Cloid) -> bool {
+        let Some(known) = &self.known_prefixes else {
+            return false;
+        };
+        let prefix = (c.0 >> 64) as u64;
+        let counter = c.0 as u64;
+        (1_500_000_000_000..4_100_000_000_000).contains(&prefix)
+            && counter < (1 << 40)
+            && prefix != self.cloid_prefix
+            && !known.iter().any(|(lo, hi)| (*lo..=*hi).contains(&prefix))
+    }
+
+    /// Another host trades this venue's account: warned loudly, and this host stops adding risk
+    /// there (unless configured to adopt what it finds).
+    fn foreign_seen(&mut self, venue: VenueId, c: Cloid, what: &str) {
+        let v = &mut self.venues[venue.0 as usize];
+        if !v.foreign_host {
+            tracing::error!(
+                venue = self.registry.venue_name(venue),
+                %c,
+                "another strategy-host trades this account ({what} with a cloid no run of this \
+                 journal made): this host leaves its orders alone and makes no entries on this \
+                 venue. Stop the other host, or set [engine] unknown_orders = \"adopt\" to take \
+                 its orders over"
+            );
+        }
+        v.foreign_host = true;
+        self.notes.push(EngineNote::ForeignHost { venue });
     }
 
     fn on_connection(&mut self, venue: VenueId, state: ConnectionState, now: u64) {

@@ -202,6 +202,11 @@ impl Engine {
         let cloid = vo.cloid.unwrap_or_else(|| Cloid::for_venue_oid(vo.oid));
         let adopt =
             self.cfg.unknown_orders == UnknownOrderPolicy::Adopt && !self.latch.is_triggered();
+        if !adopt && self.is_foreign(cloid) {
+            // Cancelling would fight the other host; trading beside it would double the risk.
+            self.foreign_seen(venue, cloid, "an open order");
+            return;
+        }
         self.orders.insert(TrackedOrder {
             cloid,
             oid: Some(vo.oid),

@@ -49,6 +49,7 @@ reasons! {
     VenueRequestFailed => VENUE_REQUEST_FAILED,
     UnknownOrder => UNKNOWN_ORDER,
     BadMarketData => BAD_MARKET_DATA,
+    RejectionBackoff => REJECTION_BACKOFF,
 }
 
 impl RejectReason {

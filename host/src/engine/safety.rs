@@ -73,8 +73,13 @@ impl Engine {
             return Err(RejectReason::NothingToReduce);
         }
         let slip = slippage_bps.unwrap_or(self.cfg.flatten_slippage_bps);
-        let order = FlattenOrderBuilder::build(size, self.market_state.get(m), slip)
+        let mut order = FlattenOrderBuilder::build(size, self.market_state.get(m), slip)
             .ok_or(RejectReason::NoPrice)?;
+        if self.backoff.recovering(m) {
+            // Stuck reduce-only recovery: close in small IOC steps the venue can take.
+            let step = self.cfg.recovery_step_notional / order.px;
+            order.sz = order.sz.min(step.max(Decimal::new(1, 8)));
+        }
         let owner_tag = owner.map_or(0, |_| reason.kind.0 as u64);
         let p = PlaceIntent::new(MarketIdx(0), order.side, order.px, order.sz, Tif::Ioc)
             .with_tag(owner_tag);

@@ -17,7 +17,11 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Migration i (0-based) takes the schema from version i to i + 1. Append, never edit: a journal
 /// written by an older host is brought forward step by step on open.
-const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3];
+const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4];
+
+/// Each run's cloid prefix: an order on the venue whose cloid has a strategy-host prefix no run
+/// of this journal used was made by another host (another journal) on the same account.
+const SCHEMA_V4: &str = "ALTER TABLE runs ADD COLUMN cloid_prefix INTEGER NOT NULL DEFAULT 0;";
 
 /// Every correction a live reconcile made to the engine's position (the venue is the authority:
 /// each one is evidence that a frame was lost or invented).
@@ -320,6 +324,40 @@ impl Journal {
                 .map_err(|e| self.sql(e))?;
         }
         Ok(run)
+    }
+
+    /// Records the cloid prefix run `run` makes its orders with.
+    pub fn record_cloid_prefix(&self, run: i64, prefix: u64) -> Result<(), JournalError> {
+        self.conn
+            .execute(
+                "UPDATE runs SET cloid_prefix = ?1 WHERE id = ?2",
+                params![prefix as i64, run],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(())
+    }
+
+    /// The cloid prefixes this journal's runs used, as inclusive ranges: exact for runs since
+    /// schema v4; for older runs (prefix not recorded) the minute around the run's start, which
+    /// is when its prefix was taken.
+    pub fn cloid_prefixes(&self) -> Result<Vec<(u64, u64)>, JournalError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT cloid_prefix, started_ms FROM runs")
+            .map_err(|e| self.sql(e))?;
+        let rows = st
+            .query_map([], |r| {
+                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64))
+            })
+            .map_err(|e| self.sql(e))?;
+        rows.map(|r| {
+            r.map(|(p, started)| match p {
+                0 => (started.saturating_sub(60_000), started + 60_000),
+                p => (p, p),
+            })
+            .map_err(|e| self.sql(e))
+        })
+        .collect()
     }
 
     /// The latest HardStop event, if any.

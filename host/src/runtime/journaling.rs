@@ -208,15 +208,17 @@ pub fn run_plugins(config: &Config, engine: &Engine) -> Vec<(String, String, Str
         .collect()
 }
 
+/// What a saved state depends on besides the plugin: its params and its markets (a state kept
+/// for `hl/BTC, hl/ETH` means nothing for `hl/ETH, hl/SOL`: market indices would shift).
 fn params_hash(config: &Config, strategy: &str) -> String {
-    let params = config
+    let key = config
         .raw
         .strategies
         .iter()
         .find(|s| s.name() == strategy)
-        .map(|s| s.params_toml())
+        .map(|s| format!("{}\nmarkets = {:?}", s.params_toml(), s.market_keys()))
         .unwrap_or_default();
-    fingerprint(params.as_bytes())
+    fingerprint(key.as_bytes())
 }
 
 /// `major.minor` of a version string.
@@ -247,7 +249,7 @@ pub fn incompatible(
         ));
     }
     if saved.params_hash != params_hash {
-        return Some("its params changed".into());
+        return Some("its params changed (or its markets)".into());
     }
     None
 }

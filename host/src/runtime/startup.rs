@@ -64,6 +64,8 @@ pub fn start(config: &Config, cloid_prefix: u64) -> anyhow::Result<Started> {
         &journaling::fingerprint(config.text.as_bytes()),
         &journaling::run_plugins(config, &engine),
     )?;
+    journal.record_cloid_prefix(run_id, cloid_prefix)?;
+    engine.set_known_cloid_prefixes(journal.cloid_prefixes()?);
     journaling::restore_states(config, &mut engine, &journal);
     let resumed_ns = journal.engine_time_ns()?;
     if let Some(h) = journal.hard_stop()?.filter(|h| h.latched) {

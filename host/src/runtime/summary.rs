@@ -35,6 +35,8 @@ pub struct Summary {
     pub venues: BTreeMap<String, AdapterStats>,
     pub reconcile_requests: BTreeMap<String, u64>,
     pub drift_corrections: BTreeMap<String, u64>,
+    /// Venues where another strategy-host trades the same account (no entries were made there).
+    pub foreign_hosts: Vec<String>,
     pub journal: Option<JournalProgress>,
 }
 
@@ -51,6 +53,7 @@ impl Summary {
             venues: metrics.venues.clone(),
             reconcile_requests: metrics.reconcile_requests.clone(),
             drift_corrections: metrics.drift_corrections.clone(),
+            foreign_hosts: metrics.foreign_hosts.iter().cloned().collect(),
             journal: metrics.journal,
             refusals_by_reason: metrics.refusals_by_reason.clone(),
             plugins: metrics.plugin_calls.clone(),
@@ -117,6 +120,11 @@ impl Summary {
                 v.reconciles,
                 v.reconciles_failed,
                 self.drift_corrections.get(name).copied().unwrap_or(0)
+            );
+        }
+        for v in &self.foreign_hosts {
+            s += &format!(
+                "  venue {v}: ANOTHER strategy-host trades this account: no entries were made there\n"
             );
         }
         for p in &self.plugins {

@@ -75,6 +75,10 @@ pub struct Faults {
     /// above ask), `"zero"` (prices 0) or `"far_mark"` (the mark 20% off the book). The market
     /// itself, and its matching, stay sane: only what subscribers hear is broken.
     pub bad_book: Option<String>,
+    /// Cut every Nth frame pushed to subscribers (market and user frames alike) in half
+    /// (0 = never): a truncated frame, which the host must survive and recover from.
+    #[serde(default)]
+    pub truncate_every: u32,
     pub bad_book_coin: Option<String>,
     #[serde(default)]
     pub bad_book_after_ms: u64,

@@ -17,6 +17,7 @@ use plugin_api::{
 use rust_decimal::Decimal;
 use std::str::FromStr;
 
+mod backoff;
 mod feed;
 mod gates;
 mod hard_stop;

@@ -187,3 +187,44 @@ fn start_up_positions_go_to_exits_or_are_flattened_when_the_market_has_none() {
             .any(|n| matches!(n, EngineNote::UnownedPosition { .. }))
     );
 }
+
+#[test]
+fn orders_and_fills_of_another_host_are_left_alone_and_stop_entries() {
+    let mut w = world();
+    // This journal's runs used prefix 1 (the harness's) and the minute around 1.6e12 ms.
+    w.h.engine
+        .set_known_cloid_prefixes(vec![(1, 1), (1_600_000_000_000, 1_600_000_060_000)]);
+    let other = Cloid((1_700_000_000_000u128 << 64) | 7);
+    let ours_before = Cloid((1_600_000_030_000u128 << 64) | 3);
+    let open = [
+        unknown_order(w.a, 500, Some(other)),
+        unknown_order(w.a, 501, Some(ours_before)),
+    ];
+    w.h.handle(Event::LiveReconciled {
+        venue: VenueId(0),
+        as_of_ms: 1,
+        positions: vec![],
+        open_orders: open.to_vec(),
+    });
+    let cancels: Vec<Cloid> =
+        w.h.batches()
+            .iter()
+            .flat_map(|b| b.cancels.iter().map(|c| c.cloid))
+            .collect();
+    assert_eq!(
+        cancels,
+        vec![ours_before],
+        "an earlier run's order is cancelled, the other host's is not"
+    );
+    assert_eq!(
+        w.h.engine
+            .drain_notes()
+            .filter(|n| matches!(n, EngineNote::ForeignHost { .. }))
+            .count(),
+        1
+    );
+    // No entries on that venue while the other host trades it.
+    w.entry_does(&[buy(0, "101", "1")]);
+    assert!(w.h.batches().is_empty());
+    assert_eq!(w.rejects(&w.entry), vec![RejectCode::NOT_READY]);
+}

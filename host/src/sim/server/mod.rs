@@ -61,8 +61,30 @@ pub struct State {
     /// Live fill frames lost on purpose (`drop_fill_every`), and phantom fills pushed.
     pub fills_dropped: u64,
     pub phantom_fills: u64,
-    /// Market frames published broken (`bad_book`).
+    /// Market frames published broken (`bad_book`), and frames cut (`truncate_every`).
     pub bad_frames: u64,
+    pub truncated_frames: u64,
+    frames_pushed: u64,
+}
+
+impl State {
+    /// The `truncate_every` fault: every Nth frame pushed goes out cut in half.
+    fn maybe_truncate(&mut self, frame: String) -> String {
+        let n = self.faults.truncate_every;
+        if n == 0 {
+            return frame;
+        }
+        self.frames_pushed += 1;
+        if self.frames_pushed % u64::from(n) != 0 {
+            return frame;
+        }
+        self.truncated_frames += 1;
+        let mut cut = frame.len() / 2;
+        while !frame.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        frame[..cut].to_string()
+    }
 }
 
 /// A running simulator.
@@ -175,6 +197,8 @@ pub async fn spawn(cfg: SimConfig, port: u16) -> Result<SimHandle, SimError> {
         fills_dropped: 0,
         phantom_fills: 0,
         bad_frames: 0,
+        truncated_frames: 0,
+        frames_pushed: 0,
     }));
     let (shutdown, shutdown_rx) = watch::channel(false);
     tokio::spawn(accept_loop(listener, state.clone(), shutdown_rx.clone()));
@@ -242,6 +266,7 @@ async fn tick_loop(state: Arc<Mutex<State>>, tick_ms: u64, mut shutdown: watch::
                 s.bad_frames += 1;
             }
             let book = json!({"channel":"l2Book","data": s.exchange.book_json(i, now)}).to_string();
+            let (bbo, ctx) = (s.maybe_truncate(bbo), s.maybe_truncate(ctx));
             s.subs.retain(|sub| {
                 let frame = match &sub.topic {
                     Topic::Bbo(c) if *c == coin => &bbo,
@@ -295,13 +320,14 @@ fn deliver(s: &mut State, pushes: Vec<Push>) {
                 continue;
             }
         }
+        let frame = s.maybe_truncate(p.frame);
         s.subs.retain(|sub| {
             let wanted = match &sub.topic {
                 Topic::OrderUpdates(u) => !fills && *u == p.user,
                 Topic::UserFills(u) => fills && *u == p.user,
                 _ => false,
             };
-            !wanted || sub.tx.send(p.frame.clone()).is_ok()
+            !wanted || sub.tx.send(frame.clone()).is_ok()
         });
     }
 }

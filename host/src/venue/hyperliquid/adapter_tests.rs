@@ -44,6 +44,12 @@ fn info_answer(id: u64, kind: &str, data: Value) -> String {
         .to_string()
 }
 
+/// A synced adapter and its time (for the fuzz run).
+pub(super) fn synced_adapter(latch: Arc<HardStopLatch>) -> (HlAdapter, Now) {
+    let (a, now, _) = synced(latch);
+    (a, now)
+}
+
 /// Connects and syncs with a position of 0.5 BTC; returns the adapter ready and the time.
 fn synced(latch: Arc<HardStopLatch>) -> (HlAdapter, Now, Vec<Event>) {
     let mut a = adapter(latch);

@@ -41,6 +41,8 @@ pub use client_config::HlClientConfig;
 #[cfg(test)]
 mod adapter_tests;
 #[cfg(test)]
+mod fuzz_tests;
+#[cfg(test)]
 mod kat_tests;
 #[cfg(test)]
 mod wire_tests;
