@@ -2,34 +2,20 @@
 //! prices, for one market for a few seconds; the host refuses every entry there
 //! (`bad_market_data`), keeps trading the others, and ends with the simulator's positions.
 
-use rust_decimal::Decimal;
-use std::path::Path;
+mod support;
+
 use std::time::Duration;
 use strategy_host::config::Config;
 use strategy_host::runtime::{RunOptions, run};
+use support::{On, fast_config, logs, positions_match};
 
 fn config(faults: &str, test: &str) -> Config {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(root.join("config/default.toml")).unwrap();
-    let text = text
-        .replace("dislocation_every_ms = 4000", "dislocation_every_ms = 1200")
-        .replace("dislocation_every_ms = 5000", "dislocation_every_ms = 1500")
-        .replace("dislocation_every_ms = 6000", "dislocation_every_ms = 1500")
-        .replacen("tick_ms = 100\n", &format!("tick_ms = 100\n{faults}"), 1);
-    let dir = strategy_host_e2e::scratch_dir(env!("CARGO_TARGET_TMPDIR"), test);
-    let text = format!(
-        "{text}\n[journal]\npath = \"{}\"\n",
-        dir.join("journal.db").display()
-    );
-    Config::parse(&root.join("config/default.toml"), text).unwrap()
+    fast_config(faults, On::SimA, &[], test)
 }
 
 /// Runs 10 s with `kind` published for simA/BTC from 2 s to 7 s after start.
 async fn bad_book(kind: &str) {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new("warn"))
-        .with_test_writer()
-        .try_init();
+    logs();
     let faults = format!(
         "[venues.sim.faults]\nbad_book = \"{kind}\"\nbad_book_coin = \"BTC\"\nbad_book_after_ms = 2000\nbad_book_for_ms = 5000\n"
     );
@@ -75,17 +61,7 @@ async fn bad_book(kind: &str) {
         );
     }
     assert!(s.fills > 0, "the other markets kept trading");
-    for v in &out.sims {
-        for coin in ["BTC", "ETH", "xyz:TSLA"] {
-            let market = format!("{}/{coin}", v.name);
-            let host = s
-                .positions
-                .iter()
-                .find(|p| p.market == market)
-                .map_or(Decimal::ZERO, |p| p.size);
-            assert_eq!(host, v.handle.position(&v.account, coin), "{market}");
-        }
-    }
+    positions_match(&out);
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -100,10 +76,7 @@ async fn zero_prices_are_never_traded() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn truncated_frames_are_survived_and_what_they_lost_recovered() {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new("warn"))
-        .with_test_writer()
-        .try_init();
+    logs();
     let cfg = config(
         "[venues.sim.faults]\ntruncate_every = 5\n",
         "truncated-frames",
@@ -124,20 +97,5 @@ async fn truncated_frames_are_survived_and_what_they_lost_recovered() {
         s.render()
     );
     assert!(s.fills > 0, "and kept trading");
-    for v in &out.sims {
-        for coin in ["BTC", "ETH", "xyz:TSLA"] {
-            let market = format!("{}/{coin}", v.name);
-            let host = s
-                .positions
-                .iter()
-                .find(|p| p.market == market)
-                .map_or(Decimal::ZERO, |p| p.size);
-            assert_eq!(
-                host,
-                v.handle.position(&v.account, coin),
-                "{market}: {}",
-                s.render()
-            );
-        }
-    }
+    positions_match(&out);
 }

@@ -3,42 +3,25 @@
 //! WebSocket, corrects its positions to the venue's and journals each correction. Real runtime,
 //! real plugins, two simulators on loopback.
 
-use rust_decimal::Decimal;
-use std::path::Path;
+mod support;
+
 use std::time::Duration;
 use strategy_host::config::Config;
 use strategy_host::runtime::{RunOptions, RunOutcome, run};
+use support::{On, fast_config, logs, positions_match};
 
-fn logs() {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(
-            std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
-        ))
-        .with_test_writer()
-        .try_init();
-}
-
-/// The default config with faster episodes, quick asked-for reconciles, `faults` on both
-/// simulators and `risk` added to `[risk]`; its journal in a scratch directory.
+/// The fast default config with quick asked-for reconciles, `faults` on both simulators and
+/// `risk` added to `[risk]`.
 fn config(faults: &str, risk: &str, test: &str) -> Config {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(root.join("config/default.toml")).unwrap();
-    let text = text
-        .replace("dislocation_every_ms = 4000", "dislocation_every_ms = 1200")
-        .replace("dislocation_every_ms = 5000", "dislocation_every_ms = 1500")
-        .replace("dislocation_every_ms = 6000", "dislocation_every_ms = 1500")
-        .replace(
+    let risk = format!("[risk]\n{risk}");
+    let edits = [
+        (
             "dead_man_secs = 30\n",
             "dead_man_secs = 30\nreconcile_min_secs = 1\n",
-        )
-        .replace("[risk]\n", &format!("[risk]\n{risk}"))
-        .replace("tick_ms = 100\n", &format!("tick_ms = 100\n{faults}"));
-    let dir = strategy_host_e2e::scratch_dir(env!("CARGO_TARGET_TMPDIR"), test);
-    let text = format!(
-        "{text}\n[journal]\npath = \"{}\"\n",
-        dir.join("journal.db").display()
-    );
-    Config::parse(&root.join("config/default.toml"), text).unwrap()
+        ),
+        ("[risk]\n", risk.as_str()),
+    ];
+    fast_config(faults, On::Both, &edits, test)
 }
 
 async fn run_for(cfg: &Config, secs: u64) -> RunOutcome {
@@ -48,27 +31,6 @@ async fn run_for(cfg: &Config, secs: u64) -> RunOutcome {
         ..Default::default()
     };
     run(cfg, opts).await.unwrap()
-}
-
-/// Every position the host ended with equals the simulator's account.
-fn positions_match(out: &RunOutcome) {
-    for s in &out.sims {
-        for coin in ["BTC", "ETH", "xyz:TSLA"] {
-            let market = format!("{}/{coin}", s.name);
-            let host = out
-                .summary
-                .positions
-                .iter()
-                .find(|p| p.market == market)
-                .map_or(Decimal::ZERO, |p| p.size);
-            assert_eq!(
-                host,
-                s.handle.position(&s.account, coin),
-                "{market}: host vs simulator ({})",
-                out.summary.render()
-            );
-        }
-    }
 }
 
 fn corrections(cfg: &Config) -> i64 {

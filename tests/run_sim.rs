@@ -1,23 +1,15 @@
 //! `strategy-host run` end to end: the real runtime, the real plugin `.so` files, the Hyperliquid
 //! adapter and two simulators on loopback, with injected disconnects and an operator HardStop.
 
-use rust_decimal::Decimal;
+mod support;
+
 use std::path::Path;
 use std::time::Duration;
 use strategy_host::config::Config;
 use strategy_host::engine::events::OperatorCommand;
 use strategy_host::runtime::{RunOptions, RunOutcome, run};
+use support::{On, fast_config, logs, positions_match};
 use tokio::sync::mpsc;
-
-/// Warnings (reconciliations, refusals by the venue) shown when a test fails.
-fn logs() {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(
-            std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
-        ))
-        .with_test_writer()
-        .try_init();
-}
 
 /// A config whose journal lives in a fresh scratch directory (tests must not share one).
 fn parse_with_scratch_journal(text: String, test: &str) -> Config {
@@ -35,15 +27,7 @@ fn parse_with_scratch_journal(text: String, test: &str) -> Config {
 
 /// The default config with faster dislocation episodes and `faults` on both venues.
 fn config(faults: &str, test: &str) -> Config {
-    let text =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml"))
-            .unwrap();
-    let text = text
-        .replace("dislocation_every_ms = 4000", "dislocation_every_ms = 1200")
-        .replace("dislocation_every_ms = 5000", "dislocation_every_ms = 1500")
-        .replace("dislocation_every_ms = 6000", "dislocation_every_ms = 1500")
-        .replace("tick_ms = 100\n", &format!("tick_ms = 100\n{faults}"));
-    parse_with_scratch_journal(text, test)
+    fast_config(faults, On::Both, &[], test)
 }
 
 /// Every position the engine ended with equals the simulator's account; no order was sent twice.
@@ -56,26 +40,13 @@ fn check_against_sims(out: &RunOutcome) {
             "{venue}: an order was sent twice"
         );
         drop(state);
-        for coin in ["BTC", "ETH", "xyz:TSLA"] {
-            let market = format!("{venue}/{coin}");
-            let engine = out
-                .summary
-                .positions
-                .iter()
-                .find(|p| p.market == market)
-                .map_or(Decimal::ZERO, |p| p.size);
-            assert_eq!(
-                engine,
-                sim.position(account, coin),
-                "{market}: engine vs simulator account"
-            );
-        }
         assert_eq!(
             sim.open_orders(account),
             0,
             "{venue}: open orders cancelled on exit"
         );
     }
+    positions_match(out);
 }
 
 #[tokio::test(flavor = "current_thread")]
