@@ -1,6 +1,7 @@
 //! One host per journal, through the real binary: a second `run` on the same journal refuses to
-//! start and names the first one's pid; read-only commands work beside the running host; a
-//! killed host leaves no stale lock.
+//! start and names the first one's pid; read-only commands work beside the running host; the
+//! operator's `reconcile` reaches it and both venues reconcile; a killed host leaves no stale
+//! lock.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -35,8 +36,9 @@ fn a_second_host_on_the_same_journal_refuses_to_start() {
             "60",
         ])
         .env("NO_COLOR", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .env("STRATEGY_HOST_LOG", "warn,strategy_host::runtime=info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     // The first host holds the lock once the file carries its pid.
@@ -78,9 +80,51 @@ fn a_second_host_on_the_same_journal_refuses_to_start() {
         .output()
         .unwrap();
     assert!(status.status.success());
+    // The operator asks the running host for a reconcile through the journal (asked again
+    // until the host, which may still be starting its venues, has taken it).
+    let stdout = first.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)).map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut taken = false;
+    for _ in 0..10 {
+        let asked = Command::new(host_binary())
+            .args(["reconcile", "--config", c])
+            .output()
+            .unwrap();
+        assert!(
+            asked.status.success(),
+            "{}",
+            String::from_utf8_lossy(&asked.stderr)
+        );
+        let until = Instant::now() + Duration::from_secs(2);
+        while let Ok(line) = rx.recv_timeout(until.saturating_duration_since(Instant::now())) {
+            if line.contains("operator command from the journal: reconcile every venue") {
+                taken = true;
+                break;
+            }
+        }
+        if taken {
+            break;
+        }
+    }
+    assert!(taken, "the running host took the operator's request");
+    std::thread::sleep(Duration::from_secs(1));
     // Killed outright: the kernel drops the lock with the process, so no stale lock is left.
     first.kill().unwrap();
-    first.wait().unwrap();
+    let out = first.wait_with_output().unwrap();
+    let _ = reader.join();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr
+            .matches("reconcile started over HTTP (asked for)")
+            .count()
+            >= 2,
+        "both venues reconciled: {stderr}"
+    );
     let third = Command::new(host_binary())
         .args([
             "run",

@@ -172,6 +172,16 @@ impl Reconciles {
             return;
         }
         if let Some(q) = adapter.reconcile_queries(now(), out) {
+            tracing::info!(
+                venue = adapter.venue().0,
+                queries = q.len(),
+                "reconcile started over HTTP ({})",
+                if asked_due {
+                    "asked for"
+                } else {
+                    "periodic verification"
+                }
+            );
             self.wanted = false;
             self.last = Some(t);
             self.next_verify = policy.verify_every.map(|d| t + d);
