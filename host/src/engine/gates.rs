@@ -291,10 +291,12 @@ fn reduces_position(e: &Engine, orders: &[Candidate], _: u64) -> Result<(), Refu
 }
 
 /// A reduce-only order needs its venue connected and reconciled (data may be stale: closing is
-/// always allowed).
+/// always allowed), and no other host trading the account (it cannot tell whose position it
+/// would close).
 fn venue_connected(e: &Engine, orders: &[Candidate], _: u64) -> Result<(), Refused> {
     for o in orders {
-        if !e.venue_ready(e.registry.venue_of(o.market)) {
+        let venue = e.registry.venue_of(o.market);
+        if !e.venue_ready(venue) || e.foreign_host(venue) {
             return Err((Some(o.market), RejectReason::NotReady));
         }
     }

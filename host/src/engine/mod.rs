@@ -396,6 +396,11 @@ impl Engine {
         v.reconciling_since.is_some() || v.foreign_host
     }
 
+    /// Another host was found trading this venue's account (`foreign_seen`).
+    fn foreign_host(&self, venue: VenueId) -> bool {
+        self.venues[venue.0 as usize].foreign_host
+    }
+
     /// The cloid prefixes this journal's runs used (set at start-up from the journal).
     pub fn set_known_cloid_prefixes(&mut self, prefixes: Vec<(u64, u64)>) {
         self.known_prefixes = Some(prefixes);
@@ -424,9 +429,9 @@ impl Engine {
                 venue = self.registry.venue_name(venue),
                 %c,
                 "another strategy-host trades this account ({what} with a cloid no run of this \
-                 journal made): this host leaves its orders alone and makes no entries on this \
-                 venue. Stop the other host, or set [engine] unknown_orders = \"adopt\" to take \
-                 its orders over"
+                 journal made): this host leaves its orders alone and sends no order on this \
+                 venue (it cannot tell whose position it would close). Stop the other host, or \
+                 set [engine] unknown_orders = \"adopt\" to take its orders over"
             );
         }
         v.foreign_host = true;

@@ -223,8 +223,24 @@ fn orders_and_fills_of_another_host_are_left_alone_and_stop_entries() {
             .count(),
         1
     );
-    // No entries on that venue while the other host trades it.
+    // No orders at all on that venue while the other host trades it: no entry, and no close
+    // (the position may be the other host's).
     w.entry_does(&[buy(0, "101", "1")]);
     assert!(w.h.batches().is_empty());
     assert_eq!(w.rejects(&w.entry), vec![RejectCode::NOT_READY]);
+    w.h.handle(Event::LiveReconciled {
+        venue: VenueId(0),
+        as_of_ms: 2,
+        positions: vec![crate::engine::events::VenuePosition {
+            market: w.a,
+            size: d("1"),
+            entry_px: d("100"),
+        }],
+        open_orders: open[..1].to_vec(),
+    });
+    w.exit_does_on_current(&[flatten(0, FlattenKind::MANUAL)]);
+    assert!(
+        w.h.batches().is_empty(),
+        "no flatten of what may be the other host's"
+    );
 }
