@@ -1,5 +1,8 @@
 //! What the restart tests share: one simulator account trading BTC, and a host config for it.
 
+// Each test binary that includes this module uses some of it.
+#![allow(dead_code)]
+
 use std::path::{Path, PathBuf};
 use strategy_host::journal::Journal;
 use strategy_host::sim::server::{SimConfig, SimHandle, spawn};
