@@ -18,3 +18,10 @@ pub fn init(filter: &str) {
         tracing::warn!("ignoring bad log filter ({e}); using `info`");
     }
 }
+
+/// Whether the `n`th occurrence of a repeated warning is logged: the first three, then the
+/// 4th, 8th, 16th, … (each such line says how many so far). A venue that repeats itself cannot
+/// flood the log.
+pub fn log_nth(n: u64) -> bool {
+    n <= 3 || n.is_power_of_two()
+}

@@ -163,6 +163,8 @@ pub struct Engine {
     /// The cloid prefixes of this journal's runs (None: not known, e.g. no journal): an order or
     /// fill with another strategy-host prefix belongs to another host on the same account.
     known_prefixes: Option<Vec<(u64, u64)>>,
+    /// HardStop flattens that could not be sent yet (their warning is rate-limited).
+    flatten_retries: u64,
     /// Seed 002: backoff after repeated rejections, stuck reduce-only recovery.
     backoff: backoff::RejectBackoff,
     /// Orders the venue said filled whose fills have not all arrived: cloid and since when (ns).
@@ -263,6 +265,7 @@ impl Engine {
             recent_fills: VecDeque::with_capacity(RECENT_FILLS),
             awaiting_fills: Vec::new(),
             known_prefixes: None,
+            flatten_retries: 0,
             backoff: backoff::RejectBackoff::new(
                 n_markets,
                 backoff::BackoffConfig {

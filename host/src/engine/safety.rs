@@ -47,7 +47,17 @@ impl Engine {
             let reason =
                 FlattenReason::new(FlattenKind::HARD_STOP, now.saturating_sub(held) / 1_000_000);
             if let Err(r) = self.flatten(m, reason, None, None, now) {
-                tracing::warn!(market = %self.registry.key(m), reason = %r, "HardStop flatten not sent yet; retried on the timer");
+                // Retried on every timer tick while it cannot go (a venue down, another host):
+                // logged 1, 2, 3, 4, 8, 16, … times, not five times a second.
+                self.flatten_retries += 1;
+                if crate::logging::log_nth(self.flatten_retries) {
+                    tracing::warn!(
+                        market = %self.registry.key(m),
+                        reason = %r,
+                        retries = self.flatten_retries,
+                        "HardStop flatten not sent yet; retried on the timer"
+                    );
+                }
             }
         }
         if self.positions.all_flat() {

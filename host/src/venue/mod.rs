@@ -95,12 +95,7 @@ pub struct HttpQuery {
     pub body: String,
 }
 
-/// Whether the `n`th occurrence of a repeated warning is logged: the first three, then the
-/// 4th, 8th, 16th, … (each such line says how many so far). A venue that repeats itself cannot
-/// flood the log.
-pub fn log_nth(n: u64) -> bool {
-    n <= 3 || n.is_power_of_two()
-}
+pub use crate::logging::log_nth;
 
 /// Counters every adapter keeps (status lines, the metrics room, tests).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
