@@ -25,3 +25,11 @@ pub fn init(filter: &str) {
 pub fn log_nth(n: u64) -> bool {
     n <= 3 || n.is_power_of_two()
 }
+
+/// A venue's error text, cut to a length a log line can carry.
+pub fn cut(s: &str) -> &str {
+    match s.char_indices().nth(200) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}

@@ -94,10 +94,6 @@ impl Approved {
 }
 
 impl ApprovedOrder {
-    pub fn request(&self) -> &OrderRequest {
-        &self.0
-    }
-
     pub fn into_request(self) -> OrderRequest {
         self.0
     }
@@ -184,13 +180,14 @@ fn entries_paused(e: &Engine, _: &[Candidate], _: u64) -> Result<(), Refused> {
     Ok(())
 }
 
-/// ReadyTrading: the venue is connected, subscribed and reconciled (no live reconcile pending),
-/// and the market's data fresh.
+/// ReadyTrading: the venue is connected, subscribed and reconciled (no live reconcile pending,
+/// no other host on the account), and the market's data fresh.
 fn ready_trading(e: &Engine, orders: &[Candidate], now: u64) -> Result<(), Refused> {
     for o in orders {
         let venue = e.registry.venue_of(o.market);
         if !e.venue_ready(venue)
             || e.venue_reconciling(venue)
+            || e.foreign_host(venue)
             || !e.market_state.is_fresh(o.market, now)
         {
             return Err((Some(o.market), RejectReason::NotReady));

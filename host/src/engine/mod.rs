@@ -392,11 +392,9 @@ impl Engine {
         self.venues[venue.0 as usize].state == ConnectionState::Ready
     }
 
-    /// A live reconcile of this venue is under way (its answer is awaited before new risk), or
-    /// another host trades the account.
+    /// A live reconcile of this venue is under way: its answer is awaited before new risk.
     fn venue_reconciling(&self, venue: VenueId) -> bool {
-        let v = &self.venues[venue.0 as usize];
-        v.reconciling_since.is_some() || v.foreign_host
+        self.venues[venue.0 as usize].reconciling_since.is_some()
     }
 
     /// Another host was found trading this venue's account (`foreign_seen`).

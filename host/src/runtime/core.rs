@@ -69,14 +69,6 @@ impl EngineCore {
             .clone()
     }
 
-    /// Asks `venue`'s task for a reconcile (it folds requests that come faster than its
-    /// minimum interval into one).
-    pub fn request_reconcile(&self, venue: VenueId) {
-        if let Some(Some(s)) = self.signals.get(venue.0 as usize) {
-            s.reconcile();
-        }
-    }
-
     /// Every venue task: reconcile now (the operator asked, or the run is ending).
     pub fn reconcile_all(&self) {
         for s in self.signals.iter().flatten() {

@@ -128,8 +128,6 @@ pub enum VenueCommand {
     Send(ActionBatch),
     /// Clear the dead-man switch and close (orderly shutdown).
     Shutdown,
-    /// Reconcile over HTTP while the session stays up.
-    Reconcile,
 }
 
 /// A link without an engine: events go out on a channel, batches come in as commands.
@@ -167,7 +165,6 @@ impl EngineLink for ChannelLink {
                 self.queued.push_back(b);
                 Wake::Work
             }
-            Some(VenueCommand::Reconcile) => Wake::Reconcile { urgent: true },
             None | Some(VenueCommand::Shutdown) => Wake::Shutdown,
         }
     }

@@ -159,7 +159,9 @@ impl HlAdapter {
     /// Logs a name the first time it is seen, within the bound on remembered names.
     fn first_sighting(&mut self, name: String) -> bool {
         self.names_seen.len() < MAX_REMEMBERED_NAMES
-            && self.names_seen.insert(live::cut(&name).to_string())
+            && self
+                .names_seen
+                .insert(crate::logging::cut(&name).to_string())
     }
 
     fn on_post(&mut self, id: u64, response: PostResponse<'_>, out: &mut Outbox) {
@@ -197,6 +199,8 @@ impl HlAdapter {
         }
     }
 
+    /// Copies the counters the writer and the dead-man switch keep into `stats` (what
+    /// `VenueAdapter::stats` hands out by reference).
     fn sync_stats(&mut self) {
         self.stats.posts = self.writer.posts_signed;
         self.stats.dead_man_armed = self.dead_man.armed;
@@ -308,7 +312,12 @@ impl VenueAdapter for HlAdapter {
                 self.stats.venue_errors += 1;
                 let n = self.stats.venue_errors;
                 if crate::venue::log_nth(n) {
-                    tracing::warn!(venue = venue.0, count = n, "venue error: {}", live::cut(&e));
+                    tracing::warn!(
+                        venue = venue.0,
+                        count = n,
+                        "venue error: {}",
+                        crate::logging::cut(&e)
+                    );
                 }
             }
             WsMessage::Connected => {}
@@ -382,7 +391,7 @@ impl VenueAdapter for HlAdapter {
             &mut out.frames,
             &mut out.events,
         );
-        self.stats.posts = self.writer.posts_signed;
+        self.sync_stats();
     }
 
     fn refuse(&mut self, batch: ActionBatch, out: &mut Outbox) {

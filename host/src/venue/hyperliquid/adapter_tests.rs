@@ -311,7 +311,7 @@ fn a_hostile_stream_cannot_grow_memory_or_flood_the_log() {
     let logged = (1..=5_000u64).filter(|n| crate::venue::log_nth(*n)).count();
     assert_eq!(logged, 3 + 11, "1, 2, 3, then 4, 8, …, 4096");
     assert_eq!(
-        super::live::cut(&long).len(),
+        crate::logging::cut(&long).len(),
         200,
         "a venue's text is cut for the log"
     );

@@ -64,7 +64,7 @@ pub fn action_answer(
                             venue = venue.0,
                             count = *refused,
                             "request refused by the venue: {}",
-                            super::live::cut(e)
+                            crate::logging::cut(e)
                         );
                     }
                     if e.contains("too many") || e.contains("rate") {

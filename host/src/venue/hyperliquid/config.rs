@@ -147,7 +147,7 @@ impl HlVenueConfig {
                     Some(addr.span().start),
                     format!(
                         "`{}` is not an address (0x + 40 hex digits)",
-                        super::live::cut(a)
+                        crate::logging::cut(a)
                     ),
                 ));
             }
@@ -194,7 +194,7 @@ impl HlVenueConfig {
                     None,
                     format!(
                         "{key} `{}` must start with {} or {}",
-                        super::live::cut(u),
+                        crate::logging::cut(u),
                         schemes[0],
                         schemes[1]
                     ),

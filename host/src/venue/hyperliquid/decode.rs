@@ -90,7 +90,7 @@ pub fn order_updates(
     for u in list {
         let Some(status) = order_status(&u.status) else {
             let first = seen.len() < MAX_REMEMBERED_NAMES
-                && seen.insert(format!("status:{}", super::live::cut(&u.status)));
+                && seen.insert(format!("status:{}", crate::logging::cut(&u.status)));
             if first {
                 tracing::warn!(status = %u.status, "unknown order status (treated as no change)");
             }

@@ -101,10 +101,14 @@ pub fn apply(
         let text = match (kind, answer) {
             (_, Ok(t)) => t,
             (Query::Clearinghouse | Query::OpenOrders, Err(e)) => {
-                return Err(format!("{kind:?}: {}", cut(&e)));
+                return Err(format!("{kind:?}: {}", crate::logging::cut(&e)));
             }
             (_, Err(e)) => {
-                tracing::warn!(venue = venue.0, "reconcile: {kind:?} failed: {}", cut(&e));
+                tracing::warn!(
+                    venue = venue.0,
+                    "reconcile: {kind:?} failed: {}",
+                    crate::logging::cut(&e)
+                );
                 continue;
             }
         };
@@ -147,12 +151,4 @@ pub fn apply(
     });
     out.append(&mut later);
     Ok(())
-}
-
-/// A venue's error text, cut to a length a log line can carry.
-pub fn cut(s: &str) -> &str {
-    match s.char_indices().nth(200) {
-        Some((i, _)) => &s[..i],
-        None => s,
-    }
 }
