@@ -235,6 +235,9 @@ impl Config {
         Ok(())
     }
 
+    /// Every duration and counter in its range: values outside would overflow a clock, or
+    /// quietly switch a safety off (a HardStop trigger at 0 never fires). None of the HardStop
+    /// triggers can be switched off; a quant who wants one out of the way sets it high.
     fn check_ranges(&self) -> Result<(), ConfigError> {
         let (e, r, j, p) = (
             &self.raw.engine,
@@ -242,31 +245,112 @@ impl Config {
             &self.raw.journal,
             &self.raw.plugins,
         );
-        let value = |key: &str| -> u64 {
-            match key {
-                "engine.stale_after_ms" => e.stale_after_ms,
-                "engine.timer_interval_ms" => e.timer_interval_ms,
-                "engine.edge_summary_interval_ms" => e.edge_summary_interval_ms,
-                "engine.fill_grace_ms" => e.fill_grace_ms,
-                "engine.max_batch_orders" => e.max_batch_orders as u64,
-                "engine.backoff_after_rejects" => u64::from(e.backoff_after_rejects),
-                "engine.backoff_base_ms" => e.backoff_base_ms,
-                "engine.backoff_max_ms" => e.backoff_max_ms,
-                "engine.stuck_after_rejects" => u64::from(e.stuck_after_rejects),
-                "engine.stuck_hardstop_after" => u64::from(e.stuck_hardstop_after),
-                "risk.max_consecutive_losses" => u64::from(r.max_consecutive_losses),
-                "risk.max_rejects_in_window" => u64::from(r.max_rejects_in_window),
-                "risk.reject_window_ms" => r.reject_window_ms,
-                "risk.data_loss_hardstop_ms" => r.data_loss_hardstop_ms,
-                "risk.drift_repeat_window_ms" => r.drift_repeat_window_ms,
-                "risk.bad_data_hardstop_ms" => r.bad_data_hardstop_ms,
-                "journal.snapshot_every_secs" => j.snapshot_every_secs,
-                "plugins.call_budget_us" => p.call_budget_us,
-                other => unreachable!("no range for {other}"),
-            }
-        };
-        for &(key, lo, hi, why) in RANGES {
-            let v = value(key);
+        const TRIGGER: &str = "a HardStop trigger: 0 would never fire";
+        let ranges: [(&str, u64, u64, u64, &str); 18] = [
+            ("engine.stale_after_ms", e.stale_after_ms, 1, 3_600_000, ""),
+            (
+                "engine.timer_interval_ms",
+                e.timer_interval_ms,
+                1,
+                60_000,
+                "",
+            ),
+            (
+                "engine.edge_summary_interval_ms",
+                e.edge_summary_interval_ms,
+                1,
+                86_400_000,
+                "",
+            ),
+            ("engine.fill_grace_ms", e.fill_grace_ms, 100, 600_000, ""),
+            (
+                "engine.max_batch_orders",
+                e.max_batch_orders as u64,
+                1,
+                1_000,
+                "",
+            ),
+            (
+                "engine.backoff_after_rejects",
+                e.backoff_after_rejects.into(),
+                1,
+                1_000,
+                "",
+            ),
+            ("engine.backoff_base_ms", e.backoff_base_ms, 1, 600_000, ""),
+            ("engine.backoff_max_ms", e.backoff_max_ms, 1, 3_600_000, ""),
+            (
+                "engine.stuck_after_rejects",
+                e.stuck_after_rejects.into(),
+                1,
+                1_000,
+                "",
+            ),
+            (
+                "engine.stuck_hardstop_after",
+                e.stuck_hardstop_after.into(),
+                2,
+                10_000,
+                "a HardStop trigger",
+            ),
+            (
+                "risk.max_consecutive_losses",
+                r.max_consecutive_losses.into(),
+                1,
+                1_000_000,
+                TRIGGER,
+            ),
+            (
+                "risk.max_rejects_in_window",
+                r.max_rejects_in_window.into(),
+                1,
+                1_000_000,
+                TRIGGER,
+            ),
+            (
+                "risk.reject_window_ms",
+                r.reject_window_ms,
+                1,
+                86_400_000,
+                "",
+            ),
+            (
+                "risk.data_loss_hardstop_ms",
+                r.data_loss_hardstop_ms,
+                1_000,
+                3_600_000,
+                TRIGGER,
+            ),
+            (
+                "risk.drift_repeat_window_ms",
+                r.drift_repeat_window_ms,
+                1,
+                86_400_000,
+                "",
+            ),
+            (
+                "risk.bad_data_hardstop_ms",
+                r.bad_data_hardstop_ms,
+                1_000,
+                3_600_000,
+                "a HardStop trigger",
+            ),
+            (
+                "journal.snapshot_every_secs",
+                j.snapshot_every_secs,
+                1,
+                86_400,
+                "",
+            ),
+            (
+                "plugins.call_budget_us",
+                p.call_budget_us,
+                0,
+                10_000_000,
+                "",
+            ),
+        ];
+        for (key, v, lo, hi, why) in ranges {
             if v < lo || v > hi {
                 let why = if why.is_empty() {
                     String::new()
@@ -277,15 +361,6 @@ impl Config {
                     self.find(key),
                     format!("{key} must be between {lo} and {hi}, got {v}{why}"),
                 ));
-            }
-        }
-        for (key, v) in [
-            ("engine.max_book_distance_bps", e.max_book_distance_bps),
-            ("risk.max_drift_notional", r.max_drift_notional),
-            ("engine.recovery_step_notional", e.recovery_step_notional),
-        ] {
-            if v <= rust_decimal::Decimal::ZERO {
-                return Err(self.error_at(self.find(key), format!("{key} must be > 0, got {v}")));
             }
         }
         Ok(())
@@ -327,6 +402,15 @@ impl Config {
                 "engine.flatten_slippage_bps",
                 self.raw.engine.flatten_slippage_bps,
             ),
+            (
+                "engine.max_book_distance_bps",
+                self.raw.engine.max_book_distance_bps,
+            ),
+            (
+                "engine.recovery_step_notional",
+                self.raw.engine.recovery_step_notional,
+            ),
+            ("risk.max_drift_notional", risk.max_drift_notional),
         ] {
             if v <= rust_decimal::Decimal::ZERO {
                 return Err(self.error_at(self.find(key), format!("{key} must be > 0, got {v}")));
@@ -414,55 +498,6 @@ fn parse_venues(v: Spanned<DeValue<'_>>) -> Result<Vec<VenueConfig>, (usize, Str
     }
     Ok(out)
 }
-
-/// The range every duration and counter of the config must be in: values outside would overflow
-/// a clock, or quietly switch a safety off (a HardStop trigger at 0 never fires). None of the
-/// HardStop triggers can be switched off; a quant who wants one out of the way sets it high.
-const RANGES: &[(&str, u64, u64, &str)] = &[
-    ("engine.stale_after_ms", 1, 3_600_000, ""),
-    ("engine.timer_interval_ms", 1, 60_000, ""),
-    ("engine.edge_summary_interval_ms", 1, 86_400_000, ""),
-    ("engine.fill_grace_ms", 100, 600_000, ""),
-    ("engine.max_batch_orders", 1, 1_000, ""),
-    ("engine.backoff_after_rejects", 1, 1_000, ""),
-    ("engine.backoff_base_ms", 1, 600_000, ""),
-    ("engine.backoff_max_ms", 1, 3_600_000, ""),
-    ("engine.stuck_after_rejects", 1, 1_000, ""),
-    (
-        "engine.stuck_hardstop_after",
-        2,
-        10_000,
-        "a HardStop trigger",
-    ),
-    (
-        "risk.max_consecutive_losses",
-        1,
-        1_000_000,
-        "a HardStop trigger: 0 would never fire",
-    ),
-    (
-        "risk.max_rejects_in_window",
-        1,
-        1_000_000,
-        "a HardStop trigger: 0 would never fire",
-    ),
-    ("risk.reject_window_ms", 1, 86_400_000, ""),
-    (
-        "risk.data_loss_hardstop_ms",
-        1_000,
-        3_600_000,
-        "a HardStop trigger: 0 would never fire",
-    ),
-    ("risk.drift_repeat_window_ms", 1, 86_400_000, ""),
-    (
-        "risk.bad_data_hardstop_ms",
-        1_000,
-        3_600_000,
-        "a HardStop trigger",
-    ),
-    ("journal.snapshot_every_secs", 1, 86_400, ""),
-    ("plugins.call_budget_us", 0, 10_000_000, ""),
-];
 
 /// `venue/coin`, both parts non-empty, coin possibly `dex:COIN`.
 pub fn check_market_key(key: &str) -> Result<(), String> {
