@@ -50,9 +50,7 @@ impl Engine {
                     "position reconciled to the venue's"
                 );
             }
-            self.positions.set_from_venue(*m, size, px, now);
-            self.notes
-                .push(EngineNote::PositionReconciled { market: *m });
+            self.take_venue_position(*m, size, px, now);
         }
         self.apply_venue_orders(venue, &markets, open_orders, None, now);
         if first {
@@ -108,9 +106,7 @@ impl Engine {
                 engine,
                 corrected,
             });
-            self.positions.set_from_venue(*m, corrected, px, now);
-            self.notes
-                .push(EngineNote::PositionReconciled { market: *m });
+            self.take_venue_position(*m, corrected, px, now);
             let mark = self.market_state.valuation_price(*m).unwrap_or(px);
             if (engine - corrected).abs() * mark > self.risk.limits().max_drift_notional {
                 self.trigger_hard_stop(HardStopReason::PositionDrift, now);
@@ -119,11 +115,10 @@ impl Engine {
         if drifted {
             let v = &mut self.venues[venue.0 as usize];
             let window = self.risk.limits().drift_repeat_window_ms * 1_000_000;
-            if v.last_drift_ns != 0 && now.saturating_sub(v.last_drift_ns) <= window {
-                v.last_drift_ns = now;
+            let repeated = v.last_drift_ns != 0 && now.saturating_sub(v.last_drift_ns) <= window;
+            v.last_drift_ns = now;
+            if repeated {
                 self.trigger_hard_stop(HardStopReason::PositionDrift, now);
-            } else {
-                v.last_drift_ns = now;
             }
         }
         let v = &mut self.venues[venue.0 as usize];
@@ -132,6 +127,13 @@ impl Engine {
         // request and the orders travel on different connections): those are left alone.
         let settled_before = started.saturating_sub(LIVE_ORDER_GRACE_NS);
         self.apply_venue_orders(venue, &markets, open_orders, Some(settled_before), now);
+    }
+
+    /// Market `m`'s position is the venue's (noted: the journal records it).
+    fn take_venue_position(&mut self, m: MarketId, size: Decimal, entry_px: Decimal, now: u64) {
+        self.positions.set_from_venue(m, size, entry_px, now);
+        self.notes
+            .push(EngineNote::PositionReconciled { market: m });
     }
 
     /// The venue's open orders: known ones are resting, unknown ones tracked and cancelled or
