@@ -4,10 +4,8 @@
 
 mod support;
 
-use std::time::Duration;
 use strategy_host::config::Config;
-use strategy_host::runtime::{RunOptions, run};
-use support::{On, fast_config, logs, positions_match};
+use support::{On, fast_config, logs, positions_match, run_for};
 
 fn config(faults: &str, test: &str) -> Config {
     fast_config(faults, On::SimA, &[], test)
@@ -20,12 +18,7 @@ async fn bad_book(kind: &str) {
         "[venues.sim.faults]\nbad_book = \"{kind}\"\nbad_book_coin = \"BTC\"\nbad_book_after_ms = 2000\nbad_book_for_ms = 5000\n"
     );
     let cfg = config(&faults, &format!("bad-book-{kind}"));
-    let opts = RunOptions {
-        duration: Some(Duration::from_secs(10)),
-        status_every: Duration::from_secs(60),
-        ..Default::default()
-    };
-    let out = run(&cfg, opts).await.unwrap();
+    let out = run_for(&cfg, 10).await;
     let s = &out.summary;
     let sim = out.sims.iter().find(|v| v.name == "simA").unwrap();
     let state = sim.handle.state.lock().unwrap();
@@ -81,12 +74,7 @@ async fn truncated_frames_are_survived_and_what_they_lost_recovered() {
         "[venues.sim.faults]\ntruncate_every = 5\n",
         "truncated-frames",
     );
-    let opts = RunOptions {
-        duration: Some(Duration::from_secs(10)),
-        status_every: Duration::from_secs(60),
-        ..Default::default()
-    };
-    let out = run(&cfg, opts).await.unwrap();
+    let out = run_for(&cfg, 10).await;
     let s = &out.summary;
     let sim = out.sims.iter().find(|v| v.name == "simA").unwrap();
     assert!(sim.handle.state.lock().unwrap().truncated_frames > 0);

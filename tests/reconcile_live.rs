@@ -5,10 +5,8 @@
 
 mod support;
 
-use std::time::Duration;
 use strategy_host::config::Config;
-use strategy_host::runtime::{RunOptions, RunOutcome, run};
-use support::{On, fast_config, logs, positions_match};
+use support::{On, fast_config, logs, positions_match, run_for};
 
 /// The fast default config with quick asked-for reconciles, `faults` on both simulators and
 /// `risk` added to `[risk]`.
@@ -22,15 +20,6 @@ fn config(faults: &str, risk: &str, test: &str) -> Config {
         ("[risk]\n", risk.as_str()),
     ];
     fast_config(faults, On::Both, &edits, test)
-}
-
-async fn run_for(cfg: &Config, secs: u64) -> RunOutcome {
-    let opts = RunOptions {
-        duration: Some(Duration::from_secs(secs)),
-        status_every: Duration::from_secs(60),
-        ..Default::default()
-    };
-    run(cfg, opts).await.unwrap()
 }
 
 fn corrections(cfg: &Config) -> i64 {

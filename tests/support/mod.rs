@@ -6,8 +6,9 @@
 
 use rust_decimal::Decimal;
 use std::path::Path;
+use std::time::Duration;
 use strategy_host::config::Config;
-use strategy_host::runtime::RunOutcome;
+use strategy_host::runtime::{RunOptions, RunOutcome, run};
 
 /// Warnings (reconciliations, refusals by the venue) shown when a test fails.
 pub fn logs() {
@@ -70,4 +71,14 @@ pub fn positions_match(out: &RunOutcome) {
             );
         }
     }
+}
+
+/// Runs `cfg` for `secs` seconds (no status lines).
+pub async fn run_for(cfg: &Config, secs: u64) -> RunOutcome {
+    let opts = RunOptions {
+        duration: Some(Duration::from_secs(secs)),
+        status_every: Duration::from_secs(60),
+        ..Default::default()
+    };
+    run(cfg, opts).await.unwrap()
 }

@@ -86,35 +86,28 @@ fn world() -> World {
     world_with(EngineConfig::default(), limits())
 }
 
+/// Queues intents for a scripted strategy's next call.
+fn queue(script: &super::testkit::ScriptHandle, intents: &[Intent]) {
+    script.lock().unwrap().next.extend(intents.iter().copied());
+}
+
 impl World {
     /// Queues intents for the entry strategy and ticks market `a` so it emits them.
     fn entry_does(&mut self, intents: &[Intent]) {
-        self.entry
-            .lock()
-            .unwrap()
-            .next
-            .extend(intents.iter().copied());
+        queue(&self.entry, intents);
         let a = self.a;
         self.h.quote(a, d("99"), d("101"), d("100"));
     }
 
     fn exit_does(&mut self, intents: &[Intent]) {
-        self.exit
-            .lock()
-            .unwrap()
-            .next
-            .extend(intents.iter().copied());
+        queue(&self.exit, intents);
         let a = self.a;
         self.h.quote(a, d("99"), d("101"), d("100"));
     }
 
     /// Queues intents for the exit strategy and calls it with the current data (a timer tick).
     fn exit_does_on_current(&mut self, intents: &[Intent]) {
-        self.exit
-            .lock()
-            .unwrap()
-            .next
-            .extend(intents.iter().copied());
+        queue(&self.exit, intents);
         self.h.handle(Event::Timer);
     }
 

@@ -50,8 +50,9 @@ pub(super) fn synced_adapter(latch: Arc<HardStopLatch>) -> (HlAdapter, Now) {
     (a, now)
 }
 
-/// Connects and syncs with a position of 0.5 BTC; returns the adapter ready and the time.
-fn synced(latch: Arc<HardStopLatch>) -> (HlAdapter, Now, Vec<Event>) {
+/// Connects and acknowledges every subscription: the adapter, the time, the events so far and
+/// the account-state requests it then sent.
+fn subscribed(latch: Arc<HardStopLatch>) -> (HlAdapter, Now, Vec<Event>, Vec<String>) {
     let mut a = adapter(latch);
     let now = Now {
         mono: Instant::now(),
@@ -64,14 +65,20 @@ fn synced(latch: Arc<HardStopLatch>) -> (HlAdapter, Now, Vec<Event>) {
         4,
         "bbo, activeAssetCtx, orderUpdates, userFills"
     );
-    let mut events = std::mem::take(&mut out.events);
+    let events = std::mem::take(&mut out.events);
     out.frames.clear();
     let ack =
         r#"{"channel":"subscriptionResponse","data":{"method":"subscribe","subscription":{}}}"#;
     for _ in 0..4 {
         a.on_frame(ack, now, &mut out);
     }
-    let infos = std::mem::take(&mut out.frames);
+    (a, now, events, std::mem::take(&mut out.frames))
+}
+
+/// Connects and syncs with a position of 0.5 BTC; returns the adapter ready and the time.
+fn synced(latch: Arc<HardStopLatch>) -> (HlAdapter, Now, Vec<Event>) {
+    let (mut a, now, mut events, infos) = subscribed(latch);
+    let mut out = Outbox::default();
     assert_eq!(
         infos.len(),
         3,
@@ -256,16 +263,8 @@ fn silence_ends_the_session_and_an_unreadable_account_state_never_reconciles() {
     a.on_tick(later, &mut out);
     assert_eq!(out.end, Some(SessionEnd::Idle(Duration::from_secs(60))));
 
-    let mut a = adapter(Arc::new(HardStopLatch::new()));
+    let (mut a, now, _, infos) = subscribed(Arc::new(HardStopLatch::new()));
     let mut out = Outbox::default();
-    a.on_connect(now, &mut out);
-    out.frames.clear();
-    let ack =
-        r#"{"channel":"subscriptionResponse","data":{"method":"subscribe","subscription":{}}}"#;
-    for _ in 0..4 {
-        a.on_frame(ack, now, &mut out);
-    }
-    let infos = std::mem::take(&mut out.frames);
     let garbled = json!({"assetPositions":"not a list","time":1000});
     a.on_frame(
         &info_answer(post_id(&infos[0]), "clearinghouseState", garbled),
