@@ -315,6 +315,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_saved_state_is_for_its_params_and_its_markets() {
+        let config = |markets: &str, threshold: u32| {
+            let text = format!(
+                "[[strategies]]\nname = \"a\"\nplugin = \"fx-echo\"\nrole = \"entry\"\nmarkets = {markets}\n[strategies.params]\nthreshold_bps = {threshold}\n"
+            );
+            Config::parse(std::path::Path::new("c.toml"), text).unwrap()
+        };
+        let base = params_hash(&config(r#"["hl/BTC", "hl/ETH"]"#, 40), "a");
+        assert_eq!(
+            base,
+            params_hash(&config(r#"["hl/BTC", "hl/ETH"]"#, 40), "a")
+        );
+        assert_ne!(
+            base,
+            params_hash(&config(r#"["hl/ETH", "hl/SOL"]"#, 40), "a"),
+            "markets"
+        );
+        assert_ne!(
+            base,
+            params_hash(&config(r#"["hl/BTC", "hl/ETH"]"#, 41), "a"),
+            "params"
+        );
+    }
+
+    #[test]
     fn compatibility_of_saved_states() {
         let saved = SavedState {
             plugin: "p".into(),

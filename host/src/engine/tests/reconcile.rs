@@ -244,3 +244,81 @@ fn orders_and_fills_of_another_host_are_left_alone_and_stop_entries() {
         "no flatten of what may be the other host's"
     );
 }
+
+/// A live reconcile: `ReconcileStarted`, then the venue's positions in market a (`size`) as of
+/// venue time `as_of_ms`.
+fn live_reconcile(w: &mut World, size: &str, as_of_ms: u64) {
+    w.h.handle(Event::ReconcileStarted { venue: VenueId(0) });
+    w.h.handle(Event::LiveReconciled {
+        venue: VenueId(0),
+        as_of_ms,
+        positions: vec![VenuePosition {
+            market: w.a,
+            size: d(size),
+            entry_px: d("101"),
+        }],
+        open_orders: vec![],
+    });
+}
+
+#[test]
+fn a_live_reconcile_pauses_entries_keeps_later_fills_and_corrects_drift() {
+    let mut w = world();
+    w.open_long("1");
+    w.h.batches();
+    // Under way: entries wait, an exit's close still goes.
+    w.h.handle(Event::ReconcileStarted { venue: VenueId(0) });
+    w.entry_does(&[buy(1, "101", "1")]);
+    assert!(w.h.batches().is_empty());
+    assert_eq!(w.rejects(&w.entry).last(), Some(&RejectCode::NOT_READY));
+    w.exit_does(&[Intent::Place(
+        PlaceIntent::new(MarketIdx(0), Side::Sell, d("99"), d("0.5"), Tif::Ioc).reduce_only(),
+    )]);
+    assert_eq!(w.h.batches().len(), 1, "exits go on during a reconcile");
+    // The account state predates the engine's fill (time 0 < now): the fill is kept on top.
+    w.h.handle(Event::LiveReconciled {
+        venue: VenueId(0),
+        as_of_ms: 0,
+        positions: vec![],
+        open_orders: vec![],
+    });
+    assert_eq!(
+        w.h.engine.position(w.a).size,
+        d("1"),
+        "a later fill is not undone"
+    );
+    w.entry_does(&[buy(1, "101", "1")]);
+    assert_eq!(w.h.batches().len(), 1, "entries resume after the answer");
+    // A drift worth more than max_drift_notional (250 by default) latches the HardStop.
+    let now_ms = w.h.now / MS;
+    live_reconcile(&mut w, "4", now_ms);
+    assert_eq!(
+        w.h.engine.position(w.a).size,
+        d("4"),
+        "corrected to the venue's"
+    );
+    assert_eq!(
+        w.h.engine.latch().reason(),
+        Some(HardStopReason::PositionDrift)
+    );
+}
+
+#[test]
+fn drift_found_again_soon_after_a_correction_latches_the_hard_stop() {
+    let mut w = world();
+    w.open_long("1");
+    let now_ms = w.h.now / MS;
+    live_reconcile(&mut w, "1.5", now_ms);
+    assert!(
+        !w.h.engine.hard_stopped(),
+        "one small correction: WARN and journal only"
+    );
+    w.h.advance_ms(30_000);
+    let now_ms = w.h.now / MS;
+    live_reconcile(&mut w, "1.2", now_ms);
+    assert_eq!(
+        w.h.engine.latch().reason(),
+        Some(HardStopReason::PositionDrift),
+        "again within drift_repeat_window_ms (60 s)"
+    );
+}
