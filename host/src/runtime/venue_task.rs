@@ -211,10 +211,8 @@ async fn session<A: VenueAdapter, L: EngineLink>(
             return end;
         }
         link.settle();
-        reconciles.maybe_start(adapter, policy, out);
-        if !out.is_empty() {
-            continue;
-        }
+        // Reconciles start from the tick, a wake-up or an answer, never after a market frame:
+        // the frame path reads no clock for them.
         tokio::select! {
             frame = stream.next() => match frame {
                 None => return SessionEnd::Closed("end of stream".into()),
@@ -232,6 +230,7 @@ async fn session<A: VenueAdapter, L: EngineLink>(
                 if !adapter.reconcile_answers(answers, now(), out) {
                     reconciles.wanted = true;
                 }
+                reconciles.maybe_start(adapter, policy, out);
             }
             w = link.wake() => match w {
                 // Batches are taken in `turn` whenever the adapter can write them.
@@ -241,6 +240,7 @@ async fn session<A: VenueAdapter, L: EngineLink>(
                     if urgent {
                         reconciles.last = None;
                     }
+                    reconciles.maybe_start(adapter, policy, out);
                 }
                 Wake::Shutdown => {
                     adapter.on_shutdown(now(), out);
@@ -251,7 +251,10 @@ async fn session<A: VenueAdapter, L: EngineLink>(
                     return SessionEnd::Shutdown;
                 }
             },
-            _ = tick.tick() => adapter.on_tick(now(), out),
+            _ = tick.tick() => {
+                adapter.on_tick(now(), out);
+                reconciles.maybe_start(adapter, policy, out);
+            }
         }
     }
 }
