@@ -37,6 +37,7 @@
 //! - [`logging`], [`hex`], [`crash`] (test-only crash points), [`stagetime`] (per-stage timing
 //!   for the tick-to-order bench).
 
+pub mod backtest;
 pub mod cli;
 pub mod config;
 pub mod crash;
@@ -46,7 +47,9 @@ pub mod journal;
 pub mod logging;
 pub mod metrics;
 pub mod plugins;
+pub mod record;
 pub mod runtime;
 pub mod sim;
 pub mod stagetime;
+pub mod timefmt;
 pub mod venue;

@@ -5,13 +5,16 @@
 //! - [`hardstop`]: the latch's operator commands; [`reconcile`]: ask for a reconcile.
 //!   [`journal`]: reading the journal.
 //! - [`hl`]: Hyperliquid tools (`hl sign`).
+//! - [`record`]: `record`; [`backtest`]: `backtest`.
 
+pub mod backtest;
 pub mod config;
 pub mod hardstop;
 pub mod hl;
 pub mod journal;
 pub mod plugin;
 pub mod reconcile;
+pub mod record;
 pub mod run;
 
 use clap::{Parser, Subcommand};
@@ -57,6 +60,12 @@ pub enum Command {
     /// Ask a running host to reconcile every venue with the venue's account state now (over
     /// HTTP, its WebSocket sessions stay up); corrections are logged and journaled.
     Reconcile(reconcile::ReconcileArgs),
+    /// Record the market-data frames of every configured venue (simulated ones are started) to
+    /// compressed JSON-lines files a backtest replays (docs/backtest.md).
+    Record(record::RecordArgs),
+    /// Replay recordings or the venue's archive through the config's strategies, with simulated
+    /// execution; prints PnL, round trips, drawdown, exits and refusals (docs/backtest.md).
+    Backtest(backtest::BacktestArgs),
     /// Run the Hyperliquid-compatible exchange simulator on 127.0.0.1 (WebSocket /ws, HTTP /info
     /// and /exchange) until Ctrl-C.
     Sim(run::SimArgs),
@@ -74,6 +83,8 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Hardstop(a) => hardstop::exec(a),
         Command::Journal(a) => journal::exec(a),
         Command::Reconcile(a) => reconcile::exec(a),
+        Command::Record(a) => record::exec(a),
+        Command::Backtest(a) => backtest::exec(a),
         Command::Sim(a) => run::sim(a),
     }
 }

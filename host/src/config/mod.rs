@@ -71,6 +71,12 @@ pub struct RawConfig {
     pub venues: Vec<VenueConfig>,
     #[serde(default)]
     pub journal: JournalConfig,
+    /// `[record]`: record every venue's frames during `run` (docs/backtest.md).
+    #[serde(default)]
+    pub record: Option<crate::record::RecordConfig>,
+    /// `[backtest]`: how `backtest` simulates execution (docs/backtest.md).
+    #[serde(default)]
+    pub backtest: crate::backtest::config::BacktestConfig,
 }
 
 /// A parsed and checked configuration, with where it came from.
@@ -163,6 +169,16 @@ impl Config {
         } else {
             self.base_dir().join(p)
         }
+    }
+
+    /// `[record] dir`, relative to the config file (None: no recording).
+    pub fn record_dir(&self) -> Option<PathBuf> {
+        let d = &self.raw.record.as_ref()?.dir;
+        Some(if d.is_absolute() {
+            d.clone()
+        } else {
+            self.base_dir().join(d)
+        })
     }
 
     /// The directory relative paths in the config are resolved against.
@@ -423,6 +439,17 @@ impl Config {
             ));
         }
         self.check_ranges()?;
+        if let Some((key, why)) = self.raw.backtest.problems().into_iter().next() {
+            return Err(self.error_at(
+                self.find(&format!("backtest.{key}")),
+                format!("backtest.{key} {why}"),
+            ));
+        }
+        if let Some(r) = &self.raw.record
+            && r.dir.as_os_str().is_empty()
+        {
+            return Err(self.error_at(self.find("record.dir"), "record.dir is empty"));
+        }
         if self.raw.journal.commit_window_ms > MAX_COMMIT_WINDOW_MS {
             return Err(self.error_at(
                 self.find("journal.commit_window_ms"),

@@ -308,10 +308,21 @@ impl Journal {
         config_hash: &str,
         plugins: &[(String, String, String, String)],
     ) -> Result<i64, JournalError> {
+        self.start_run_at(config_path, config_hash, plugins, now_ms())
+    }
+
+    /// Starts a run at `started_ms` (a backtest: the data's first time); returns its id.
+    pub fn start_run_at(
+        &self,
+        config_path: &str,
+        config_hash: &str,
+        plugins: &[(String, String, String, String)],
+        started_ms: u64,
+    ) -> Result<i64, JournalError> {
         self.conn
             .execute(
                 "INSERT INTO runs (started_ms, host_version, config_path, config_hash) VALUES (?1, ?2, ?3, ?4)",
-                params![now_ms() as i64, env!("CARGO_PKG_VERSION"), config_path, config_hash],
+                params![started_ms as i64, env!("CARGO_PKG_VERSION"), config_path, config_hash],
             )
             .map_err(|e| self.sql(e))?;
         let run = self.conn.last_insert_rowid();

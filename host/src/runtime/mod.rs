@@ -73,6 +73,18 @@ pub async fn run(config: &Config, opts: RunOptions) -> anyhow::Result<RunOutcome
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(1, |d| d.as_millis() as u64);
     let started = startup::start(config, cloid_prefix)?;
+    let recorder = match config.record_dir() {
+        Some(dir) => {
+            let headers = crate::record::venue_headers(config)?;
+            let r = crate::record::Recorder::start(
+                &dir,
+                headers.into_iter().map(|(h, _)| h).collect(),
+            )?;
+            println!("recording every venue's frames into {}", dir.display());
+            Some(r)
+        }
+        None => None,
+    };
     let (op_tx, op_rx) = mpsc::unbounded_channel();
     let (jh, writer) = crate::journal::writer::spawn(
         started.journal,
@@ -94,8 +106,20 @@ pub async fn run(config: &Config, opts: RunOptions) -> anyhow::Result<RunOutcome
             &started.latch,
             core.clone(),
             op_rx,
+            recorder.as_ref(),
         ))
         .await;
+    if let Some(r) = recorder {
+        match r.finish() {
+            Ok(stats) => println!(
+                "recorded {} lines into {} file(s) in {}",
+                stats.lines.iter().sum::<u64>(),
+                stats.files.len(),
+                config.record_dir().unwrap_or_default().display()
+            ),
+            Err(e) => eprintln!("error: {e}"),
+        }
+    }
     core.borrow_mut().settle();
     let now = core.borrow().now();
     journaling::snapshot_states(config, &core.borrow().engine, now, &jh);
@@ -115,14 +139,16 @@ async fn drive(
     latch: &std::sync::Arc<crate::engine::hardstop::HardStopLatch>,
     core: Rc<RefCell<EngineCore>>,
     mut journal_ops: mpsc::UnboundedReceiver<String>,
+    recorder: Option<&crate::record::Recorder>,
 ) -> anyhow::Result<RunOutcome> {
     let mut venues = Vec::new();
-    for v in &config.raw.venues {
+    for (i, v) in config.raw.venues.iter().enumerate() {
         let Some(id) = registry.venue_id(v.name.get_ref()) else {
             tracing::warn!(venue = %v.name.get_ref(), "venue has no configured markets; not started");
             continue;
         };
-        venues.push(venues::start_venue(v, id, registry, latch, &core).await?);
+        let tap = recorder.map(|r| r.tap(i as u16));
+        venues.push(venues::start_venue(v, id, registry, latch, &core, tap).await?);
     }
     if config.raw.engine.busy_poll {
         tracing::info!("busy_poll: the host thread spins between events");

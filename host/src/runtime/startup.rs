@@ -29,9 +29,16 @@ pub struct Started {
     pub lock: crate::journal::lock::JournalLock,
 }
 
-/// Loads the plugins, builds the engine and restores what the journal holds. `cloid_prefix`
-/// must differ between runs (live: the start time in ms).
-pub fn start(config: &Config, cloid_prefix: u64) -> anyhow::Result<Started> {
+/// The engine of a config, before any journal: its strategies loaded, its markets interned, its
+/// latch made. `run` and `backtest` both start here.
+pub struct Built {
+    pub engine: Engine,
+    pub registry: MarketRegistry,
+    pub latch: Arc<HardStopLatch>,
+}
+
+/// Loads the plugins and builds the engine (no journal: see `start`).
+pub fn build(config: &Config, cloid_prefix: u64) -> anyhow::Result<Built> {
     let slots = match load_strategies(&config.plugin_section()) {
         Ok(s) => s,
         Err(errors) => {
@@ -48,7 +55,7 @@ pub fn start(config: &Config, cloid_prefix: u64) -> anyhow::Result<Started> {
         }
     }
     let latch = Arc::new(HardStopLatch::new());
-    let mut engine = Engine::new(
+    let engine = Engine::new(
         config.raw.engine.clone(),
         config.raw.risk.clone(),
         registry.clone(),
@@ -57,6 +64,21 @@ pub fn start(config: &Config, cloid_prefix: u64) -> anyhow::Result<Started> {
         cloid_prefix,
         config.raw.plugins.intent_capacity,
     )?;
+    Ok(Built {
+        engine,
+        registry,
+        latch,
+    })
+}
+
+/// Loads the plugins, builds the engine and restores what the journal holds. `cloid_prefix`
+/// must differ between runs (live: the start time in ms).
+pub fn start(config: &Config, cloid_prefix: u64) -> anyhow::Result<Started> {
+    let Built {
+        mut engine,
+        registry,
+        latch,
+    } = build(config, cloid_prefix)?;
     let lock = crate::journal::lock::JournalLock::acquire(&config.journal_path())?;
     let journal = Journal::open(&config.journal_path())?;
     let run_id = journal.start_run(

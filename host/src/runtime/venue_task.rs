@@ -9,6 +9,8 @@
 //! exponential backoff and jitter.
 
 use super::link::{EngineLink, Wake};
+use crate::engine::events::{ConnectionState, Event};
+use crate::record::Tap;
 use crate::stagetime;
 use crate::venue::http::HttpClient;
 use crate::venue::{AdapterStats, HttpQuery, Now, Outbox, SessionEnd, SessionPolicy, VenueAdapter};
@@ -18,7 +20,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::time::{Instant, sleep_until};
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 fn now() -> Now {
     Now {
@@ -31,10 +33,18 @@ fn now() -> Now {
 
 /// Runs sessions until shutdown (or until the engine side goes away); returns the adapter's
 /// counters.
-pub async fn run_venue<A: VenueAdapter, L: EngineLink>(
+pub async fn run_venue<A: VenueAdapter, L: EngineLink>(adapter: A, link: L) -> AdapterStats {
+    run_venue_recorded(adapter, link, None).await
+}
+
+/// `run_venue`, handing every frame received and sent, and the session's state changes, to a
+/// recorder (`[record]`): a clock read and a queue push per frame, the frame itself not copied.
+pub async fn run_venue_recorded<A: VenueAdapter, L: EngineLink>(
     mut adapter: A,
     mut link: L,
+    tap: Option<Tap>,
 ) -> AdapterStats {
+    let tap = tap.as_ref();
     let policy = adapter.policy().clone();
     let venue = adapter.venue();
     let mut out = Outbox::default();
@@ -42,11 +52,11 @@ pub async fn run_venue<A: VenueAdapter, L: EngineLink>(
     let mut rng = now().wall_ms | 1;
     loop {
         let started = Instant::now();
-        let end = session(&mut adapter, &mut link, &policy, &mut out).await;
+        let end = session(&mut adapter, &mut link, &policy, &mut out, tap).await;
         out.frames.clear();
         out.end = None;
         adapter.on_disconnect(&mut out);
-        let closed = deliver(&mut link, &mut out).is_err();
+        let closed = deliver(&mut link, &mut out, tap).is_err();
         link.settle();
         if closed || end == SessionEnd::Shutdown {
             return adapter.stats().clone();
@@ -75,7 +85,7 @@ pub async fn run_venue<A: VenueAdapter, L: EngineLink>(
                         // No session can send them: refused like any unsendable batch.
                         while let Some(b) = link.next_batch(venue) {
                             adapter.refuse(b, &mut out);
-                            if deliver(&mut link, &mut out).is_err() {
+                            if deliver(&mut link, &mut out, tap).is_err() {
                                 return adapter.stats().clone();
                             }
                         }
@@ -96,9 +106,20 @@ fn jitter(rng: &mut u64, d: Duration) -> Duration {
     half + Duration::from_nanos(*rng % (half.as_nanos() as u64 + 1))
 }
 
-/// Hands the outbox's events to the engine.
-fn deliver<L: EngineLink>(link: &mut L, out: &mut Outbox) -> Result<(), SessionEnd> {
+/// Hands the outbox's events to the engine (a connection state change is recorded too).
+fn deliver<L: EngineLink>(
+    link: &mut L,
+    out: &mut Outbox,
+    tap: Option<&Tap>,
+) -> Result<(), SessionEnd> {
     for ev in out.events.drain(..) {
+        if let (Some(tap), Event::Connection { state, .. }) = (tap, &ev) {
+            tap.session(match state {
+                ConnectionState::Disconnected => "down",
+                ConnectionState::Connected => "connected",
+                ConnectionState::Ready => "ready",
+            });
+        }
         link.deliver(ev).map_err(|_| SessionEnd::Shutdown)?;
     }
     Ok(())
@@ -195,6 +216,7 @@ async fn session<A: VenueAdapter, L: EngineLink>(
     link: &mut L,
     policy: &SessionPolicy,
     out: &mut Outbox,
+    tap: Option<&Tap>,
 ) -> SessionEnd {
     let connect = tokio_tungstenite::connect_async_with_config(policy.ws_url.as_str(), None, true);
     let (ws, _) = match tokio::time::timeout(policy.connect_timeout, connect).await {
@@ -207,7 +229,7 @@ async fn session<A: VenueAdapter, L: EngineLink>(
     let mut tick = tokio::time::interval(policy.tick_every);
     let mut reconciles = Reconciles::new(policy);
     loop {
-        if let Err(end) = turn(adapter, link, &mut sink, out).await {
+        if let Err(end) = turn(adapter, link, &mut sink, out, tap).await {
             return end;
         }
         link.settle();
@@ -219,6 +241,9 @@ async fn session<A: VenueAdapter, L: EngineLink>(
                 Some(Err(e)) => return SessionEnd::Closed(e.to_string()),
                 Some(Ok(Message::Text(t))) => {
                     stagetime::mark(stagetime::Stage::FrameRead);
+                    if let Some(tap) = tap {
+                        tap.frame_in(&t);
+                    }
                     adapter.on_frame(t.as_str(), now(), out);
                 }
                 Some(Ok(Message::Close(c))) => return SessionEnd::Closed(format!("close frame {c:?}")),
@@ -245,7 +270,11 @@ async fn session<A: VenueAdapter, L: EngineLink>(
                 Wake::Shutdown => {
                     adapter.on_shutdown(now(), out);
                     for f in out.frames.drain(..) {
-                        let _ = sink.send(Message::text(f)).await;
+                        let f = Utf8Bytes::from(f);
+                        if let Some(tap) = tap {
+                            tap.frame_out(&f);
+                        }
+                        let _ = sink.send(Message::Text(f)).await;
                     }
                     let _ = sink.send(Message::Close(None)).await;
                     return SessionEnd::Shutdown;
@@ -266,6 +295,7 @@ async fn turn<A: VenueAdapter, L: EngineLink, S>(
     link: &mut L,
     sink: &mut S,
     out: &mut Outbox,
+    tap: Option<&Tap>,
 ) -> Result<(), SessionEnd>
 where
     S: futures_util::Sink<Message> + Unpin,
@@ -273,8 +303,8 @@ where
 {
     let venue = adapter.venue();
     loop {
-        send_frames(sink, out).await?;
-        deliver(link, out)?;
+        send_frames(sink, out, tap).await?;
+        deliver(link, out, tap)?;
         if let Some(end) = out.end.take() {
             return Err(end);
         }
@@ -292,14 +322,18 @@ where
 
 /// Writes frames in order; the first failure ends the session. After an order post is written,
 /// the `after_send` crash point (tests only) may fire.
-async fn send_frames<S>(sink: &mut S, out: &mut Outbox) -> Result<(), SessionEnd>
+async fn send_frames<S>(sink: &mut S, out: &mut Outbox, tap: Option<&Tap>) -> Result<(), SessionEnd>
 where
     S: futures_util::Sink<Message> + Unpin,
     S::Error: std::fmt::Display,
 {
     for p in out.frames.drain(..) {
         let order = crate::crash::is_order_post(&p);
-        if let Err(e) = sink.send(Message::text(p)).await {
+        let p = Utf8Bytes::from(p);
+        if let Some(tap) = tap {
+            tap.frame_out(&p);
+        }
+        if let Err(e) = sink.send(Message::Text(p)).await {
             return Err(SessionEnd::Closed(e.to_string()));
         }
         stagetime::written();

@@ -3,7 +3,7 @@
 
 use super::core::EngineCore;
 use super::link::CoreLink;
-use super::venue_task::run_venue;
+use super::venue_task::run_venue_recorded;
 use crate::config::{VenueConfig, VenueKind};
 use crate::engine::hardstop::HardStopLatch;
 use crate::engine::types::{MarketRegistry, VenueId};
@@ -28,6 +28,7 @@ pub async fn start_venue(
     registry: &MarketRegistry,
     latch: &Arc<HardStopLatch>,
     core: &Rc<RefCell<EngineCore>>,
+    tap: Option<crate::record::Tap>,
 ) -> anyhow::Result<Venue> {
     let name = v.name.get_ref().clone();
     let markets: Vec<_> = registry
@@ -57,7 +58,10 @@ pub async fn start_venue(
                     account: p.account,
                 }
             });
-            (tokio::task::spawn_local(run_venue(p.adapter, link)), sim)
+            (
+                tokio::task::spawn_local(run_venue_recorded(p.adapter, link, tap)),
+                sim,
+            )
         }
     };
     Ok(Venue { id, task, sim })

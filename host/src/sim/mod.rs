@@ -4,11 +4,13 @@
 //!
 //! - [`market`]: oracle processes and books that dislocate in episodes (deterministic from a seed).
 //! - [`account`], [`exchange`]: accounts and the venue's rules, with no I/O.
+//! - [`matching`]: the matching rules, shared with the backtest's simulated execution.
 
 pub mod account;
 pub mod config;
 pub mod exchange;
 pub mod market;
+pub mod matching;
 pub mod server;
 
 #[cfg(test)]

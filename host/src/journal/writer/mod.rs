@@ -6,7 +6,7 @@ mod records;
 
 use super::{Journal, now_ms};
 use records::write;
-pub use records::{FillRow, OrderRow, Record};
+pub use records::{FillRow, OrderRow, Record, write as write_record};
 use rusqlite::params;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
@@ -296,7 +296,7 @@ fn run_writer(
                         )?;
                         end = true;
                     }
-                    other => write(&tx, run, other)?,
+                    other => write(&tx, run, other, now_ms() as i64)?,
                 }
             }
             tx.commit()

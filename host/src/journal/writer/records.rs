@@ -1,6 +1,5 @@
 //! What the writer records, and how each record becomes rows.
 
-use super::super::now_ms;
 use rusqlite::{OptionalExtension, params};
 use std::sync::mpsc;
 
@@ -89,8 +88,13 @@ fn exec(
     tx.prepare_cached(sql)?.execute(p)
 }
 
-pub(super) fn write(tx: &rusqlite::Transaction<'_>, run: i64, r: Record) -> rusqlite::Result<()> {
-    let now = now_ms() as i64;
+/// Writes one record at time `now` (ms: the wall clock live, the data's clock in a backtest).
+pub fn write(
+    tx: &rusqlite::Transaction<'_>,
+    run: i64,
+    r: Record,
+    now: i64,
+) -> rusqlite::Result<()> {
     match r {
         Record::Order(o) => {
             // An order is noted at every change the engine sees, and the venue often reports one

@@ -2,6 +2,7 @@
 //! the venue checks them.
 
 use super::*;
+use crate::sim::matching;
 
 impl Exchange {
     /// Handles a signed `/exchange` request. Returns the response and the pushes.
@@ -127,8 +128,8 @@ impl Exchange {
         let reduce_only = o["r"].as_bool().unwrap_or(false);
         let tif = o["t"]["limit"]["tif"]
             .as_str()
-            .ok_or("Only limit orders are simulated.")?
-            .to_string();
+            .ok_or("Only limit orders are simulated.")?;
+        let tif = matching::Tif::parse(tif).ok_or_else(|| format!("Unknown tif {tif}."))?;
         let cloid = o.get("c").and_then(Value::as_str).map(str::to_string);
         if let Some(c) = &cloid {
             *self.cloids_seen.entry(c.clone()).or_default() += 1;
@@ -139,15 +140,12 @@ impl Exchange {
         if self.reject_every > 0 && self.orders_seen % self.reject_every == 0 {
             return Err("Insufficient margin to place order.".into()); // injected
         }
-        if !is_valid_price(px, &spec) {
-            return Err("Price must be divisible by tick size.".into());
-        }
-        if sz <= Decimal::ZERO {
-            return Err("Order has zero size.".into());
-        }
-        if sz.normalize().scale() > spec.sz_decimals {
-            return Err("Order has invalid size.".into());
-        }
+        let reducible = if reduce_only {
+            self.reducible(user, &coin, is_buy)
+        } else {
+            Decimal::ZERO
+        };
+        let sz = matching::check_order(&spec, px, sz, reduce_only, reducible)?;
         if cloid.as_ref().is_some_and(|c| {
             self.accounts[&user]
                 .orders
@@ -156,17 +154,7 @@ impl Exchange {
         }) {
             return Err("Duplicate cloid.".into());
         }
-        let mut sz = sz;
-        if reduce_only {
-            let r = self.reducible(user, &coin, is_buy);
-            if r.is_zero() {
-                return Err("Reduce only order would increase position.".into());
-            }
-            sz = sz.min(r);
-        } else {
-            if px * sz < MIN_NOTIONAL {
-                return Err("Order must have minimum value of $10.".into());
-            }
+        if !reduce_only {
             let now = self.now_ms;
             let marks = |c: &str| self.market_index(c).map(|j| self.markets[j].mid(now));
             let acct = &self.accounts[&user];
@@ -192,39 +180,34 @@ impl Exchange {
         }
         let (bids, asks) = self.markets[i].levels(self.now_ms);
         let book = if is_buy { asks } else { bids };
-        let crosses = |lvl: Decimal| if is_buy { lvl <= px } else { lvl >= px };
-        if tif == "Alo" && book.first().is_some_and(|(p, _)| crosses(*p)) {
-            let (b, a) = self.markets[i].bbo(self.now_ms);
-            return Err(format!(
-                "Post only order would have immediately matched, bbo was {b}@{a}."
-            ));
-        }
+        let taken = match matching::take(&book, is_buy, px, sz, tif) {
+            Ok(t) => t,
+            Err(matching::AloWouldMatch) => {
+                let (b, a) = self.markets[i].bbo(self.now_ms);
+                return Err(format!(
+                    "Post only order would have immediately matched, bbo was {b}@{a}."
+                ));
+            }
+        };
         self.next_oid += 1;
         let oid = self.next_oid;
-        let mut left = sz;
+        let left = taken.left;
         let mut filled = Decimal::ZERO;
         let mut value = Decimal::ZERO;
-        if tif != "Alo" {
-            for (lvl, avail) in book {
-                if left.is_zero() || !crosses(lvl) {
-                    break;
-                }
-                let take = left.min(avail);
-                self.fill(
-                    user,
-                    &coin,
-                    is_buy,
-                    lvl,
-                    take,
-                    oid,
-                    cloid.clone(),
-                    true,
-                    pushes,
-                );
-                filled += take;
-                value += take * lvl;
-                left -= take;
-            }
+        for (lvl, take) in taken.fills {
+            self.fill(
+                user,
+                &coin,
+                is_buy,
+                lvl,
+                take,
+                oid,
+                cloid.clone(),
+                true,
+                pushes,
+            );
+            filled += take;
+            value += take * lvl;
         }
         let now = self.now_ms;
         let order = RestingOrder {
@@ -250,7 +233,7 @@ impl Exchange {
                 json!({"filled": cloid_json(json!({"totalSz": wire(filled), "avgPx": wire((value / filled).round_dp(6)), "oid": oid}))}),
             );
         }
-        if tif == "Ioc" {
+        if tif == matching::Tif::Ioc {
             let status = if filled.is_zero() {
                 "iocCancelRejected"
             } else {

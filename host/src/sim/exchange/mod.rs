@@ -12,7 +12,7 @@ use crate::venue::hyperliquid::actions::msgpack_into;
 use crate::venue::hyperliquid::signing::{
     Address, Signature, action_hash, agent_digest, parse_hex,
 };
-use crate::venue::hyperliquid::tick::{AssetSpec, MIN_NOTIONAL, is_valid_price, wire};
+use crate::venue::hyperliquid::tick::{AssetSpec, wire};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -269,13 +269,18 @@ impl Exchange {
             let Some(i) = self.market_index(&o.coin) else {
                 continue;
             };
-            let (bid, ask) = self.markets[i].bbo(now);
-            let crosses = if o.is_buy { ask <= o.px } else { bid >= o.px };
-            if !crosses || self.markets[i].stalled {
+            if self.markets[i].stalled {
                 keep.push(o);
                 continue;
             }
-            let mut sz = o.sz;
+            let (bids, asks) = self.markets[i].levels(now);
+            let opposite = if o.is_buy { asks } else { bids };
+            let crossed = super::matching::resting_fill(o.is_buy, o.px, o.sz, &opposite);
+            if crossed.is_zero() {
+                keep.push(o);
+                continue;
+            }
+            let mut sz = crossed;
             if o.reduce_only {
                 sz = sz.min(self.reducible(user, &o.coin, o.is_buy));
             }
@@ -295,7 +300,7 @@ impl Exchange {
             }
             let status = if o.sz.is_zero() {
                 "filled"
-            } else if o.reduce_only {
+            } else if o.reduce_only && self.reducible(user, &o.coin, o.is_buy).is_zero() {
                 "reduceOnlyCanceled"
             } else {
                 "open"

@@ -227,6 +227,16 @@ impl HlVenueConfig {
     pub fn wants_local(&self) -> bool {
         *self.network.get_ref() == Network::Simulator && self.ws_url.is_none()
     }
+
+    /// The WebSocket URL to read market data from (None: a simulator the host must start).
+    pub fn feed_url(&self) -> Option<String> {
+        self.ws_url.clone().or_else(|| {
+            self.network
+                .get_ref()
+                .default_urls()
+                .map(|(ws, _)| ws.to_string())
+        })
+    }
 }
 
 /// A Hyperliquid connection ready for its venue task.

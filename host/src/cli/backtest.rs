@@ -1,0 +1,58 @@
+//! `backtest`: replay recordings or the venue's archive through the config's strategies.
+
+use crate::backtest::{Options, data::DataArg};
+use crate::config::Config;
+use anyhow::Context;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, clap::Args)]
+pub struct BacktestArgs {
+    /// The config whose strategies are replayed (its [backtest] table sets the execution model).
+    #[arg(long, default_value = "config/default.toml")]
+    config: PathBuf,
+    /// Recordings, archive files, or directories of them; `VENUE=PATH` assigns archive files to
+    /// one configured venue.
+    #[arg(long, required = true, num_args = 1.., value_name = "PATH")]
+    data: Vec<String>,
+    /// Also write the summary as JSON here.
+    #[arg(long, value_name = "PATH")]
+    summary_json: Option<PathBuf>,
+    /// Write a journal (the live schema: every `journal` command reads it) here; must not exist.
+    #[arg(long, value_name = "PATH")]
+    journal: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+pub fn exec(args: BacktestArgs) -> anyhow::Result<ExitCode> {
+    let cfg = Config::load(&args.config)?;
+    let opts = Options {
+        data: args.data.iter().map(|d| DataArg::parse(d)).collect(),
+        journal: args.journal.clone(),
+        progress: !args.quiet,
+    };
+    let started = std::time::Instant::now();
+    let summary = crate::backtest::run(&cfg, &opts)?;
+    print!("{}", summary.render());
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "  replayed in {:.2} s ({:.0} events/s)",
+        secs,
+        summary.events as f64 / secs.max(1e-9)
+    );
+    if let Some(path) = &args.summary_json {
+        std::fs::write(path, serde_json::to_string_pretty(&summary)? + "\n")
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        println!("summary written to {}", path.display());
+    }
+    if let Some(j) = &args.journal {
+        println!(
+            "journal written to {} (read it with `strategy-host journal --journal {}`)",
+            j.display(),
+            j.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
