@@ -152,3 +152,244 @@ pub mod bench {
         format!("{cpu}, {cores} cores, {}", std::env::consts::ARCH)
     }
 }
+
+/// Market data in the backtest's input formats, made from the simulator's own markets (the
+/// tests and benchmarks cannot reach the venue's archive): recordings as `record` writes them,
+/// and the archive's hourly l2Book files and daily asset_ctxs CSV (reference §10 layout).
+pub mod data {
+    use std::io::Write;
+    use std::path::{Path, PathBuf};
+    use strategy_host::record::format::{self, Dir, Header, MarketHeader, VenueHeader};
+    use strategy_host::sim::exchange::Exchange;
+    use strategy_host::sim::market::MarketSpec;
+
+    /// `coin`, `sz_decimals`, `price`, dislocating often enough for the strategies to trade.
+    pub fn market(coin: &str, sz_decimals: u32, price: u32) -> MarketSpec {
+        toml::from_str(&format!(
+            "coin = \"{coin}\"\nsz_decimals = {sz_decimals}\nprice = {price}\ndislocation_every_ms = 1500\ndislocation_bps = 70\n"
+        ))
+        .expect("a market spec")
+    }
+
+    /// The default test markets: BTC, ETH and a HIP-3 one.
+    pub fn markets() -> Vec<MarketSpec> {
+        vec![
+            market("BTC", 5, 64000),
+            market("ETH", 4, 3200),
+            market("xyz:TSLA", 3, 250),
+        ]
+    }
+
+    fn lz4(path: &Path) -> lz4_flex::frame::FrameEncoder<std::io::BufWriter<std::fs::File>> {
+        if let Some(d) = path.parent() {
+            std::fs::create_dir_all(d).expect("data dir");
+        }
+        lz4_flex::frame::FrameEncoder::new(std::io::BufWriter::new(
+            std::fs::File::create(path).expect("data file"),
+        ))
+    }
+
+    /// A recording of venue `venue`: bbo and activeAssetCtx of every market every `tick_ms`,
+    /// for `secs` from `start_ms`, as one file; returns its path and the number of data lines.
+    pub fn recording(
+        dir: &Path,
+        venue: &str,
+        markets: &[MarketSpec],
+        start_ms: u64,
+        secs: u64,
+        tick_ms: u64,
+    ) -> (PathBuf, u64) {
+        let path = dir.join(format!("rec-{venue}-{start_ms}.jsonl.lz4"));
+        let mut w = lz4(&path);
+        let header = Header {
+            format: format::FORMAT.into(),
+            version: format::VERSION,
+            venues: vec![VenueHeader {
+                name: venue.into(),
+                markets: markets
+                    .iter()
+                    .map(|m| MarketHeader {
+                        coin: m.coin.clone(),
+                        sz_decimals: Some(m.sz_decimals),
+                    })
+                    .collect(),
+            }],
+        };
+        let mut line = serde_json::to_vec(&header).unwrap();
+        line.push(b'\n');
+        w.write_all(&line).unwrap();
+        let mut buf = Vec::new();
+        let t0 = start_ms * 1_000_000;
+        format::write_line(&mut buf, t0, venue, Dir::Session, "\"ready\"");
+        let mut ex = Exchange::new(7, markets.to_vec(), Vec::new(), start_ms);
+        let mut n = 0;
+        for k in 1..=(secs * 1000 / tick_ms) {
+            let now = start_ms + k * tick_ms;
+            ex.tick(now);
+            for i in 0..markets.len() {
+                let (bbo, ctx) = ex.market_frames(i);
+                // Receive times a few µs apart, as frames arrive one by one.
+                let t = now * 1_000_000 + 150_000 + i as u64 * 20_000;
+                format::write_line(&mut buf, t, venue, Dir::In, &bbo);
+                format::write_line(&mut buf, t + 5_000, venue, Dir::In, &ctx);
+                n += 2;
+            }
+            if buf.len() > 1 << 16 {
+                w.write_all(&buf).unwrap();
+                buf.clear();
+            }
+        }
+        w.write_all(&buf).unwrap();
+        w.finish().unwrap().flush().unwrap();
+        (path, n)
+    }
+
+    /// `2023-09-16T09:00:02.164471989` of a time in ns.
+    pub fn iso(ns: u64) -> String {
+        let secs = ns / 1_000_000_000;
+        let (y, m, d) = strategy_host::timefmt::civil_from_days((secs / 86_400) as i64);
+        let s = secs % 86_400;
+        format!(
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:09}",
+            s / 3600,
+            s / 60 % 60,
+            s % 60,
+            ns % 1_000_000_000
+        )
+    }
+
+    /// The archive's layout under `dir`: `market_data/<date>/<H>/l2Book/<COIN>.lz4` (a snapshot
+    /// every 500 ms) and `asset_ctxs/<date>.csv.lz4` (a row per coin per minute). Returns the
+    /// number of l2Book lines and CSV rows.
+    pub fn archive(dir: &Path, markets: &[MarketSpec], start_ms: u64, secs: u64) -> (u64, u64) {
+        let mut ex = Exchange::new(7, markets.to_vec(), Vec::new(), start_ms);
+        let mut books: std::collections::HashMap<(String, u32, usize), _> = Default::default();
+        let mut csv: std::collections::HashMap<String, Vec<String>> = Default::default();
+        let (mut lines, mut rows) = (0, 0);
+        for k in 1..=(secs * 2) {
+            let now = start_ms + k * 500;
+            ex.tick(now);
+            let (date, hour) = strategy_host::timefmt::date_hour(now * 1_000_000);
+            for (i, m) in markets.iter().enumerate() {
+                let w = books.entry((date.clone(), hour, i)).or_insert_with(|| {
+                    let file = m.coin.replace(':', "_");
+                    lz4(&dir.join(format!("market_data/{date}/{hour}/l2Book/{file}.lz4")))
+                });
+                let raw = serde_json::json!({"channel": "l2Book", "data": ex.book_json(i, now)});
+                let t = now * 1_000_000 + 164_471_989 % 1_000_000;
+                writeln!(w, "{{\"time\":\"{}\",\"ver_num\":1,\"raw\":{raw}}}", iso(t)).unwrap();
+                lines += 1;
+                if now % 60_000 == 0 {
+                    let (_, ctx) = ex.market_frames(i);
+                    let v: serde_json::Value = serde_json::from_str(&ctx).unwrap();
+                    let c = &v["data"]["ctx"];
+                    let s = |k: &str| c[k].as_str().unwrap_or("").to_string();
+                    csv.entry(date.clone()).or_default().push(format!(
+                        "{}Z,{},{},{},{},{},{},{},{},{},,",
+                        &iso(now * 1_000_000)[..19],
+                        m.coin,
+                        s("funding"),
+                        s("openInterest"),
+                        s("prevDayPx"),
+                        s("dayNtlVlm"),
+                        s("premium"),
+                        s("oraclePx"),
+                        s("markPx"),
+                        s("midPx"),
+                    ));
+                    rows += 1;
+                }
+            }
+        }
+        for (_, w) in books {
+            w.finish().unwrap().flush().unwrap();
+        }
+        for (date, lines) in csv {
+            let mut w = lz4(&dir.join(format!("asset_ctxs/{date}.csv.lz4")));
+            writeln!(w, "time,coin,funding,open_interest,prev_day_px,day_ntl_vlm,premium,oracle_px,mark_px,mid_px,impact_bid_px,impact_ask_px").unwrap();
+            for l in lines {
+                writeln!(w, "{l}").unwrap();
+            }
+            w.finish().unwrap().flush().unwrap();
+        }
+        (lines, rows)
+    }
+
+    /// A config trading `markets` on one venue `hl` (no simulator: the markets' rules are in
+    /// `[[backtest.markets]]`) with the three default single-market strategies, `extra` TOML
+    /// appended. `threshold_bps` of the entry: 40 trades on these markets, 1e6 never does.
+    pub fn config(markets: &[MarketSpec], threshold_bps: u64, extra: &str) -> String {
+        let plugin_dir = crate::plugin_path("dislocation-entry")
+            .parent()
+            .expect("a directory")
+            .display()
+            .to_string();
+        let keys: Vec<String> = markets
+            .iter()
+            .map(|m| format!("\"hl/{}\"", m.coin))
+            .collect();
+        let keys = keys.join(", ");
+        let mut rules = String::new();
+        for m in markets {
+            rules.push_str(&format!(
+                "[[backtest.markets]]\nmarket = \"hl/{}\"\nsz_decimals = {}\n",
+                m.coin, m.sz_decimals
+            ));
+        }
+        format!(
+            r#"[plugins]
+dir = "{plugin_dir}"
+call_budget_us = 50
+
+[engine]
+stale_after_ms = 3000
+timer_interval_ms = 200
+
+[risk]
+max_notional_per_market = 1000
+max_notional_total = 3000
+max_cumulative_loss = 100
+max_consecutive_losses = 8
+
+[[venues]]
+name = "hl"
+kind = "hyperliquid"
+network = "simulator"
+ws_url = "ws://127.0.0.1:9/ws"
+info_url = "http://127.0.0.1:9"
+account = "0x0000000000000000000000000000000000000001"
+
+{rules}
+[[strategies]]
+name = "dislocation"
+plugin = "dislocation-entry"
+role = "entry"
+markets = [{keys}]
+[strategies.params]
+threshold_bps = {threshold_bps}
+notional = 200
+max_slippage_bps = 10
+cooldown_ms = 1000
+
+[[strategies]]
+name = "regression"
+plugin = "mark-regression-exit"
+role = "exit"
+markets = [{keys}]
+[strategies.params]
+exit_threshold_bps = 10
+min_holding_time_ms = 500
+
+[[strategies]]
+name = "timestop"
+plugin = "time-stop-exit"
+role = "exit"
+markets = [{keys}]
+[strategies.params]
+max_holding_ms = 20000
+max_slippage_bps = 50
+{extra}
+"#
+        )
+    }
+}

@@ -92,3 +92,374 @@ fn a_recorded_run_backtests_to_the_same_orders_and_twice_to_the_same_bytes() {
         fb.len()
     );
 }
+
+const START_MS: u64 = 1_764_547_200_000 - 300_000; // five minutes before 2025-12-01T00:00Z
+
+fn scratch(test: &str) -> PathBuf {
+    strategy_host_e2e::scratch_dir(env!("CARGO_TARGET_TMPDIR"), test)
+}
+
+fn cfg_with(extra: &str) -> Config {
+    let text = strategy_host_e2e::data::config(&strategy_host_e2e::data::markets(), 40, extra);
+    Config::parse(Path::new("backtest-test.toml"), text).unwrap()
+}
+
+fn run_on(cfg: &Config, paths: &[&Path]) -> anyhow::Result<backtest::report::Summary> {
+    let opts = Options {
+        data: paths
+            .iter()
+            .map(|p| DataArg {
+                venue: None,
+                path: p.to_path_buf(),
+            })
+            .collect(),
+        journal: None,
+        progress: false,
+    };
+    backtest::run(cfg, &opts)
+}
+
+/// A small recording's lines, decompressed: (path of a plain .jsonl copy, its lines).
+fn plain_recording(dir: &Path, secs: u64) -> (PathBuf, Vec<String>) {
+    let (lz, _) = strategy_host_e2e::data::recording(
+        dir,
+        "hl",
+        &strategy_host_e2e::data::markets(),
+        START_MS,
+        secs,
+        100,
+    );
+    let mut text = String::new();
+    use std::io::Read;
+    lz4_flex::frame::FrameDecoder::new(std::fs::File::open(&lz).unwrap())
+        .read_to_string(&mut text)
+        .unwrap();
+    std::fs::remove_file(&lz).unwrap();
+    let lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let p = dir.join("rec.jsonl");
+    std::fs::write(&p, lines.join("\n") + "\n").unwrap();
+    (p, lines)
+}
+
+#[test]
+fn the_venue_archive_replays_through_the_strategies_with_funding() {
+    let dir = scratch("bt-archive");
+    let (book_lines, csv_rows) =
+        strategy_host_e2e::data::archive(&dir, &strategy_host_e2e::data::markets(), START_MS, 900);
+    assert!(
+        dir.join("market_data/20251130/23/l2Book/BTC.lz4").is_file(),
+        "the archive's layout"
+    );
+    assert!(
+        dir.join("market_data/20251201/0/l2Book/xyz_TSLA.lz4")
+            .is_file(),
+        "hours un-padded"
+    );
+    assert!(dir.join("asset_ctxs/20251201.csv.lz4").is_file());
+    let s = run_on(&cfg_with(""), &[&dir]).unwrap();
+    assert_eq!(s.records, book_lines + csv_rows, "{}", s.render());
+    assert!(
+        s.execution.orders > 0 && s.round_trips > 0,
+        "it traded: {}",
+        s.render()
+    );
+    assert!(s.data.markets_without_data.is_empty());
+    assert!(
+        s.data
+            .files
+            .iter()
+            .any(|f| f.kind == backtest::data::Kind::ArchiveBook)
+    );
+    assert!(
+        s.data
+            .files
+            .iter()
+            .any(|f| f.kind == backtest::data::Kind::AssetCtxs)
+    );
+    // Every fill paid the taker or maker rate; the HIP-3 market twice the base.
+    assert!(s.fees > rust_decimal::Decimal::ZERO);
+    assert_eq!(
+        s.data.skipped_lines.len() + s.data.gaps.len(),
+        0,
+        "{}",
+        s.render()
+    );
+}
+
+#[test]
+fn a_corrupt_line_is_an_error_naming_file_and_line_or_a_counted_skip() {
+    let dir = scratch("bt-corrupt");
+    let (p, mut lines) = plain_recording(&dir, 20);
+    lines[7] = "{\"t\":12,\"v\":\"hl\",\"d\":\"in\",\"f\":{\"chan".to_string();
+    lines[9] = "garbage".to_string();
+    std::fs::write(&p, lines.join("\n") + "\n").unwrap();
+    let e = run_on(&cfg_with(""), &[&p]).unwrap_err().to_string();
+    assert!(
+        e.contains(&format!("{}:8:", p.display())),
+        "names file and line: {e}"
+    );
+    let s = run_on(&cfg_with("[backtest]\non_bad_line = \"skip\"\n"), &[&p]).unwrap();
+    assert_eq!(
+        s.data.skipped_lines.values().sum::<u64>(),
+        2,
+        "{}",
+        s.render()
+    );
+    assert_eq!(
+        s.records as usize,
+        lines.len() - 1 - 2,
+        "the header and the two bad lines are not records"
+    );
+    // A frame whose JSON is cut inside a valid line: the venue decoder's error, same place.
+    lines[7] = lines[8].clone();
+    lines[9] = lines[10].replace("\"bbo\":[", "\"bbo\":[{");
+    std::fs::write(&p, lines.join("\n") + "\n").unwrap();
+    let e = run_on(&cfg_with(""), &[&p]).unwrap_err().to_string();
+    assert!(e.contains(":10:") && e.contains("corrupt"), "{e}");
+}
+
+#[test]
+fn a_truncated_compressed_file_is_reported_and_what_came_before_is_replayed() {
+    let dir = scratch("bt-truncated");
+    let (lz, n) = strategy_host_e2e::data::recording(
+        &dir,
+        "hl",
+        &strategy_host_e2e::data::markets(),
+        START_MS,
+        60,
+        100,
+    );
+    let bytes = std::fs::read(&lz).unwrap();
+    std::fs::write(&lz, &bytes[..bytes.len() / 2]).unwrap();
+    let e = run_on(&cfg_with(""), &[&lz]).unwrap_err().to_string();
+    assert!(
+        e.contains(&lz.display().to_string()) && e.contains("truncated or corrupt"),
+        "{e}"
+    );
+    let s = run_on(&cfg_with("[backtest]\non_bad_line = \"skip\"\n"), &[&lz]).unwrap();
+    assert_eq!(
+        s.data.skipped_lines.values().sum::<u64>(),
+        1,
+        "{}",
+        s.render()
+    );
+    assert!(
+        s.records > n / 4 && s.records < n,
+        "the first part replayed: {} of {n}",
+        s.records
+    );
+}
+
+#[test]
+fn unknown_formats_coins_and_gaps_are_named() {
+    let dir = scratch("bt-unknown");
+    let odd = strategy_host_e2e::write_file(&dir, "notes.jsonl", "hello\n");
+    let e = run_on(&cfg_with(""), &[&odd]).unwrap_err().to_string();
+    assert!(
+        e.contains("notes.jsonl") && e.contains("unknown format"),
+        "{e}"
+    );
+    let empty = strategy_host_e2e::write_file(&dir, "empty.csv", "");
+    let e = run_on(&cfg_with(""), &[&empty]).unwrap_err().to_string();
+    assert!(e.contains("empty file"), "{e}");
+
+    // A coin the config does not trade: counted by default, an error when asked.
+    let (p, mut lines) = plain_recording(&dir, 10);
+    let sol = lines[3].replace("\"coin\":\"BTC\"", "\"coin\":\"SOL\"");
+    lines.insert(4, sol);
+    std::fs::write(&p, lines.join("\n") + "\n").unwrap();
+    let s = run_on(&cfg_with(""), &[&p]).unwrap();
+    assert_eq!(
+        s.data.unknown_coins.get("hl/SOL"),
+        Some(&1),
+        "{}",
+        s.render()
+    );
+    let e = run_on(
+        &cfg_with("[backtest]\non_unknown_coin = \"error\"\n"),
+        &[&p],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("rec.jsonl:5:") && e.contains("hl/SOL"), "{e}");
+
+    // Two recordings 5 minutes apart: one gap, counted; an error when asked.
+    let later = dir.join("later");
+    strategy_host_e2e::data::recording(
+        &later,
+        "hl",
+        &strategy_host_e2e::data::markets(),
+        START_MS + 310_000,
+        10,
+        100,
+    );
+    let s = run_on(&cfg_with(""), &[&p, &later]).unwrap();
+    assert_eq!(s.data.gaps.len(), 1, "{}", s.render());
+    let e = run_on(&cfg_with("[backtest]\non_gap = \"error\"\n"), &[&p, &later])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("rec-hl-") && e.contains("no market data for 30"),
+        "{e}"
+    );
+
+    // Time going back inside one file is a bad line.
+    let (p2, mut lines) = plain_recording(&scratch("bt-back"), 10);
+    lines.swap(20, 40);
+    std::fs::write(&p2, lines.join("\n") + "\n").unwrap();
+    let e = run_on(&cfg_with(""), &[&p2]).unwrap_err().to_string();
+    // Line 21 now holds line 41's later time: line 22 is the first to go back.
+    assert!(e.contains(":22:") && e.contains("time goes back"), "{e}");
+}
+
+#[test]
+fn the_hard_stop_latches_in_a_backtest_as_live_and_no_entry_follows() {
+    let dir = scratch("bt-hardstop");
+    let (lz, _) = strategy_host_e2e::data::recording(
+        &dir,
+        "hl",
+        &strategy_host_e2e::data::markets(),
+        START_MS,
+        120,
+        100,
+    );
+    // Fees alone exceed this after the first round trip.
+    let text = strategy_host_e2e::data::config(&strategy_host_e2e::data::markets(), 40, "")
+        .replace("max_cumulative_loss = 100", "max_cumulative_loss = 0.01")
+        .replace("max_consecutive_losses = 8", "max_consecutive_losses = 1");
+    let cfg = Config::parse(Path::new("hs.toml"), text).unwrap();
+    let journal = dir.join("bt.db");
+    let opts = Options {
+        data: vec![DataArg {
+            venue: None,
+            path: lz.clone(),
+        }],
+        journal: Some(journal.clone()),
+        progress: false,
+    };
+    let s = backtest::run(&cfg, &opts).unwrap();
+    assert!(!s.hard_stops.is_empty(), "{}", s.render());
+    let c = rusqlite::Connection::open(&journal).unwrap();
+    let at: i64 = c
+        .query_row(
+            "SELECT min(ts_ms) FROM hardstop WHERE event = 'triggered'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let entries_after: i64 = c
+        .query_row(
+            "SELECT count(*) FROM orders WHERE created_ms > ?1 AND reduce_only = 0",
+            [at],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        entries_after,
+        0,
+        "no entry after the HardStop: {}",
+        s.render()
+    );
+    assert!(
+        s.refusals.get("hard_stop").copied().unwrap_or(0) > 0,
+        "entries refused: {}",
+        s.render()
+    );
+    // The journal is a live one: the CLI reads it.
+    let out = std::process::Command::new(strategy_host_e2e::host_binary())
+        .args(["journal", "hardstop", "--journal"])
+        .arg(&journal)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("triggered"));
+}
+
+/// The README's two commands: `record` against the simulators, then `backtest` of what it wrote,
+/// through the binary; the journal it writes is read by `journal`.
+#[test]
+fn record_then_backtest_through_the_binary() {
+    let dir = scratch("bt-cli");
+    let bin = strategy_host_e2e::host_binary();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let config = root.join("config/default.toml");
+    let rec = dir.join("recordings");
+    let out = std::process::Command::new(&bin)
+        .args(["record", "--duration", "4", "--config"])
+        .arg(&config)
+        .arg("--out")
+        .arg(&rec)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("simA:") && stdout.contains("wrote 1 file"),
+        "{stdout}"
+    );
+    let summary = dir.join("summary.json");
+    let journal = dir.join("bt.db");
+    let out = std::process::Command::new(&bin)
+        .args(["backtest", "--quiet", "--config"])
+        .arg(&config)
+        .arg("--data")
+        .arg(&rec)
+        .arg("--summary-json")
+        .arg(&summary)
+        .arg("--journal")
+        .arg(&journal)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("backtest summary") && stdout.contains("round trips:"),
+        "{stdout}"
+    );
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    assert!(s["records"].as_u64().unwrap() > 50, "{s}");
+    assert!(
+        s["data"]["markets_without_data"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "{s}"
+    );
+    for view in ["runs", "orders", "fills", "positions", "refusals"] {
+        let out = std::process::Command::new(&bin)
+            .args(["journal", view, "--journal"])
+            .arg(&journal)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "journal {view}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // A second backtest into the same journal is refused, not appended.
+    let out = std::process::Command::new(&bin)
+        .args(["backtest", "--quiet", "--config"])
+        .arg(&config)
+        .arg("--data")
+        .arg(&rec)
+        .arg("--journal")
+        .arg(&journal)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("exists"));
+}

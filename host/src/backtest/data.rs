@@ -332,7 +332,10 @@ impl Reader {
             };
             match t {
                 Ok(t) if t < self.last_t => {
-                    let m = format!("time goes back ({t} ns after {} ns)", self.last_t);
+                    let m = format!(
+                        "time goes back (this line at {t} ns, the line before at {} ns)",
+                        self.last_t
+                    );
                     self.bad(m)?;
                 }
                 Ok(t) => {

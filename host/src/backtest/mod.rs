@@ -105,6 +105,8 @@ struct Replay<'a> {
     cfg: &'a config::BacktestConfig,
     now: u64,
     batch_events: Vec<Event>,
+    /// The engine's notes, taken after each event (reused: no allocation per event).
+    notes: Vec<crate::engine::events::EngineNote>,
 }
 
 impl Replay<'_> {
@@ -117,8 +119,10 @@ impl Replay<'_> {
         while let Some(b) = self.engine.next_batch(t) {
             self.exec.submit(b, t);
         }
-        let notes: Vec<_> = self.engine.drain_notes().collect();
-        for n in &notes {
+        let mut notes = std::mem::take(&mut self.notes);
+        notes.extend(self.engine.drain_notes());
+        for n in notes.drain(..) {
+            let n = &n;
             self.reporter.note(&self.engine, n);
             if let Some(j) = &mut self.journal {
                 for r in crate::runtime::journaling::records(&self.engine, n) {
@@ -126,6 +130,7 @@ impl Replay<'_> {
                 }
             }
         }
+        self.notes = notes;
         Ok(())
     }
 
@@ -268,12 +273,13 @@ impl Replay<'_> {
                     unreachable!("decode::bbo makes a Bbo")
                 };
                 let m = *market;
-                let bids: Vec<_> = bid.iter().map(|l| (l.px, l.sz)).collect();
-                let asks: Vec<_> = ask.iter().map(|l| (l.px, l.sz)).collect();
+                let bids = bid.map(|l| (l.px, l.sz));
+                let asks = ask.map(|l| (l.px, l.sz));
                 self.bbo_seen[m.index()] = true;
                 self.seen_data[m.index()] = true;
                 self.gap_check(v, t, r)?;
-                self.exec.on_book(m, &bids, &asks, false, t);
+                self.exec
+                    .on_book(m, bids.as_slice(), asks.as_slice(), false, t);
                 self.handle(ev, t)
             }
             WsMessage::L2Book(b) => {
@@ -519,6 +525,7 @@ pub fn run(config: &Config, opts: &Options) -> anyhow::Result<Summary> {
         cfg: bt,
         now: first_ns,
         batch_events: Vec::new(),
+        notes: Vec::new(),
         venues,
     };
     replay.reporter.summary.first_ns = first_ns;

@@ -110,8 +110,9 @@ pub struct Gap {
 /// Builds the summary from the engine's notes as they happen.
 pub struct Reporter {
     trips: HashMap<MarketId, Trip>,
-    /// Flatten orders and why (exits name their reason through them).
-    flatten_reasons: HashMap<Cloid, &'static str>,
+    /// Each market's latest flatten order and why (exits name their reason through them):
+    /// one per market, so it does not grow with the data.
+    flatten_reasons: HashMap<MarketId, (Cloid, &'static str)>,
     /// Position per market as the fills say (the engine's own view, replayed).
     position: HashMap<MarketId, Decimal>,
     realized_net: Decimal,
@@ -145,8 +146,14 @@ fn strategy_name(engine: &Engine, s: Option<crate::engine::types::StrategyId>) -
 impl Reporter {
     pub fn note(&mut self, engine: &Engine, n: &EngineNote) {
         match n {
-            EngineNote::Flatten { cloid, reason, .. } => {
-                self.flatten_reasons.insert(*cloid, reason.kind.name());
+            EngineNote::Flatten {
+                market,
+                cloid,
+                reason,
+                ..
+            } => {
+                self.flatten_reasons
+                    .insert(*market, (*cloid, reason.kind.name()));
             }
             EngineNote::Refused { reason, .. } => {
                 *self
@@ -198,10 +205,10 @@ impl Reporter {
                 let closed = !before.is_zero()
                     && (after.is_zero() || after.is_sign_positive() != before.is_sign_positive());
                 if closed {
-                    let reason = fill
-                        .cloid
-                        .and_then(|c| self.flatten_reasons.get(&c).copied())
-                        .map_or_else(|| who.clone(), str::to_string);
+                    let reason = match self.flatten_reasons.get(&fill.market) {
+                        Some((c, why)) if Some(*c) == fill.cloid => why.to_string(),
+                        _ => who.clone(),
+                    };
                     let t = self.trips.remove(&fill.market).expect("the trip above");
                     self.close_trip(t, reason);
                     if !after.is_zero() {

@@ -15,6 +15,9 @@ pub struct JournalArgs {
     /// Rows to show.
     #[arg(long, global = true, default_value_t = 20)]
     limit: u32,
+    /// Read this journal file instead of the config's (e.g. one `backtest --journal` wrote).
+    #[arg(long, global = true, value_name = "PATH")]
+    journal: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, Subcommand)]
@@ -32,9 +35,13 @@ pub fn exec(args: JournalArgs) -> anyhow::Result<ExitCode> {
         view,
         config,
         limit,
+        journal,
     } = args;
-    let cfg = Config::load(&config)?;
-    let journal = crate::journal::Journal::open_existing(&cfg.journal_path())?;
+    let path = match journal {
+        Some(p) => p,
+        None => Config::load(&config)?.journal_path(),
+    };
+    let journal = crate::journal::Journal::open_existing(&path)?;
     let sql = match view {
         JournalView::Runs => {
             "SELECT id, started_ms, ended_ms, host_version, config_path, substr(config_hash, 1, 12) AS config_hash FROM runs ORDER BY id DESC LIMIT ?1"

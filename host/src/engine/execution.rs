@@ -145,6 +145,12 @@ impl Engine {
         if !self.seen_fills.insert((f.venue, f.tid)) {
             return; // a snapshot resent after a reconnect, or a duplicate
         }
+        self.seen_order.push_back((f.venue, f.tid));
+        if self.seen_order.len() > super::SEEN_FILLS
+            && let Some(old) = self.seen_order.pop_front()
+        {
+            self.seen_fills.remove(&old);
+        }
         if f.sz <= Decimal::ZERO {
             return;
         }

@@ -106,6 +106,9 @@ enum Call {
 /// seconds old: far fewer fills than this happen in that time).
 const RECENT_FILLS: usize = 1024;
 
+/// Fill ids remembered for deduplication (a venue snapshot holds at most a few thousand).
+const SEEN_FILLS: usize = 200_000;
+
 /// Rounds of deferred callbacks per event (a refusal → on_reject → new intent → refusal loop is
 /// cut there; what remains is delivered with the next event, never dropped).
 const MAX_CALLBACK_ROUNDS: usize = 4;
@@ -142,9 +145,12 @@ pub struct Engine {
     /// while intents are being applied, so no plugin call re-enters the shared intent buffer.
     deferred: VecDeque<(StrategyId, Call)>,
     refusals: RefusalCounters,
-    /// (venue, tid) of every fill applied: a snapshot resent after a reconnect, or a repeated
-    /// frame, is never counted twice.
+    /// (venue, tid) of the last `SEEN_FILLS` fills applied: a snapshot resent after a reconnect,
+    /// or a repeated frame, is never counted twice. Bounded (oldest first out, `seen_order`) so
+    /// a host that runs for months, or a backtest of a year, does not grow with its fills; a
+    /// fill older than that can only come back in a snapshot the account state already holds.
     seen_fills: HashSet<(VenueId, u64)>,
+    seen_order: VecDeque<(VenueId, u64)>,
     /// PlacePairs with a leg still active, by pair id (the id is in each leg's `Purpose`).
     pairs: HashMap<u32, PairRecord>,
     next_pair: u32,
@@ -251,6 +257,7 @@ impl Engine {
             deferred: VecDeque::with_capacity(32),
             refusals: RefusalCounters::default(),
             seen_fills: HashSet::new(),
+            seen_order: VecDeque::new(),
             pairs: HashMap::new(),
             next_pair: 1,
             edge: EdgeTracker::new(

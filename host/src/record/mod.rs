@@ -350,3 +350,78 @@ fn close(f: OpenFile) -> Result<(), RecordError> {
     let file = w.into_inner().map_err(|e| io(e.into_error()))?;
     file.sync_all().map_err(io)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    impl Tap {
+        fn push_at(&self, t_ns: u64, frame: &str) {
+            let _ = self.tx.send(Entry {
+                t_ns,
+                venue: self.venue,
+                dir: Dir::In,
+                payload: Payload::Frame(Utf8Bytes::from(frame.to_string())),
+            });
+        }
+    }
+
+    #[test]
+    fn files_rotate_at_the_hour_and_hold_every_frame_as_it_came() {
+        let dir = std::env::temp_dir().join(format!("rec-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let venues = vec![VenueHeader {
+            name: "simA".into(),
+            markets: vec![],
+        }];
+        let r = Recorder::start(&dir, venues).unwrap();
+        let tap = r.tap(0);
+        let hour = 1_764_547_200_000_000_000u64; // 2025-12-01T00:00:00Z
+        tap.push_at(hour - 100_000_000, r#"{"channel":"bbo","data":1}"#);
+        tap.push_at(hour - 1, "Websocket connection established.");
+        tap.push_at(hour + 100_000_000, r#"{"channel":"bbo","data":2}"#);
+        tap.session("down");
+        drop(tap);
+        let stats = r.finish().unwrap();
+        assert_eq!(
+            stats.files.len(),
+            3,
+            "two hours, then the wall clock's: {:?}",
+            stats.files
+        );
+        assert_eq!(stats.lines, vec![4]);
+        let read = |p: &Path| {
+            let mut s = String::new();
+            lz4_flex::frame::FrameDecoder::new(std::fs::File::open(p).unwrap())
+                .read_to_string(&mut s)
+                .unwrap();
+            s
+        };
+        let first = read(&stats.files[0]);
+        assert!(
+            stats.files[0]
+                .display()
+                .to_string()
+                .contains("rec-20251130-23-")
+        );
+        let lines: Vec<&str> = first.lines().collect();
+        assert!(lines[0].starts_with(r#"{"format":"strategy-host-recording","version":1"#));
+        let l = format::parse_line(lines[1]).unwrap();
+        assert_eq!(
+            (l.t_ns, l.payload),
+            (hour - 100_000_000, r#"{"channel":"bbo","data":1}"#)
+        );
+        let l = format::parse_line(lines[2]).unwrap();
+        assert!(l.unreadable, "a frame that is not JSON is kept as a string");
+        let second = read(&stats.files[1]);
+        assert!(
+            stats.files[1]
+                .display()
+                .to_string()
+                .contains("rec-20251201-00-")
+        );
+        assert_eq!(second.lines().count(), 2, "its own header and one frame");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -124,6 +124,30 @@ fn fills_are_deduplicated_by_tid_and_unmatched_ones_ask_for_reconciliation() {
 }
 
 #[test]
+fn the_fill_ids_remembered_are_bounded_and_the_recent_ones_still_deduplicate() {
+    let mut w = world();
+    w.entry_does(&[buy(0, "101", "2")]);
+    let c = w.h.batches()[0].orders[0].cloid;
+    let f = w.h.fill(c, d("101"), d("2"));
+    // Zero-sized fills are remembered and otherwise ignored: the cheapest way past the bound.
+    for tid in 0..(super::super::SEEN_FILLS as u64 + 10) {
+        let e = FillEvent {
+            tid: 1_000_000 + tid,
+            sz: d("0"),
+            ..f
+        };
+        w.h.engine.handle(Event::Fill(e), 1);
+    }
+    assert_eq!(w.h.engine.seen_fills.len(), super::super::SEEN_FILLS);
+    assert_eq!(w.h.engine.seen_order.len(), super::super::SEEN_FILLS);
+    // The first fill's id is gone, but it is in no snapshot any more; a recent one is kept.
+    assert!(!w.h.engine.seen_fills.contains(&(f.venue, f.tid)));
+    let recent = (f.venue, 1_000_000 + super::super::SEEN_FILLS as u64 + 9);
+    assert!(w.h.engine.seen_fills.contains(&recent));
+    assert_eq!(w.h.engine.position(w.a).size, d("2"));
+}
+
+#[test]
 fn fills_contained_in_a_reconciled_position_are_not_counted_twice() {
     let mut w = world();
     w.entry_does(&[buy(0, "101", "2")]);
