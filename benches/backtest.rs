@@ -8,7 +8,6 @@
 //! (default 1) sets the data length of the throughput runs.
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 use strategy_host::backtest::{Options, data::DataArg};
 use strategy_host::config::Config;
 use strategy_host_e2e::bench::machine;
@@ -53,7 +52,7 @@ fn config(threshold: u64) -> Config {
     Config::parse(Path::new("bench.toml"), text).unwrap()
 }
 
-/// (events, records, seconds, orders) of one backtest.
+/// (events, records, seconds of the replay loop, orders) of one backtest.
 fn run(cfg: &Config, data: &Path) -> (u64, u64, f64, u64) {
     let opts = Options {
         data: vec![DataArg {
@@ -63,12 +62,11 @@ fn run(cfg: &Config, data: &Path) -> (u64, u64, f64, u64) {
         journal: None,
         progress: false,
     };
-    let t = Instant::now();
-    let s = strategy_host::backtest::run(cfg, &opts).unwrap();
+    let (s, timing) = strategy_host::backtest::run_timed(cfg, &opts).unwrap();
     (
         s.events,
         s.records,
-        t.elapsed().as_secs_f64(),
+        timing.replay.as_secs_f64(),
         s.execution.orders,
     )
 }

@@ -31,11 +31,16 @@
 //!   holds `[plugins]` and `[[strategies]]`.
 //! - [`journal`]: the SQLite journal, its writer thread, its `[journal]` table.
 //! - [`metrics`]: one registry of what a run counts; the summary is a view of it.
-//! - [`sim`]: the built-in Hyperliquid simulator (market, account, exchange, server, config).
+//! - [`sim`]: the built-in Hyperliquid simulator (market, account, exchange, matching, server,
+//!   config); `matching` is the one copy of the venue's matching rules, shared with backtests.
+//! - [`record`]: recording every venue frame with its time (`format`: the file layout; `feed`:
+//!   `record`'s own market-data connections; the recorder thread and the venue task's `Tap`).
+//! - [`backtest`]: replaying recordings and the venue archive through the engine (`data`: the
+//!   input files; `exec`: simulated execution; `report`: the summary; `config`: `[backtest]`).
 //! - [`config`]: the whole TOML file (each section defined by its owner), with file:line:col errors.
 //! - [`cli`]: the command line, one file per subcommand group.
 //! - [`logging`], [`hex`], [`crash`] (test-only crash points), [`stagetime`] (per-stage timing
-//!   for the tick-to-order bench).
+//!   for the tick-to-order bench), [`timefmt`] (UTC dates for file names and archive times).
 
 pub mod backtest;
 pub mod cli;

@@ -253,15 +253,22 @@ impl Replay<'_> {
         Ok(())
     }
 
-    /// A venue's market frame (recorded, or the archive's `raw`) at `t`.
+    /// A venue's recorded frame at `t`.
     fn frame(&mut self, v: usize, text: &str, t: u64, r: &mut Reader) -> anyhow::Result<()> {
-        let msg = match WsMessage::parse(text) {
-            Ok(m) => m,
-            Err(e) => {
-                r.bad_current(format!("corrupt frame: {e}"))?;
-                return Ok(());
-            }
-        };
+        match WsMessage::parse(text) {
+            Ok(m) => self.message(v, m, t, r),
+            Err(e) => Ok(r.bad_current(format!("corrupt frame: {e}"))?),
+        }
+    }
+
+    /// A venue's market message (a recorded frame, or the archive's `raw`) at `t`.
+    fn message(
+        &mut self,
+        v: usize,
+        msg: WsMessage<'_>,
+        t: u64,
+        r: &mut Reader,
+    ) -> anyhow::Result<()> {
         let markets = &self.venues[v].markets;
         match msg {
             WsMessage::Bbo(b) => {
@@ -418,8 +425,23 @@ fn market_rules(
     Ok(out)
 }
 
+/// Wall time of a backtest's parts (kept out of the summary, which must not depend on it).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Timing {
+    /// Opening the data, loading the plugins, building the engine.
+    pub startup: std::time::Duration,
+    /// The replay loop: reading, decoding, the engine and plugins, execution, the journal.
+    pub replay: std::time::Duration,
+}
+
 /// Replays `opts.data` through `config`'s strategies; returns the summary.
 pub fn run(config: &Config, opts: &Options) -> anyhow::Result<Summary> {
+    run_timed(config, opts).map(|(s, _)| s)
+}
+
+/// `run`, with how long its parts took.
+pub fn run_timed(config: &Config, opts: &Options) -> anyhow::Result<(Summary, Timing)> {
+    let started = std::time::Instant::now();
     let bt = &config.raw.backtest;
     let files = data::expand(&opts.data)?;
     if files.is_empty() {
@@ -549,6 +571,7 @@ pub fn run(config: &Config, opts: &Options) -> anyhow::Result<Summary> {
     let mut next_hour = (first_ns / HOUR_NS + 1) * HOUR_NS;
     let mut progress = Progress::new(opts.progress, total_bytes);
     let mut last_t = first_ns;
+    let loop_started = std::time::Instant::now();
     loop {
         let t_data = heap.peek().map(|Reverse((t, _))| *t);
         let t_exec = replay.exec.next_due();
@@ -586,6 +609,10 @@ pub fn run(config: &Config, opts: &Options) -> anyhow::Result<Summary> {
         next_timer += timer_ns;
     }
     progress.done();
+    let timing = Timing {
+        startup: loop_started - started,
+        replay: loop_started.elapsed(),
+    };
     let Replay {
         engine,
         exec,
@@ -623,7 +650,7 @@ pub fn run(config: &Config, opts: &Options) -> anyhow::Result<Summary> {
         drop(j);
         tracing::info!(path = %path.display(), "backtest journal written");
     }
-    Ok(reporter.summary)
+    Ok((reporter.summary, timing))
 }
 
 /// One data line at `t`.

@@ -33,14 +33,14 @@ pub fn exec(args: BacktestArgs) -> anyhow::Result<ExitCode> {
         journal: args.journal.clone(),
         progress: !args.quiet,
     };
-    let started = std::time::Instant::now();
-    let summary = crate::backtest::run(&cfg, &opts)?;
+    let (summary, timing) = crate::backtest::run_timed(&cfg, &opts)?;
     print!("{}", summary.render());
-    let secs = started.elapsed().as_secs_f64();
+    let secs = timing.replay.as_secs_f64();
     println!(
-        "  replayed in {:.2} s ({:.0} events/s)",
+        "  replayed in {:.2} s ({:.0} events/s; start-up {:.2} s)",
         secs,
-        summary.events as f64 / secs.max(1e-9)
+        summary.events as f64 / secs.max(1e-9),
+        timing.startup.as_secs_f64()
     );
     if let Some(path) = &args.summary_json {
         std::fs::write(path, serde_json::to_string_pretty(&summary)? + "\n")

@@ -335,8 +335,120 @@ fn bbo_fast_path_reads_the_recorded_frame_and_leaves_other_forms_to_serde() {
     assert_eq!(escaped.unwrap().coin, "XA");
 }
 
+fn ctx_by_serde(text: &str) -> Option<WsAssetCtx<'_>> {
+    #[derive(serde::Deserialize)]
+    struct F<'a> {
+        #[serde(borrow)]
+        data: WsAssetCtx<'a>,
+    }
+    serde_json::from_str::<F<'_>>(text).ok().map(|f| f.data)
+}
+
+#[test]
+fn ctx_fast_path_reads_the_recorded_frames_and_leaves_other_forms_to_serde() {
+    for f in FRAMES.iter().filter(|f| f.starts_with(r#"{"channel":"activeAssetCtx""#)) {
+        assert!(ctx_fast(f).is_some(), "{f}");
+        assert_eq!(ctx_fast(f), ctx_by_serde(f), "{f}");
+    }
+    let ok = r#"{"channel":"activeAssetCtx","data":{"coin":"X","ctx":{"markPx":"2","midPx":null,"impactPxs":[],"oraclePx":"1"}}}"#;
+    assert_eq!(ctx_fast(ok), ctx_by_serde(ok));
+    assert_eq!(ctx_fast(ok).unwrap().ctx.mid_px, None);
+    for other in [
+        // Numbers, whitespace, a repeated key, a missing oracle, an escape, trailing bytes,
+        // another channel, an array where a price goes: serde decides.
+        r#"{"channel":"activeAssetCtx","data":{"coin":"X","ctx":{"oraclePx":1,"markPx":"2"}}}"#,
+        r#"{"channel":"activeAssetCtx","data":{"coin":"X","ctx":{"oraclePx": "1","markPx":"2"}}}"#,
+        r#"{"channel":"activeAssetCtx","data":{"coin":"X","ctx":{"oraclePx":"1","oraclePx":"1","markPx":"2"}}}"#,
+        r#"{"channel":"activeAssetCtx","data":{"coin":"X","ctx":{"markPx":"2"}}}"#,
+        r#"{"channel":"activeAssetCtx","data":{"coin":"X\u0041","ctx":{"oraclePx":"1","markPx":"2"}}}"#,
+        r#"{"channel":"activeAssetCtx","data":{"coin":"X","ctx":{"oraclePx":"1","markPx":"2"}}} "#,
+        r#"{"channel":"activeSpotAssetCtx","data":{"coin":"X","ctx":{"oraclePx":"1","markPx":"2"}}}"#,
+        r#"{"channel":"activeAssetCtx","data":{"coin":"X","ctx":{"oraclePx":["1"],"markPx":"2"}}}"#,
+    ] {
+        assert_eq!(ctx_fast(other), None, "{other}");
+    }
+}
+
+fn book_by_serde(text: &str) -> Option<WsBook<'_>> {
+    #[derive(serde::Deserialize)]
+    struct F<'a> {
+        #[serde(borrow)]
+        data: WsBook<'a>,
+    }
+    serde_json::from_str::<F<'_>>(text).ok().map(|f| f.data)
+}
+
+#[test]
+fn book_fast_path_reads_the_recorded_frames_and_leaves_other_forms_to_serde() {
+    for f in FRAMES.iter().filter(|f| f.starts_with(r#"{"channel":"l2Book""#)) {
+        assert!(book_fast(f).is_some(), "{f}");
+        assert_eq!(book_fast(f), book_by_serde(f), "{f}");
+    }
+    let empty = r#"{"channel":"l2Book","data":{"coin":"X","time":1,"levels":[[],[]]}}"#;
+    assert_eq!(book_fast(empty), book_by_serde(empty));
+    assert!(book_fast(empty).is_some());
+    for other in [
+        r#"{"channel":"l2Book","data":{"coin":"X","time":1,"levels":[[null],[]]}}"#,
+        r#"{"channel":"l2Book","data":{"coin":"X","time":1,"levels":[[],[]],"spread":"1"}}"#,
+        r#"{"channel":"l2Book","data":{"time":1,"coin":"X","levels":[[],[]]}}"#,
+        r#"{"channel":"l2Book","data":{"coin":"X","time":1,"levels":[[], []]}}"#,
+        r#"{"channel":"l2Book","data":{"coin":"X","time":1,"levels":[[],[],[]]}}"#,
+    ] {
+        assert_eq!(book_fast(other), None, "{other}");
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+    /// Books of the venue's form and byte mutations of them: whenever the fast path answers,
+    /// serde gives the same answer; unmutated, it always answers.
+    #[test]
+    fn book_fast_path_never_disagrees_with_serde(
+        sides in prop::array::uniform2(prop::collection::vec(("[0-9]{1,6}(\\.[0-9]{1,4})?", "[0-9]{1,4}", 0u32..50), 0..6)),
+        ops in prop::collection::vec((any::<usize>(), any::<u8>(), 32u8..127), 0..3),
+    ) {
+        let side = |v: &Vec<(String, String, u32)>| v.iter().map(|(p, s, n)| format!(r#"{{"px":"{p}","sz":"{s}","n":{n}}}"#)).collect::<Vec<_>>().join(",");
+        let frame = format!(r#"{{"channel":"l2Book","data":{{"coin":"SOL","time":1694854802069,"levels":[[{}],[{}]]}}}}"#, side(&sides[0]), side(&sides[1]));
+        if ops.is_empty() {
+            prop_assert!(book_fast(&frame).is_some(), "{}", frame);
+        }
+        let frame = mutate(&frame, &ops);
+        if let Some(fast) = book_fast(&frame) {
+            prop_assert_eq!(Some(fast), book_by_serde(&frame), "{}", frame);
+        }
+    }
+
+    /// Asset contexts of the venue's form in any key order, and byte mutations of them:
+    /// whenever the fast path answers, serde gives the same answer; unmutated, it always answers.
+    #[test]
+    fn ctx_fast_path_never_disagrees_with_serde(
+        order in Just(()).prop_perturb(|_, mut rng| {
+            let mut keys = vec!["funding", "openInterest", "oraclePx", "markPx", "midPx", "impactPxs", "premium"];
+            for i in (1..keys.len()).rev() {
+                keys.swap(i, (rng.next_u32() as usize) % (i + 1));
+            }
+            keys
+        }),
+        px in "[0-9]{1,6}(\\.[0-9]{1,4})?",
+        mid_null in any::<bool>(),
+        ops in prop::collection::vec((any::<usize>(), any::<u8>(), 32u8..127), 0..3),
+    ) {
+        let value = |k: &str| match k {
+            "impactPxs" => format!(r#"["{px}","{px}"]"#),
+            "midPx" if mid_null => "null".to_string(),
+            _ => format!(r#""{px}""#),
+        };
+        let body: Vec<String> = order.iter().map(|k| format!(r#""{k}":{}"#, value(k))).collect();
+        let frame = format!(r#"{{"channel":"activeAssetCtx","data":{{"coin":"BTC","ctx":{{{}}}}}}}"#, body.join(","));
+        if ops.is_empty() {
+            prop_assert!(ctx_fast(&frame).is_some(), "{}", frame);
+        }
+        let frame = mutate(&frame, &ops);
+        if let Some(fast) = ctx_fast(&frame) {
+            prop_assert_eq!(Some(fast), ctx_by_serde(&frame), "{}", frame);
+        }
+    }
 
     /// Frames of the venue's form: the fast path reads every one, exactly as serde does.
     #[test]
