@@ -25,7 +25,9 @@
 //! Environment: `TICK_TO_ORDER_PERIOD_US` (frame period, default 1500), `TICK_TO_ORDER_EVENTS`
 //! (measured events per variant, default 10000), `TICK_TO_ORDER_SPIN=1` (both variants keep their
 //! thread polling during their own blocks: caches stay warm), `BENCH_ONLY=host` (the host alone,
-//! for profilers), `BENCH_NO_JOURNAL=1` (the host without its journal, for attribution).
+//! for profilers), `BENCH_NO_JOURNAL=1` (the host without its journal, for attribution),
+//! `TICK_TO_ORDER_RECORD=1` (a third variant, "host+rec": the host recording every frame as
+//! `[record]` does, its cost read against the host's in the same run).
 
 #[path = "common/latency.rs"]
 mod latency;
@@ -38,7 +40,7 @@ use std::time::{Duration, Instant};
 use strategy_host::engine::types::{MarketId, VenueId};
 use strategy_host::runtime::EngineCore;
 use strategy_host::runtime::link::CoreLink;
-use strategy_host::runtime::venue_task::run_venue;
+use strategy_host::runtime::venue_task::run_venue_recorded;
 use strategy_host::stagetime::{self, NAMES, Stage};
 use strategy_host::venue::hyperliquid::actions::{post_frame, sign_action};
 use strategy_host::venue::hyperliquid::info::{AssetTable, Meta, PerpDex};
@@ -252,6 +254,15 @@ fn spin_during_turn(
 /// The host: the runtime's own venue task (frame → adapter → engine → post, no hop) with the
 /// dislocation-entry .so and a journal, on one current_thread runtime. Returns the stage rows.
 fn run_host(port: u16, schedule: Arc<Schedule>, me: usize) -> Vec<[u64; 9]> {
+    run_host_with(port, schedule, me, false)
+}
+
+/// The host recording every frame it receives and sends (`[record]`, as `run` taps it).
+fn run_host_recording(port: u16, schedule: Arc<Schedule>, me: usize) -> Vec<[u64; 9]> {
+    run_host_with(port, schedule, me, true)
+}
+
+fn run_host_with(port: u16, schedule: Arc<Schedule>, me: usize, record: bool) -> Vec<[u64; 9]> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -262,7 +273,20 @@ fn run_host(port: u16, schedule: Arc<Schedule>, me: usize) -> Vec<[u64; 9]> {
         let (engine, latch) = latency::dislocation_engine();
         let core = EngineCore::new(engine);
         // A journal as `run` keeps one: every order and refusal goes to the writer thread.
-        let dir = strategy_host_e2e::scratch_dir(env!("CARGO_TARGET_TMPDIR"), "tick-to-order");
+        let dir = strategy_host_e2e::scratch_dir(
+            env!("CARGO_TARGET_TMPDIR"),
+            if record { "tick-to-order-rec" } else { "tick-to-order" },
+        );
+        let recorder = record.then(|| {
+            strategy_host::record::Recorder::start(
+                &dir.join("recording"),
+                vec![strategy_host::record::format::VenueHeader {
+                    name: "bench".into(),
+                    markets: vec![],
+                }],
+            )
+            .unwrap()
+        });
         let journal = strategy_host::journal::Journal::open(&dir.join("bench.db")).unwrap();
         let run_id = journal.start_run("bench", "bench", &[]).unwrap();
         let (op_tx, _op_rx) = tokio::sync::mpsc::unbounded_channel();
@@ -300,7 +324,8 @@ fn run_host(port: u16, schedule: Arc<Schedule>, me: usize) -> Vec<[u64; 9]> {
             Arc::new(NonceManager::new()),
             latch,
         );
-        let task = tokio::task::spawn_local(run_venue(adapter, link));
+        let tap = recorder.as_ref().map(|r| r.tap(0));
+        let task = tokio::task::spawn_local(run_venue_recorded(adapter, link, tap));
         if spin() {
             let journal = core.borrow().journal.clone();
             tokio::task::spawn_local(spin_during_turn(schedule.clone(), me, journal));
@@ -316,6 +341,10 @@ fn run_host(port: u16, schedule: Arc<Schedule>, me: usize) -> Vec<[u64; 9]> {
             j.send(strategy_host::journal::writer::Record::EndRun);
         }
         writer.join().unwrap();
+        if let Some(r) = recorder {
+            let stats = r.finish().unwrap();
+            println!("  (host+record wrote {} lines)", stats.lines.iter().sum::<u64>());
+        }
         let _ = std::fs::remove_dir_all(&dir);
     });
     stagetime::take()
@@ -394,7 +423,7 @@ fn measured(lat: &[(usize, u64)], turn: Option<usize>) -> Vec<f64> {
 /// The host − baseline p50 gap turn by turn: turn k of each variant ran back to back, so each
 /// pair met the same machine within ~1.5 s. Their median (and quartiles) is steadier than the
 /// difference of the two overall medians when the VM's speed drifts within a run.
-fn report_paired(base: &[(usize, u64)], host: &[(usize, u64)]) {
+fn report_paired(label: &str, base: &[(usize, u64)], host: &[(usize, u64)]) {
     let turns = base.iter().chain(host).map(|(t, _)| *t).max().unwrap_or(0);
     let mut gaps: Vec<f64> = (WARMUP / BLOCK..=turns)
         .filter_map(|k| {
@@ -407,7 +436,7 @@ fn report_paired(base: &[(usize, u64)], host: &[(usize, u64)]) {
         return;
     }
     println!(
-        "  host - baseline p50, paired by turn: median {:+.1} us (quartiles {:+.1} / {:+.1}, {} pairs)",
+        "  {label} p50, paired by turn: median {:+.1} us (quartiles {:+.1} / {:+.1}, {} pairs)",
         quantile(&gaps, 0.5),
         quantile(&gaps, 0.25),
         quantile(&gaps, 0.75),
@@ -462,11 +491,15 @@ fn main() {
         if spin() { ", spinning" } else { "" }
     );
     println!("machine: {}", machine());
-    let variants: Vec<(&str, Variant)> = if std::env::var("BENCH_ONLY").as_deref() == Ok("host") {
+    let recording = std::env::var("TICK_TO_ORDER_RECORD").as_deref() == Ok("1");
+    let mut variants: Vec<(&str, Variant)> = if std::env::var("BENCH_ONLY").as_deref() == Ok("host") {
         vec![("host", run_host)]
     } else {
         vec![("baseline", run_baseline), ("host", run_host)]
     };
+    if recording {
+        variants.push(("host+rec", run_host_recording));
+    }
     let schedule = Arc::new(Schedule {
         turn: AtomicUsize::new(usize::MAX),
         done: AtomicBool::new(false),
@@ -493,13 +526,22 @@ fn main() {
     for (i, (name, _)) in variants.iter().enumerate() {
         report_stages(name, &stages[i]);
     }
-    if let [(b50, b99, _), (h50, h99, hmax)] = p[..] {
+    if let [_, (h50, h99, _), (r50, r99, rmax)] = p[..] {
+        println!(
+            "  host+record - host: p50 {:+.1} us, p99 {:+.1} us, host+record max {:.1} us",
+            r50 - h50,
+            r99 - h99,
+            rmax
+        );
+        report_paired("host+record - host", &lat[1], &lat[2]);
+    }
+    if let [(b50, b99, _), (h50, h99, hmax), ..] = p[..] {
         println!(
             "  host - baseline: p50 {:+.1} us (target <= +5), p99 {:+.1} us (target <= +20), host max {:.1} us (target < 1000)",
             h50 - b50,
             h99 - b99,
             hmax
         );
-        report_paired(&lat[0], &lat[1]);
+        report_paired("host - baseline", &lat[0], &lat[1]);
     }
 }
