@@ -275,7 +275,11 @@ fn run_host_with(port: u16, schedule: Arc<Schedule>, me: usize, record: bool) ->
         // A journal as `run` keeps one: every order and refusal goes to the writer thread.
         let dir = strategy_host_e2e::scratch_dir(
             env!("CARGO_TARGET_TMPDIR"),
-            if record { "tick-to-order-rec" } else { "tick-to-order" },
+            if record {
+                "tick-to-order-rec"
+            } else {
+                "tick-to-order"
+            },
         );
         let recorder = record.then(|| {
             strategy_host::record::Recorder::start(
@@ -343,7 +347,10 @@ fn run_host_with(port: u16, schedule: Arc<Schedule>, me: usize, record: bool) ->
         writer.join().unwrap();
         if let Some(r) = recorder {
             let stats = r.finish().unwrap();
-            println!("  (host+record wrote {} lines)", stats.lines.iter().sum::<u64>());
+            println!(
+                "  (host+record wrote {} lines)",
+                stats.lines.iter().sum::<u64>()
+            );
         }
         let _ = std::fs::remove_dir_all(&dir);
     });
@@ -492,7 +499,8 @@ fn main() {
     );
     println!("machine: {}", machine());
     let recording = std::env::var("TICK_TO_ORDER_RECORD").as_deref() == Ok("1");
-    let mut variants: Vec<(&str, Variant)> = if std::env::var("BENCH_ONLY").as_deref() == Ok("host") {
+    let mut variants: Vec<(&str, Variant)> = if std::env::var("BENCH_ONLY").as_deref() == Ok("host")
+    {
         vec![("host", run_host)]
     } else {
         vec![("baseline", run_baseline), ("host", run_host)]

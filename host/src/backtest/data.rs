@@ -154,6 +154,17 @@ pub struct Reader {
     pending: bool,
     /// The file could not be read further (corrupt compressed data, skipped).
     broken: bool,
+    /// The current recording line as `advance` read it (so it is scanned once).
+    rec: Option<RecSpans>,
+}
+
+/// Where a recording line's parts are, in `Reader::line`.
+#[derive(Debug, Clone, Copy)]
+pub struct RecSpans {
+    venue: (usize, usize),
+    payload: (usize, usize),
+    dir: Dir,
+    unreadable: bool,
 }
 
 impl Reader {
@@ -204,6 +215,7 @@ impl Reader {
             sorted: None,
             pending: false,
             broken: false,
+            rec: None,
         };
         if !r.read_raw()? {
             return Err(ferr("empty file".into()));
@@ -325,9 +337,23 @@ impl Reader {
                 continue;
             }
             let t = match self.kind {
-                Kind::Recording => format::parse_line(&self.line)
-                    .map(|l| l.t_ns)
-                    .map_err(str::to_string),
+                Kind::Recording => match format::parse_line(&self.line) {
+                    Ok(l) => {
+                        let base = self.line.as_ptr() as usize;
+                        let span = |s: &str| {
+                            let at = s.as_ptr() as usize - base;
+                            (at, at + s.len())
+                        };
+                        self.rec = Some(RecSpans {
+                            venue: span(l.venue),
+                            payload: span(l.payload),
+                            dir: l.dir,
+                            unreadable: l.unreadable,
+                        });
+                        Ok(l.t_ns)
+                    }
+                    Err(e) => Err(e.to_string()),
+                },
                 _ => archive_time(&self.line),
             };
             match t {
@@ -409,9 +435,28 @@ impl Reader {
         })
     }
 
+    /// Where the current recording line's parts are, as `advance` read them (for a caller that
+    /// takes the line out of the reader: `RecSpans::line`).
+    pub fn take_recording_spans(&mut self) -> Option<RecSpans> {
+        self.rec.take()
+    }
+
     /// Reports a bad current line (found while decoding it): an error or a counted skip.
     pub fn bad_current(&mut self, message: String) -> Result<(), DataError> {
         self.bad(message)
+    }
+}
+
+impl RecSpans {
+    /// The line's parts in `line` (the text `advance` read), at time `t_ns`.
+    pub fn line(self, line: &str, t_ns: u64) -> Option<format::Line<'_>> {
+        Some(format::Line {
+            t_ns,
+            venue: line.get(self.venue.0..self.venue.1)?,
+            dir: self.dir,
+            payload: line.get(self.payload.0..self.payload.1)?,
+            unreadable: self.unreadable,
+        })
     }
 }
 
@@ -441,7 +486,9 @@ pub fn archive_raw(line: &str) -> Result<&str, String> {
         let rest = &rest[rest.find('"')? + 1..];
         let rest = rest.strip_prefix(",\"ver_num\":")?;
         let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        let raw = rest[digits..].strip_prefix(",\"raw\":")?.strip_suffix('}')?;
+        let raw = rest[digits..]
+            .strip_prefix(",\"raw\":")?
+            .strip_suffix('}')?;
         raw.starts_with('{').then_some(raw)
     })();
     if let Some(raw) = fast {

@@ -107,6 +107,7 @@ struct Replay<'a> {
     batch_events: Vec<Event>,
     /// The engine's notes, taken after each event (reused: no allocation per event).
     notes: Vec<crate::engine::events::EngineNote>,
+    last_venue: usize,
 }
 
 impl Replay<'_> {
@@ -210,6 +211,21 @@ impl Replay<'_> {
             },
             t,
         )
+    }
+
+    /// The venue a recording line names (the last one found is tried first: no string compare
+    /// against every venue per line).
+    fn venue_index(&mut self, name: &str) -> Option<usize> {
+        if self
+            .venues
+            .get(self.last_venue)
+            .is_some_and(|v| v.name == name)
+        {
+            return Some(self.last_venue);
+        }
+        let i = self.venues.iter().position(|v| v.name == name)?;
+        self.last_venue = i;
+        Some(i)
     }
 
     fn gap_check(&mut self, v: usize, t: u64, r: &Reader) -> anyhow::Result<()> {
@@ -548,6 +564,7 @@ pub fn run_timed(config: &Config, opts: &Options) -> anyhow::Result<(Summary, Ti
         now: first_ns,
         batch_events: Vec::new(),
         notes: Vec::new(),
+        last_venue: 0,
         venues,
     };
     replay.reporter.summary.first_ns = first_ns;
@@ -663,10 +680,14 @@ fn replay_line(
     match r.kind {
         Kind::Recording => {
             let line = std::mem::take(&mut r.line);
-            let l = format::parse_line(&line).expect("checked by advance");
+            let spans = r.take_recording_spans();
+            let l = spans
+                .and_then(|s| s.line(&line, t))
+                .expect("advance read this recording line");
             let out = (|| -> anyhow::Result<()> {
-                let Some(v) = replay.venues.iter().position(|x| x.name == l.venue) else {
-                    return replay.unknown_coin(r, format!("{}/*", l.venue));
+                let v = match replay.venue_index(l.venue) {
+                    Some(v) => v,
+                    None => return replay.unknown_coin(r, format!("{}/*", l.venue)),
                 };
                 match l.dir {
                     Dir::Out => Ok(()),

@@ -346,7 +346,10 @@ fn ctx_by_serde(text: &str) -> Option<WsAssetCtx<'_>> {
 
 #[test]
 fn ctx_fast_path_reads_the_recorded_frames_and_leaves_other_forms_to_serde() {
-    for f in FRAMES.iter().filter(|f| f.starts_with(r#"{"channel":"activeAssetCtx""#)) {
+    for f in FRAMES
+        .iter()
+        .filter(|f| f.starts_with(r#"{"channel":"activeAssetCtx""#))
+    {
         assert!(ctx_fast(f).is_some(), "{f}");
         assert_eq!(ctx_fast(f), ctx_by_serde(f), "{f}");
     }
@@ -380,7 +383,10 @@ fn book_by_serde(text: &str) -> Option<WsBook<'_>> {
 
 #[test]
 fn book_fast_path_reads_the_recorded_frames_and_leaves_other_forms_to_serde() {
-    for f in FRAMES.iter().filter(|f| f.starts_with(r#"{"channel":"l2Book""#)) {
+    for f in FRAMES
+        .iter()
+        .filter(|f| f.starts_with(r#"{"channel":"l2Book""#))
+    {
         assert!(book_fast(f).is_some(), "{f}");
         assert_eq!(book_fast(f), book_by_serde(f), "{f}");
     }
