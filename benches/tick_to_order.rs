@@ -27,7 +27,8 @@
 //! thread polling during their own blocks: caches stay warm), `BENCH_ONLY=host` (the host alone,
 //! for profilers), `BENCH_NO_JOURNAL=1` (the host without its journal, for attribution),
 //! `TICK_TO_ORDER_RECORD=1` (a third variant, "host+rec": the host recording every frame as
-//! `[record]` does, its cost read against the host's in the same run).
+//! `[record]` does, its cost read against the host's in the same run; `control`: a second plain
+//! host in that place instead, to see what the third place in the turn order does alone).
 
 #[path = "common/latency.rs"]
 mod latency;
@@ -273,13 +274,10 @@ fn run_host_with(port: u16, schedule: Arc<Schedule>, me: usize, record: bool) ->
         let (engine, latch) = latency::dislocation_engine();
         let core = EngineCore::new(engine);
         // A journal as `run` keeps one: every order and refusal goes to the writer thread.
+        // One directory per variant: two hosts in one run must not share a journal.
         let dir = strategy_host_e2e::scratch_dir(
             env!("CARGO_TARGET_TMPDIR"),
-            if record {
-                "tick-to-order-rec"
-            } else {
-                "tick-to-order"
-            },
+            &format!("tick-to-order-{me}"),
         );
         let recorder = record.then(|| {
             strategy_host::record::Recorder::start(
@@ -498,14 +496,19 @@ fn main() {
         if spin() { ", spinning" } else { "" }
     );
     println!("machine: {}", machine());
-    let recording = std::env::var("TICK_TO_ORDER_RECORD").as_deref() == Ok("1");
+    // `control`: the third variant is a second plain host, to see what its place in the turn
+    // order alone does to it.
+    let record_mode = std::env::var("TICK_TO_ORDER_RECORD").unwrap_or_default();
+    let recording = record_mode == "1" || record_mode == "control";
     let mut variants: Vec<(&str, Variant)> = if std::env::var("BENCH_ONLY").as_deref() == Ok("host")
     {
         vec![("host", run_host)]
     } else {
         vec![("baseline", run_baseline), ("host", run_host)]
     };
-    if recording {
+    if record_mode == "control" {
+        variants.push(("host(2)", run_host));
+    } else if recording {
         variants.push(("host+rec", run_host_recording));
     }
     let schedule = Arc::new(Schedule {
@@ -535,13 +538,14 @@ fn main() {
         report_stages(name, &stages[i]);
     }
     if let [_, (h50, h99, _), (r50, r99, rmax)] = p[..] {
+        let third = variants[2].0;
         println!(
-            "  host+record - host: p50 {:+.1} us, p99 {:+.1} us, host+record max {:.1} us",
+            "  {third} - host: p50 {:+.1} us, p99 {:+.1} us, {third} max {:.1} us",
             r50 - h50,
             r99 - h99,
             rmax
         );
-        report_paired("host+record - host", &lat[1], &lat[2]);
+        report_paired(&format!("{third} - host"), &lat[1], &lat[2]);
     }
     if let [(b50, b99, _), (h50, h99, hmax), ..] = p[..] {
         println!(

@@ -116,6 +116,12 @@ pub fn exec(args: RecordArgs) -> anyhow::Result<ExitCode> {
         for f in &stats.files {
             println!("  {}", f.display());
         }
+        if stats.dropped > 0 {
+            println!(
+                "  {} frames were NOT recorded: the recorder thread fell behind",
+                stats.dropped
+            );
+        }
         Ok(ExitCode::SUCCESS)
     })
 }

@@ -6,7 +6,7 @@
 //! The trading thread's share is one clock read and one queue push per frame: the frame's text is
 //! reference-counted (the socket's own buffer, no copy), the push never wakes the recorder (it
 //! polls), and compression, JSON checks and file I/O all happen on the recorder thread, which
-//! runs at the lowest priority.
+//! runs under `SCHED_IDLE`.
 
 pub mod feed;
 pub mod format;
@@ -54,11 +54,29 @@ pub fn wall_ns() -> u64 {
         .map_or(0, |d| d.as_nanos() as u64)
 }
 
+/// Frames queued and not yet written past which new ones are dropped (and counted): a recorder
+/// starved of CPU must not take the host's memory with it.
+const MAX_BACKLOG: u64 = 200_000;
+
+/// Counters the taps and the recorder thread share (each on its own cache line: the trading
+/// thread writes `pushed`, the recorder `written`).
+#[derive(Default)]
+struct Backlog {
+    pushed: Padded,
+    written: Padded,
+    dropped: Padded,
+}
+
+#[derive(Default)]
+#[repr(align(64))]
+struct Padded(std::sync::atomic::AtomicU64);
+
 /// A venue's handle on the recorder (cheap to clone; a dead recorder makes pushes no-ops).
 #[derive(Clone)]
 pub struct Tap {
     tx: mpsc::Sender<Entry>,
     venue: u16,
+    backlog: std::sync::Arc<Backlog>,
 }
 
 impl Tap {
@@ -81,6 +99,18 @@ impl Tap {
 
     #[inline]
     fn push(&self, dir: Dir, payload: Payload) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let b = &self.backlog;
+        if b.pushed
+            .0
+            .load(Relaxed)
+            .saturating_sub(b.written.0.load(Relaxed))
+            >= MAX_BACKLOG
+        {
+            b.dropped.0.fetch_add(1, Relaxed);
+            return;
+        }
+        b.pushed.0.fetch_add(1, Relaxed);
         let _ = self.tx.send(Entry {
             t_ns: wall_ns(),
             venue: self.venue,
@@ -98,6 +128,9 @@ pub struct RecordStats {
     pub files: Vec<PathBuf>,
     /// Uncompressed bytes written.
     pub bytes: u64,
+    /// Frames not recorded because the recorder had fallen `MAX_BACKLOG` behind (starved of
+    /// CPU): 0 unless the machine had no idle core for minutes.
+    pub dropped: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -151,6 +184,7 @@ pub struct Recorder {
     /// Set by `finish`: the thread writes what is queued and ends (a tap still held by a task
     /// that did not end in time cannot keep it open).
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    backlog: std::sync::Arc<Backlog>,
     thread: std::thread::JoinHandle<Result<RecordStats, RecordError>>,
     /// The directory files go to.
     pub dir: PathBuf,
@@ -173,16 +207,19 @@ impl Recorder {
         let out = dir.to_path_buf();
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let stopped = stop.clone();
+        let backlog = std::sync::Arc::new(Backlog::default());
+        let progress = backlog.clone();
         let thread = std::thread::Builder::new()
             .name("recorder".into())
             .spawn(move || {
                 lower_priority();
-                write_loop(&out, &header, rx, &stopped)
+                write_loop(&out, &header, rx, &stopped, &progress)
             })
             .map_err(|e| RecordError::Thread(e.to_string()))?;
         Ok(Recorder {
             tx,
             stop,
+            backlog,
             thread,
             dir: dir.to_path_buf(),
         })
@@ -192,6 +229,7 @@ impl Recorder {
         Tap {
             tx: self.tx.clone(),
             venue,
+            backlog: self.backlog.clone(),
         }
     }
 
@@ -199,19 +237,43 @@ impl Recorder {
     pub fn finish(self) -> Result<RecordStats, RecordError> {
         self.stop.store(true, std::sync::atomic::Ordering::Release);
         drop(self.tx);
-        self.thread
+        let mut stats = self
+            .thread
             .join()
-            .map_err(|_| RecordError::Thread("panicked".into()))?
+            .map_err(|_| RecordError::Thread("panicked".into()))??;
+        stats.dropped = self
+            .backlog
+            .dropped
+            .0
+            .load(std::sync::atomic::Ordering::Relaxed);
+        if stats.dropped > 0 {
+            tracing::error!(
+                dropped = stats.dropped,
+                "the recorder fell {MAX_BACKLOG} frames behind (no idle core for it): frames \
+                 were not recorded"
+            );
+        }
+        Ok(stats)
     }
 }
 
-/// The recorder must never take a core from the trading thread: the lowest normal priority
-/// (nice 19; not SCHED_IDLE, which a busy machine could starve while the queue grows).
+/// The recorder must never keep the trading thread waiting for a core: like the journal writer
+/// it runs under `SCHED_IDLE` (a waking trading thread preempts it at once; nice 19 if that is
+/// refused). A machine with no idle core for minutes starves it: past `MAX_BACKLOG` queued
+/// frames, new ones are dropped and counted (`RecordStats::dropped`) rather than growing the
+/// host's memory.
 fn lower_priority() {
     #[cfg(target_os = "linux")]
-    // SAFETY: setpriority on the calling thread (tid from gettid) has no memory effects.
-    unsafe {
-        libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 19);
+    {
+        let param = libc::sched_param { sched_priority: 0 };
+        // SAFETY: changes the calling thread's policy (tid 0), reading a valid sched_param.
+        let r = unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) };
+        if r != 0 {
+            // SAFETY: setpriority on the calling thread has no memory effects.
+            unsafe {
+                libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 19);
+            }
+        }
     }
 }
 
@@ -226,7 +288,9 @@ fn write_loop(
     header: &Header,
     rx: mpsc::Receiver<Entry>,
     stop: &std::sync::atomic::AtomicBool,
+    backlog: &Backlog,
 ) -> Result<RecordStats, RecordError> {
+    let mut written = 0u64;
     let mut stats = RecordStats {
         lines: vec![0; header.venues.len()],
         ..Default::default()
@@ -280,6 +344,7 @@ fn write_loop(
                     if let Some(n) = stats.lines.get_mut(e.venue as usize) {
                         *n += 1;
                     }
+                    written += 1;
                     dirty = true;
                 }
                 Err(mpsc::TryRecvError::Empty) => break,
@@ -289,6 +354,10 @@ fn write_loop(
                 }
             }
         }
+        backlog
+            .written
+            .0
+            .store(written, std::sync::atomic::Ordering::Relaxed);
         if ended {
             if let Some(f) = file.take() {
                 close(f)?;
@@ -358,6 +427,10 @@ mod tests {
 
     impl Tap {
         fn push_at(&self, t_ns: u64, frame: &str) {
+            self.backlog
+                .pushed
+                .0
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let _ = self.tx.send(Entry {
                 t_ns,
                 venue: self.venue,
@@ -422,6 +495,33 @@ mod tests {
                 .contains("rec-20251201-00-")
         );
         assert_eq!(second.lines().count(), 2, "its own header and one frame");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_recorder_far_behind_drops_and_counts_frames_instead_of_growing() {
+        let dir = std::env::temp_dir().join(format!("rec-backlog-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let venues = vec![VenueHeader {
+            name: "simA".into(),
+            markets: vec![],
+        }];
+        let r = Recorder::start(&dir, venues).unwrap();
+        // As if MAX_BACKLOG frames were queued and none written yet.
+        r.backlog
+            .pushed
+            .0
+            .store(MAX_BACKLOG, std::sync::atomic::Ordering::Relaxed);
+        let tap = r.tap(0);
+        tap.session("ready");
+        tap.frame_in(&Utf8Bytes::from_static("{}"));
+        drop(tap);
+        let stats = r.finish().unwrap();
+        assert_eq!(
+            (stats.dropped, stats.lines.clone()),
+            (2, vec![0]),
+            "{stats:?}"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

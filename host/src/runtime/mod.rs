@@ -112,10 +112,18 @@ pub async fn run(config: &Config, opts: RunOptions) -> anyhow::Result<RunOutcome
     if let Some(r) = recorder {
         match r.finish() {
             Ok(stats) => println!(
-                "recorded {} lines into {} file(s) in {}",
+                "recorded {} lines into {} file(s) in {}{}",
                 stats.lines.iter().sum::<u64>(),
                 stats.files.len(),
-                config.record_dir().unwrap_or_default().display()
+                config.record_dir().unwrap_or_default().display(),
+                if stats.dropped > 0 {
+                    format!(
+                        " ({} frames NOT recorded: the recorder was starved)",
+                        stats.dropped
+                    )
+                } else {
+                    String::new()
+                }
             ),
             Err(e) => eprintln!("error: {e}"),
         }
