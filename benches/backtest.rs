@@ -2,7 +2,7 @@
 //! single-market strategies (real `.so` plugins), for a recording (bbo + activeAssetCtx JSON) and
 //! for the archive's format (l2Book snapshots + asset_ctxs CSV, LZ4), with simulated execution on
 //! (the strategies trade) and off (the entry's threshold is never reached: replay only). Then
-//! peak RSS of a whole backtest of 1 h, 10 h and 20 h of data, each in a process of its own.
+//! peak RSS of a whole backtest of 1, 10, 20 and 30 h of data, each in a process of its own.
 //!
 //! Run: `cargo bench --bench backtest` (figures go in docs/BENCHMARKS.md). `BACKTEST_HOURS`
 //! (default 1) sets the data length of the throughput runs.
@@ -227,7 +227,7 @@ fn main() {
         );
     }
     // Peak RSS of whole runs, 1 h and 10 h, in processes of their own.
-    for h in [1u64, 10, 20] {
+    for h in [1u64, 10, 20, 30] {
         recording(h);
         let out = std::process::Command::new(std::env::current_exe().unwrap())
             .env("BACKTEST_RSS_CHILD", h.to_string())

@@ -64,7 +64,8 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
 }
 
 fn spin() -> bool {
-    std::env::var("TICK_TO_ORDER_SPIN").is_ok()
+    // Only `1`: `TICK_TO_ORDER_SPIN=0` spun too before (2026-12-02), a trap for scripted runs.
+    std::env::var("TICK_TO_ORDER_SPIN").as_deref() == Ok("1")
 }
 
 fn period() -> Duration {

@@ -28,16 +28,23 @@ fn orders(journal: &Path) -> Vec<(String, String, String, String)> {
         .collect()
 }
 
-fn backtest_into(cfg: &Config, data: &Path, journal: PathBuf) -> backtest::report::Summary {
-    let opts = Options {
-        data: vec![DataArg {
-            venue: None,
-            path: data.to_path_buf(),
-        }],
-        journal: Some(journal),
+/// Options reading `paths`, writing a journal to `journal` if given.
+fn options(paths: &[&Path], journal: Option<PathBuf>) -> Options {
+    Options {
+        data: paths
+            .iter()
+            .map(|p| DataArg {
+                venue: None,
+                path: p.to_path_buf(),
+            })
+            .collect(),
+        journal,
         progress: false,
-    };
-    backtest::run(cfg, &opts).unwrap()
+    }
+}
+
+fn backtest_into(cfg: &Config, data: &Path, journal: PathBuf) -> backtest::report::Summary {
+    backtest::run(cfg, &options(&[data], Some(journal))).unwrap()
 }
 
 #[test]
@@ -95,6 +102,18 @@ fn a_recorded_run_backtests_to_the_same_orders_and_twice_to_the_same_bytes() {
 
 const START_MS: u64 = 1_764_547_200_000 - 300_000; // five minutes before 2025-12-01T00:00Z
 
+/// A recording of the three test markets on venue `hl`, `secs` long from `start_ms`.
+fn recording_of(dir: &Path, start_ms: u64, secs: u64) -> (PathBuf, u64) {
+    strategy_host_e2e::data::recording(
+        dir,
+        "hl",
+        &strategy_host_e2e::data::markets(),
+        start_ms,
+        secs,
+        100,
+    )
+}
+
 fn scratch(test: &str) -> PathBuf {
     strategy_host_e2e::scratch_dir(env!("CARGO_TARGET_TMPDIR"), test)
 }
@@ -105,30 +124,12 @@ fn cfg_with(extra: &str) -> Config {
 }
 
 fn run_on(cfg: &Config, paths: &[&Path]) -> anyhow::Result<backtest::report::Summary> {
-    let opts = Options {
-        data: paths
-            .iter()
-            .map(|p| DataArg {
-                venue: None,
-                path: p.to_path_buf(),
-            })
-            .collect(),
-        journal: None,
-        progress: false,
-    };
-    backtest::run(cfg, &opts)
+    backtest::run(cfg, &options(paths, None))
 }
 
 /// A small recording's lines, decompressed: (path of a plain .jsonl copy, its lines).
 fn plain_recording(dir: &Path, secs: u64) -> (PathBuf, Vec<String>) {
-    let (lz, _) = strategy_host_e2e::data::recording(
-        dir,
-        "hl",
-        &strategy_host_e2e::data::markets(),
-        START_MS,
-        secs,
-        100,
-    );
+    let (lz, _) = recording_of(dir, START_MS, secs);
     let mut text = String::new();
     use std::io::Read;
     lz4_flex::frame::FrameDecoder::new(std::fs::File::open(&lz).unwrap())
@@ -221,14 +222,7 @@ fn a_corrupt_line_is_an_error_naming_file_and_line_or_a_counted_skip() {
 #[test]
 fn a_truncated_compressed_file_is_reported_and_what_came_before_is_replayed() {
     let dir = scratch("bt-truncated");
-    let (lz, n) = strategy_host_e2e::data::recording(
-        &dir,
-        "hl",
-        &strategy_host_e2e::data::markets(),
-        START_MS,
-        60,
-        100,
-    );
+    let (lz, n) = recording_of(&dir, START_MS, 60);
     let bytes = std::fs::read(&lz).unwrap();
     std::fs::write(&lz, &bytes[..bytes.len() / 2]).unwrap();
     let e = run_on(&cfg_with(""), &[&lz]).unwrap_err().to_string();
@@ -285,14 +279,7 @@ fn unknown_formats_coins_and_gaps_are_named() {
 
     // Two recordings 5 minutes apart: one gap, counted; an error when asked.
     let later = dir.join("later");
-    strategy_host_e2e::data::recording(
-        &later,
-        "hl",
-        &strategy_host_e2e::data::markets(),
-        START_MS + 310_000,
-        10,
-        100,
-    );
+    recording_of(&later, START_MS + 310_000, 10);
     let s = run_on(&cfg_with(""), &[&p, &later]).unwrap();
     assert_eq!(s.data.gaps.len(), 1, "{}", s.render());
     let e = run_on(&cfg_with("[backtest]\non_gap = \"error\"\n"), &[&p, &later])
@@ -315,29 +302,14 @@ fn unknown_formats_coins_and_gaps_are_named() {
 #[test]
 fn the_hard_stop_latches_in_a_backtest_as_live_and_no_entry_follows() {
     let dir = scratch("bt-hardstop");
-    let (lz, _) = strategy_host_e2e::data::recording(
-        &dir,
-        "hl",
-        &strategy_host_e2e::data::markets(),
-        START_MS,
-        120,
-        100,
-    );
+    let (lz, _) = recording_of(&dir, START_MS, 120);
     // Fees alone exceed this after the first round trip.
     let text = strategy_host_e2e::data::config(&strategy_host_e2e::data::markets(), 40, "")
         .replace("max_cumulative_loss = 100", "max_cumulative_loss = 0.01")
         .replace("max_consecutive_losses = 8", "max_consecutive_losses = 1");
     let cfg = Config::parse(Path::new("hs.toml"), text).unwrap();
     let journal = dir.join("bt.db");
-    let opts = Options {
-        data: vec![DataArg {
-            venue: None,
-            path: lz.clone(),
-        }],
-        journal: Some(journal.clone()),
-        progress: false,
-    };
-    let s = backtest::run(&cfg, &opts).unwrap();
+    let s = backtest::run(&cfg, &options(&[&lz], Some(journal.clone()))).unwrap();
     assert!(!s.hard_stops.is_empty(), "{}", s.render());
     let c = rusqlite::Connection::open(&journal).unwrap();
     let at: i64 = c
