@@ -78,6 +78,10 @@ fn a_recorded_run_backtests_to_the_same_orders_and_twice_to_the_same_bytes() {
     );
     assert_eq!(a.latency.mode, "recorded");
     assert_eq!(
+        a.reconcile_requests, 0,
+        "the engine explained every answer of the simulated venue"
+    );
+    assert_eq!(
         bt_orders,
         live_orders,
         "the backtest of the run's recording makes the run's orders\nbacktest:\n{}",
@@ -143,7 +147,7 @@ fn plain_recording(dir: &Path, secs: u64) -> (PathBuf, Vec<String>) {
 }
 
 #[test]
-fn the_venue_archive_replays_through_the_strategies_with_funding() {
+fn the_venue_archive_replays_through_the_strategies() {
     let dir = scratch("bt-archive");
     let (book_lines, csv_rows) =
         strategy_host_e2e::data::archive(&dir, &strategy_host_e2e::data::markets(), START_MS, 900);

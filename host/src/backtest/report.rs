@@ -63,6 +63,10 @@ pub struct Summary {
     /// Refused intents by reason.
     pub refusals: BTreeMap<String, u64>,
     pub hard_stops: Vec<String>,
+    /// The engine asked for a reconcile (a fill or answer it could not explain). Simulated
+    /// execution neither loses nor invents frames, so this stays 0 unless the engine and the
+    /// simulated venue disagree: a bug to report, shown in the text when it happens.
+    pub reconcile_requests: u64,
     pub execution: super::exec::ExecStats,
     pub latency: LatencyReport,
     pub data: DataReport,
@@ -163,6 +167,7 @@ impl Reporter {
                     .or_default() += 1;
             }
             EngineNote::HardStopTriggered(r) => self.summary.hard_stops.push(r.name().to_string()),
+            EngineNote::ReconcileRequest { .. } => self.summary.reconcile_requests += 1,
             EngineNote::Fill {
                 fill,
                 strategy,
@@ -354,6 +359,13 @@ impl Summary {
         };
         let _ = writeln!(o, "  exits:       {}", list(&self.exits));
         let _ = writeln!(o, "  refusals:    {}", list(&self.refusals));
+        if self.reconcile_requests > 0 {
+            let _ = writeln!(
+                o,
+                "  RECONCILE REQUESTS: {} (the engine could not explain an answer of the simulated venue)",
+                self.reconcile_requests
+            );
+        }
         if !self.hard_stops.is_empty() {
             let _ = writeln!(o, "  HARD STOPS:  {}", self.hard_stops.join(", "));
         }
