@@ -364,42 +364,46 @@ fn record_then_backtest_through_the_binary() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let config = root.join("config/default.toml");
     let rec = dir.join("recordings");
-    let out = std::process::Command::new(&bin)
-        .args(["record", "--duration", "4", "--config"])
-        .arg(&config)
-        .arg("--out")
-        .arg(&rec)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    // The binary with these arguments: its exit status and stdout (stderr shown on failure).
+    let host = |args: &[&std::ffi::OsStr]| {
+        let out = std::process::Command::new(&bin)
+            .args(args)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        (out.status.success(), stdout, stderr)
+    };
+    let (ok, stdout, stderr) = host(&[
+        "record".as_ref(),
+        "--duration".as_ref(),
+        "4".as_ref(),
+        "--config".as_ref(),
+        config.as_os_str(),
+        "--out".as_ref(),
+        rec.as_os_str(),
+    ]);
+    assert!(ok, "{stdout}{stderr}");
     assert!(
         stdout.contains("simA:") && stdout.contains("wrote 1 file"),
         "{stdout}"
     );
     let summary = dir.join("summary.json");
     let journal = dir.join("bt.db");
-    let out = std::process::Command::new(&bin)
-        .args(["backtest", "--quiet", "--config"])
-        .arg(&config)
-        .arg("--data")
-        .arg(&rec)
-        .arg("--summary-json")
-        .arg(&summary)
-        .arg("--journal")
-        .arg(&journal)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let backtest = [
+        "backtest".as_ref(),
+        "--quiet".as_ref(),
+        "--config".as_ref(),
+        config.as_os_str(),
+        "--data".as_ref(),
+        rec.as_os_str(),
+        "--journal".as_ref(),
+        journal.as_os_str(),
+    ];
+    let mut first = backtest.to_vec();
+    first.extend(["--summary-json".as_ref(), summary.as_os_str()]);
+    let (ok, stdout, stderr) = host(&first);
+    assert!(ok, "{stdout}{stderr}");
     assert!(
         stdout.contains("backtest summary") && stdout.contains("round trips:"),
         "{stdout}"
@@ -415,27 +419,16 @@ fn record_then_backtest_through_the_binary() {
         "{s}"
     );
     for view in ["runs", "orders", "fills", "positions", "refusals"] {
-        let out = std::process::Command::new(&bin)
-            .args(["journal", view, "--journal"])
-            .arg(&journal)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "journal {view}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let (ok, _, stderr) = host(&[
+            "journal".as_ref(),
+            view.as_ref(),
+            "--journal".as_ref(),
+            journal.as_os_str(),
+        ]);
+        assert!(ok, "journal {view}: {stderr}");
     }
     // A second backtest into the same journal is refused, not appended.
-    let out = std::process::Command::new(&bin)
-        .args(["backtest", "--quiet", "--config"])
-        .arg(&config)
-        .arg("--data")
-        .arg(&rec)
-        .arg("--journal")
-        .arg(&journal)
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("exists"));
+    let (ok, _, stderr) = host(&backtest);
+    assert!(!ok);
+    assert!(stderr.contains("exists"), "{stderr}");
 }
