@@ -192,6 +192,66 @@ fn the_venue_archive_replays_through_the_strategies() {
 }
 
 #[test]
+fn positions_held_across_an_hour_pay_funding_from_the_asset_contexts() {
+    let dir = scratch("bt-funding");
+    // Ten minutes from five before the hour; the exits hold for ten minutes, so the entries
+    // of the first five are open at the hour.
+    let (lz, _) = recording_of(&dir, START_MS, 600);
+    let text = strategy_host_e2e::data::config(&strategy_host_e2e::data::markets(), 40, "")
+        .replace("max_holding_ms = 20000", "max_holding_ms = 600000")
+        .replace("min_holding_time_ms = 500", "min_holding_time_ms = 600000");
+    let cfg = Config::parse(Path::new("funding.toml"), text).unwrap();
+    let journal = dir.join("bt.db");
+    let s = backtest::run(&cfg, &options(&[&lz], Some(journal.clone()))).unwrap();
+    // The positions at the hour, from the journal's fills before it, times the simulator's
+    // funding rate (0.0000125) at the markets' nominal prices (the oracles wander a few bps in
+    // five minutes): longs pay, shorts receive.
+    let hour_ms = 1_764_547_200_000i64;
+    let c = rusqlite::Connection::open(&journal).unwrap();
+    let mut st = c
+        .prepare("SELECT market, side, sz FROM fills WHERE time_ms < ?1")
+        .unwrap();
+    let mut expected = rust_decimal::Decimal::ZERO;
+    let rate: rust_decimal::Decimal = "0.0000125".parse().unwrap();
+    for row in st
+        .query_map([hour_ms], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })
+        .unwrap()
+    {
+        let (market, side, sz) = row.unwrap();
+        let sz: rust_decimal::Decimal = sz.parse().unwrap();
+        let signed = if side == "B" { sz } else { -sz };
+        let price = match market.as_str() {
+            "hl/BTC" => 64000,
+            "hl/ETH" => 3200,
+            _ => 250,
+        };
+        expected -= signed * rust_decimal::Decimal::from(price) * rate;
+    }
+    assert!(
+        !expected.is_zero(),
+        "positions were open at the hour: {}",
+        s.render()
+    );
+    let tolerance: rust_decimal::Decimal = "0.0002".parse().unwrap();
+    assert!(
+        (s.funding - expected).abs() < tolerance,
+        "funding {} vs {expected} expected: {}",
+        s.funding,
+        s.render()
+    );
+    assert!(
+        s.render()
+            .contains(&format!("funding {}", s.funding.round_dp(4)))
+    );
+}
+
+#[test]
 fn a_corrupt_line_is_an_error_naming_file_and_line_or_a_counted_skip() {
     let dir = scratch("bt-corrupt");
     let (p, mut lines) = plain_recording(&dir, 20);
