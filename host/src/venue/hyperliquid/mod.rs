@@ -3,7 +3,8 @@
 //! The protocol, one concept per file:
 //! - [`adapter`]: [`HlAdapter`], the `VenueAdapter` of one connection: composes the rest, plus
 //!   the subscriptions and the keep-alive.
-//! - [`decode`]: market and user frames → engine events. [`wire`]: the frames' types.
+//! - [`decode`]: market and user frames → engine events. [`wire`]: the frames' types;
+//!   [`fast_frames`]: the market frames in the venue's own form, read by hand.
 //! - [`sync`]: the connect-time sync and account-state reconcile.
 //! - [`writer`]: batch → pre-send HardStop guard → tick/lot rules → signed posts; refusals as values.
 //! - [`answers`]: the venue's answers to action posts → events. [`posts`]: posts in flight.
@@ -24,6 +25,7 @@ pub mod codes;
 pub mod config;
 pub mod dead_man;
 pub mod decode;
+pub mod fast_frames;
 pub mod info;
 pub mod live;
 pub mod markets;
