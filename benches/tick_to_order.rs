@@ -41,7 +41,7 @@ use std::time::{Duration, Instant};
 use strategy_host::engine::types::{MarketId, VenueId};
 use strategy_host::runtime::EngineCore;
 use strategy_host::runtime::link::CoreLink;
-use strategy_host::runtime::venue_task::run_venue_recorded;
+use strategy_host::runtime::venue_task::{Observers, run_venue_observed};
 use strategy_host::stagetime::{self, NAMES, Stage};
 use strategy_host::venue::hyperliquid::actions::{post_frame, sign_action};
 use strategy_host::venue::hyperliquid::info::{AssetTable, Meta, PerpDex};
@@ -328,7 +328,11 @@ fn run_host_with(port: u16, schedule: Arc<Schedule>, me: usize, record: bool) ->
             latch,
         );
         let tap = recorder.as_ref().map(|r| r.tap(0));
-        let task = tokio::task::spawn_local(run_venue_recorded(adapter, link, tap));
+        let task = tokio::task::spawn_local(run_venue_observed(
+            adapter,
+            link,
+            Observers { tap, metrics: None },
+        ));
         if spin() {
             let journal = core.borrow().journal.clone();
             tokio::task::spawn_local(spin_during_turn(schedule.clone(), me, journal));

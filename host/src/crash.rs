@@ -45,11 +45,14 @@ pub fn point(name: &str) {
     }
 }
 
+/// What a Hyperliquid order post carries (its action type; a cancel is not an order).
+pub const ORDER_ACTION: &str = r#""type":"order""#;
+
 /// Whether `after_send` should be checked for this post frame (it carries an order action and a
 /// crash point is armed).
 #[inline]
 pub fn is_order_post(frame: &str) -> bool {
-    armed().is_some() && frame.contains(r#""type":"order""#)
+    armed().is_some() && frame.contains(ORDER_ACTION)
 }
 
 fn kill_self(name: &str) -> ! {

@@ -36,6 +36,27 @@ pub fn date_hour(ns: u64) -> (String, u32) {
     )
 }
 
+/// Wall-clock now, ms since the epoch (0 if the clock is before it).
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// ISO-8601 UTC with milliseconds: `2026-12-02T03:04:05.678Z`.
+pub fn iso_ms(ms: u64) -> String {
+    let secs = (ms / 1000) as i64;
+    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+    let t = secs.rem_euclid(86_400);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t / 3600,
+        t / 60 % 60,
+        t % 60,
+        ms % 1000
+    )
+}
+
 /// Parses the archive's times: `2023-09-16T09:00:02.164471989`, `2025-01-01T00:00:00Z`,
 /// `2025-10-24 20:00:00.000` (UTC; a trailing `Z` or `+00:00` accepted, other offsets refused).
 pub fn parse_iso_ns(s: &str) -> Option<u64> {
@@ -97,6 +118,11 @@ mod tests {
         let t = parse_iso_ns("2023-09-16T09:00:02.164471989").unwrap();
         assert_eq!(t, 1_694_854_802_164_471_989);
         assert_eq!(date_hour(t), ("20230916".to_string(), 9));
+        assert_eq!(iso_ms(t / 1_000_000), "2023-09-16T09:00:02.164Z");
+        assert_eq!(
+            parse_iso_ns(&iso_ms(1_735_689_600_007)),
+            Some(1_735_689_600_007_000_000)
+        );
         assert_eq!(
             parse_iso_ns("2025-01-01T00:00:00Z"),
             Some(1_735_689_600_000_000_000)

@@ -111,7 +111,9 @@ pub struct Gap {
     pub to_ns: u64,
 }
 
-/// Builds the summary from the engine's notes as they happen.
+/// Builds the summary from the engine's notes as they happen (the backtest's, and the live
+/// run's round trips and PnL per strategy: `Metrics::trips`).
+#[derive(Debug, Clone)]
 pub struct Reporter {
     trips: HashMap<MarketId, Trip>,
     /// Each market's latest flatten order and why (exits name their reason through them):

@@ -19,6 +19,13 @@ pub struct RunArgs {
     /// Seconds between status lines.
     #[arg(long, default_value_t = 5.0, value_name = "SECS")]
     status_every: f64,
+    /// Serve Prometheus metrics at http://ADDR/metrics (overrides `[metrics] listen`; loopback
+    /// only unless --metrics-allow-remote). Port 0 picks a free port (printed at start).
+    #[arg(long, value_name = "ADDR")]
+    metrics_listen: Option<String>,
+    /// Allow a non-loopback --metrics-listen address.
+    #[arg(long)]
+    metrics_allow_remote: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -37,6 +44,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         duration,
         summary_json,
         status_every,
+        metrics_listen,
+        metrics_allow_remote,
     } = args;
     let cfg = Config::load(&config)?;
     // Ten years: anything longer would overflow the clock arithmetic (and is not meant).
@@ -51,6 +60,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         duration: duration.map(std::time::Duration::from_secs_f64),
         summary_json,
         status_every: std::time::Duration::from_secs_f64(status_every.max(0.1)),
+        metrics_listen,
+        metrics_allow_remote,
         ..Default::default()
     };
     let rt = tokio::runtime::Builder::new_current_thread()

@@ -74,9 +74,24 @@ pub struct RawConfig {
     /// `[record]`: record every venue's frames during `run` (docs/backtest.md).
     #[serde(default)]
     pub record: Option<crate::record::RecordConfig>,
+    /// `[metrics]`: the Prometheus endpoint (docs/operations.md, "Metrics").
+    #[serde(default)]
+    pub metrics: MetricsConfig,
     /// `[backtest]`: how `backtest` simulates execution (docs/backtest.md).
     #[serde(default)]
     pub backtest: crate::backtest::config::BacktestConfig,
+}
+
+/// `[metrics]`: where the Prometheus endpoint listens (None: no endpoint).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// `host:port`, e.g. `127.0.0.1:9464`; `--metrics-listen` overrides it.
+    #[serde(default)]
+    pub listen: Option<String>,
+    /// A non-loopback `listen` is refused unless this is true.
+    #[serde(default)]
+    pub allow_remote: bool,
 }
 
 /// A parsed and checked configuration, with where it came from.
@@ -444,6 +459,11 @@ impl Config {
                 self.find(&format!("backtest.{key}")),
                 format!("backtest.{key} {why}"),
             ));
+        }
+        if let Some(l) = &self.raw.metrics.listen
+            && let Err(e) = crate::metrics::server::check_listen(l, self.raw.metrics.allow_remote)
+        {
+            return Err(self.error_at(self.find("metrics.listen"), e));
         }
         if let Some(r) = &self.raw.record
             && r.dir.as_os_str().is_empty()

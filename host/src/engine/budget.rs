@@ -76,6 +76,28 @@ impl ActionBudget {
         }
     }
 
+    /// Whole tokens available at `now`, without taking the refill (for metrics: a read).
+    pub fn available_at(&self, now: u64) -> u64 {
+        let mut milli = self.milli;
+        if now > self.last_ns {
+            let ms = (now - self.last_ns) / 1_000_000;
+            milli = (milli + ms * self.refill_milli_per_ms).min(self.capacity * 1000);
+        }
+        milli / 1000
+    }
+
+    pub fn capacity(&self) -> u64 {
+        self.capacity
+    }
+
+    /// What the venue said is left of its per-address request budget (None: not said yet).
+    pub fn venue_remaining(&self, venue: VenueId) -> Option<u64> {
+        self.venue_remaining
+            .get(venue.0 as usize)
+            .copied()
+            .flatten()
+    }
+
     /// Whole tokens available now.
     pub fn available(&mut self, now: u64) -> u64 {
         self.refill(now);

@@ -1,6 +1,7 @@
 //! Read access for drivers, status lines and tests.
 
 use super::*;
+use rust_decimal::Decimal;
 
 impl Engine {
     pub fn registry(&self) -> &MarketRegistry {
@@ -65,5 +66,37 @@ impl Engine {
     /// Mutable access to strategy slots (state snapshot/restore by the runtime).
     pub fn strategy_slot_mut(&mut self, sid: StrategyId) -> &mut StrategySlot {
         &mut self.strategies[sid.index()].slot
+    }
+
+    /// The entry strategy trading market `m` (None: no entry strategy names it).
+    pub fn entry_strategy_of(&self, m: MarketId) -> Option<StrategyId> {
+        self.subscribers[m.index()]
+            .iter()
+            .map(|(sid, _)| *sid)
+            .find(|sid| self.strategies[sid.index()].slot.role == plugin_api::Role::Entry)
+    }
+
+    /// What MaxPosition counts for market `m`: |position| + unfilled entries, at the
+    /// valuation price (quote currency).
+    pub fn exposure_of(&self, m: MarketId) -> Decimal {
+        self.exposure(m)
+    }
+
+    /// The action budget at `now`: whole tokens available, and its capacity.
+    pub fn action_budget(&self, now: u64) -> (u64, u64) {
+        (self.budget.available_at(now), self.budget.capacity())
+    }
+
+    /// What `venue` said is left of its per-address request budget (None: not said yet).
+    pub fn venue_request_budget(&self, venue: VenueId) -> Option<u64> {
+        self.budget.venue_remaining(venue)
+    }
+
+    /// Engine time (ns) `venue` was last live (Ready, or market data while Ready); None: never.
+    pub fn venue_last_live(&self, venue: VenueId) -> Option<u64> {
+        self.venues
+            .get(venue.0 as usize)
+            .map(|v| v.last_live)
+            .filter(|t| *t != 0)
     }
 }

@@ -6,6 +6,7 @@
 //! positions to the exit strategies. Each call is timed; calls over the budget are counted.
 
 use super::timer::CallTimer;
+use crate::metrics::hist::{BOUNDS_NS, Histogram};
 use plugin_api::host::StrategyHandle;
 use plugin_api::{Ctx, FillView, Intents, MarketIdx, OrderUpdateView, Refusal, Role};
 
@@ -48,6 +49,9 @@ pub struct StrategySlot {
     timer: CallTimer,
     /// 0 = timing off (`plugins.call_budget_us = 0`): no timer reads at all.
     budget_ticks: u64,
+    /// Call times, in timer ticks (`metrics::hist::BOUNDS_NS` converted once).
+    times: Histogram,
+    bounds_ticks: [u64; BOUNDS_NS.len()],
 }
 
 impl std::fmt::Debug for StrategySlot {
@@ -84,6 +88,8 @@ impl StrategySlot {
             stats: CallStats::default(),
             max_ticks: 0,
             budget_ticks: timer.ticks_for_us(call_budget_us),
+            times: Histogram::default(),
+            bounds_ticks: BOUNDS_NS.map(|ns| timer.ticks_for_ns(ns)),
             timer,
         }
     }
@@ -101,6 +107,12 @@ impl StrategySlot {
             max_ns: self.timer.ticks_to_ns(self.max_ticks),
             ..self.stats
         }
+    }
+
+    /// The call time histogram (empty when timing is off), with the timer's ticks per µs to
+    /// convert its sum (`Histogram::sum_seconds`).
+    pub fn call_times(&self) -> (Histogram, u64) {
+        (self.times, self.timer.ticks_for_us(1))
     }
 
     /// The call timer's current reading (to chain `call_from`).
@@ -139,6 +151,7 @@ impl StrategySlot {
         if self.budget_ticks != 0 {
             let ticks = t1.wrapping_sub(t0);
             self.max_ticks = self.max_ticks.max(ticks);
+            self.times.observe_with(&self.bounds_ticks, ticks);
             if ticks > self.budget_ticks {
                 self.stats.over_budget += 1;
             }

@@ -55,6 +55,11 @@ impl CallTimer {
         us.saturating_mul(self.ticks_per_us)
     }
 
+    /// Ticks in `ns` nanoseconds.
+    pub fn ticks_for_ns(&self, ns: u64) -> u64 {
+        ns.saturating_mul(self.ticks_per_us) / 1000
+    }
+
     /// Nanoseconds in `ticks`.
     #[inline]
     pub fn ticks_to_ns(&self, ticks: u64) -> u64 {

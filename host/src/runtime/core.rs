@@ -159,6 +159,21 @@ impl EngineCore {
         }
     }
 
+    /// A Prometheus sample of the metrics room and the engine (once a second, `[metrics]`).
+    pub fn sample(
+        &mut self,
+        run: i64,
+        lag: &mut crate::metrics::prom::LagWatch,
+    ) -> crate::metrics::prom::Sample {
+        let now = self.now();
+        self.metrics.read_engine(&self.engine);
+        let journal = self.journal.as_ref().map(|j| {
+            let p = j.progress();
+            (p, lag.lag(p, now))
+        });
+        crate::metrics::prom::Sample::take(&self.metrics, &self.engine, now, run, journal)
+    }
+
     /// Sends the journal work held back since the last call to the writer thread.
     pub fn settle(&mut self) {
         if let Some(j) = &self.journal {

@@ -40,6 +40,10 @@ pub struct RunOptions {
     pub shutdown_grace: Duration,
     /// Operator commands (HardStop, release, pause, flatten all) from an operator interface.
     pub operator: Option<mpsc::Receiver<OperatorCommand>>,
+    /// `--metrics-listen`: overrides `[metrics] listen`.
+    pub metrics_listen: Option<String>,
+    /// `--metrics-allow-remote`: as `[metrics] allow_remote = true`.
+    pub metrics_allow_remote: bool,
 }
 
 impl Default for RunOptions {
@@ -50,6 +54,8 @@ impl Default for RunOptions {
             status_every: Duration::from_secs(5),
             shutdown_grace: Duration::from_secs(3),
             operator: None,
+            metrics_listen: None,
+            metrics_allow_remote: false,
         }
     }
 }
@@ -72,6 +78,23 @@ pub async fn run(config: &Config, opts: RunOptions) -> anyhow::Result<RunOutcome
     let cloid_prefix = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(1, |d| d.as_millis() as u64);
+    // The endpoint binds before anything trades: a taken port is an error now, not later.
+    let metrics = match opts
+        .metrics_listen
+        .as_ref()
+        .or(config.raw.metrics.listen.as_ref())
+    {
+        Some(l) => {
+            let allow = opts.metrics_allow_remote || config.raw.metrics.allow_remote;
+            let addr =
+                crate::metrics::server::check_listen(l, allow).map_err(anyhow::Error::msg)?;
+            let srv = crate::metrics::server::MetricsServer::start(addr)
+                .with_context(|| format!("cannot serve metrics on {addr}"))?;
+            println!("metrics: http://{}/metrics", srv.local_addr());
+            Some(srv)
+        }
+        None => None,
+    };
     let started = startup::start(config, cloid_prefix)?;
     let recorder = match config.record_dir() {
         Some(dir) => {
@@ -107,6 +130,7 @@ pub async fn run(config: &Config, opts: RunOptions) -> anyhow::Result<RunOutcome
             core.clone(),
             op_rx,
             recorder.as_ref(),
+            metrics.as_ref().map(|m| (m, started.run_id)),
         ))
         .await;
     if let Some(r) = recorder {
@@ -148,6 +172,7 @@ async fn drive(
     core: Rc<RefCell<EngineCore>>,
     mut journal_ops: mpsc::UnboundedReceiver<String>,
     recorder: Option<&crate::record::Recorder>,
+    metrics: Option<(&crate::metrics::server::MetricsServer, i64)>,
 ) -> anyhow::Result<RunOutcome> {
     let mut venues = Vec::new();
     for (i, v) in config.raw.venues.iter().enumerate() {
@@ -155,9 +180,14 @@ async fn drive(
             tracing::warn!(venue = %v.name.get_ref(), "venue has no configured markets; not started");
             continue;
         };
-        let tap = recorder.map(|r| r.tap(i as u16));
-        venues.push(venues::start_venue(v, id, registry, latch, &core, tap).await?);
+        let obs = venue_task::Observers {
+            tap: recorder.map(|r| r.tap(i as u16)),
+            metrics: metrics.map(|(m, _)| m.add_venue(v.name.get_ref())),
+        };
+        venues.push(venues::start_venue(v, id, registry, latch, &core, obs).await?);
     }
+    let mut lag = crate::metrics::prom::LagWatch::default();
+    let mut publish = tokio::time::interval(Duration::from_secs(1));
     if config.raw.engine.busy_poll {
         tracing::info!("busy_poll: the host thread spins between events");
         let journal = core.borrow().journal.clone();
@@ -216,6 +246,10 @@ async fn drive(
                 if let Some(j) = &c.journal {
                     journaling::snapshot_states(config, &c.engine, c.now(), j);
                 }
+            }
+            _ = publish.tick(), if metrics.is_some() => {
+                let (srv, run) = metrics.expect("guarded");
+                srv.publish(core.borrow_mut().sample(run, &mut lag));
             }
             _ = status.tick() => println!("{}", status::status_line(&core.borrow().engine, started.elapsed())),
             _ = &mut stop_requested => break,

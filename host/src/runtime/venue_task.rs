@@ -10,6 +10,7 @@
 
 use super::link::{EngineLink, Wake};
 use crate::engine::events::{ConnectionState, Event};
+use crate::metrics::server::VenueMetrics;
 use crate::record::Tap;
 use crate::stagetime;
 use crate::venue::http::HttpClient;
@@ -34,17 +35,28 @@ fn now() -> Now {
 /// Runs sessions until shutdown (or until the engine side goes away); returns the adapter's
 /// counters.
 pub async fn run_venue<A: VenueAdapter, L: EngineLink>(adapter: A, link: L) -> AdapterStats {
-    run_venue_recorded(adapter, link, None).await
+    run_venue_observed(adapter, link, Observers::default()).await
 }
 
-/// `run_venue`, handing every frame received and sent, and the session's state changes, to a
-/// recorder (`[record]`): a clock read and a queue push per frame, the frame itself not copied.
-pub async fn run_venue_recorded<A: VenueAdapter, L: EngineLink>(
+/// Who watches a venue task besides the engine.
+#[derive(Default)]
+pub struct Observers {
+    /// `[record]`: every frame received and sent, and the session's state changes, handed to the
+    /// recorder (a clock read and a queue push per frame, the frame itself not copied).
+    pub tap: Option<Tap>,
+    /// `[metrics]`: tick-to-order times (one clock read per order post written) and the
+    /// adapter's counters (copied on each tick).
+    pub metrics: Option<Arc<VenueMetrics>>,
+}
+
+/// `run_venue` with observers (`Observers`).
+pub async fn run_venue_observed<A: VenueAdapter, L: EngineLink>(
     mut adapter: A,
     mut link: L,
-    tap: Option<Tap>,
+    obs: Observers,
 ) -> AdapterStats {
-    let tap = tap.as_ref();
+    let tap = obs.tap.as_ref();
+    let metrics = obs.metrics.as_deref();
     let policy = adapter.policy().clone();
     let venue = adapter.venue();
     let mut out = Outbox::default();
@@ -52,7 +64,10 @@ pub async fn run_venue_recorded<A: VenueAdapter, L: EngineLink>(
     let mut rng = now().wall_ms | 1;
     loop {
         let started = Instant::now();
-        let end = session(&mut adapter, &mut link, &policy, &mut out, tap).await;
+        let end = session(&mut adapter, &mut link, &policy, &mut out, tap, metrics).await;
+        if let Some(m) = metrics {
+            *m.stats.lock().unwrap_or_else(|e| e.into_inner()) = adapter.stats().clone();
+        }
         out.frames.clear();
         out.end = None;
         adapter.on_disconnect(&mut out);
@@ -217,6 +232,7 @@ async fn session<A: VenueAdapter, L: EngineLink>(
     policy: &SessionPolicy,
     out: &mut Outbox,
     tap: Option<&Tap>,
+    metrics: Option<&VenueMetrics>,
 ) -> SessionEnd {
     let connect = tokio_tungstenite::connect_async_with_config(policy.ws_url.as_str(), None, true);
     let (ws, _) = match tokio::time::timeout(policy.connect_timeout, connect).await {
@@ -228,8 +244,15 @@ async fn session<A: VenueAdapter, L: EngineLink>(
     adapter.on_connect(now(), out);
     let mut tick = tokio::time::interval(policy.tick_every);
     let mut reconciles = Reconciles::new(policy);
+    // When the frame being handled was read (tick-to-order starts there; None: the turn was
+    // not caused by a frame, or no one measures).
+    let mut frame_at: Option<std::time::Instant> = None;
     loop {
-        if let Err(end) = turn(adapter, link, &mut sink, out, tap).await {
+        let w = Written {
+            metrics,
+            frame_at: frame_at.take(),
+        };
+        if let Err(end) = turn(adapter, link, &mut sink, out, tap, w).await {
             return end;
         }
         link.settle();
@@ -244,7 +267,11 @@ async fn session<A: VenueAdapter, L: EngineLink>(
                     if let Some(tap) = tap {
                         tap.frame_in(&t);
                     }
-                    adapter.on_frame(t.as_str(), now(), out);
+                    let n = now();
+                    if metrics.is_some() {
+                        frame_at = Some(n.mono);
+                    }
+                    adapter.on_frame(t.as_str(), n, out);
                 }
                 Some(Ok(Message::Close(c))) => return SessionEnd::Closed(format!("close frame {c:?}")),
                 // Ping/pong/binary: alive, nothing to decode.
@@ -281,6 +308,9 @@ async fn session<A: VenueAdapter, L: EngineLink>(
                 }
             },
             _ = tick.tick() => {
+                if let Some(m) = metrics {
+                    m.stats.lock().unwrap_or_else(|e| e.into_inner()).clone_from(adapter.stats());
+                }
                 adapter.on_tick(now(), out);
                 reconciles.maybe_start(adapter, policy, out);
             }
@@ -296,6 +326,7 @@ async fn turn<A: VenueAdapter, L: EngineLink, S>(
     sink: &mut S,
     out: &mut Outbox,
     tap: Option<&Tap>,
+    w: Written<'_>,
 ) -> Result<(), SessionEnd>
 where
     S: futures_util::Sink<Message> + Unpin,
@@ -303,7 +334,7 @@ where
 {
     let venue = adapter.venue();
     loop {
-        send_frames(sink, out, tap).await?;
+        send_frames(sink, out, tap, w).await?;
         deliver(link, out, tap)?;
         if let Some(end) = out.end.take() {
             return Err(end);
@@ -320,9 +351,21 @@ where
     }
 }
 
+/// Where written order posts are timed: from the read of the frame that caused them.
+#[derive(Clone, Copy)]
+struct Written<'a> {
+    metrics: Option<&'a VenueMetrics>,
+    frame_at: Option<std::time::Instant>,
+}
+
 /// Writes frames in order; the first failure ends the session. After an order post is written,
-/// the `after_send` crash point (tests only) may fire.
-async fn send_frames<S>(sink: &mut S, out: &mut Outbox, tap: Option<&Tap>) -> Result<(), SessionEnd>
+/// its tick-to-order time is observed and the `after_send` crash point (tests only) may fire.
+async fn send_frames<S>(
+    sink: &mut S,
+    out: &mut Outbox,
+    tap: Option<&Tap>,
+    w: Written<'_>,
+) -> Result<(), SessionEnd>
 where
     S: futures_util::Sink<Message> + Unpin,
     S::Error: std::fmt::Display,
@@ -333,10 +376,18 @@ where
         if let Some(tap) = tap {
             tap.frame_out(&p);
         }
+        // Kept (a reference count, not a copy) to tell an order post after the write.
+        let sent = (w.metrics.is_some() && w.frame_at.is_some()).then(|| p.clone());
         if let Err(e) = sink.send(Message::Text(p)).await {
             return Err(SessionEnd::Closed(e.to_string()));
         }
         stagetime::written();
+        // Measured after the write, so the order is never later for it.
+        if let (Some(m), Some(t0), Some(p)) = (w.metrics, w.frame_at, sent)
+            && p.contains(crate::crash::ORDER_ACTION)
+        {
+            m.tick_to_order.observe_ns(t0.elapsed().as_nanos() as u64);
+        }
         if order {
             crate::crash::point("after_send");
         }

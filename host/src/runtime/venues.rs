@@ -3,7 +3,7 @@
 
 use super::core::EngineCore;
 use super::link::CoreLink;
-use super::venue_task::run_venue_recorded;
+use super::venue_task::{Observers, run_venue_observed};
 use crate::config::{VenueConfig, VenueKind};
 use crate::engine::hardstop::HardStopLatch;
 use crate::engine::types::{MarketRegistry, VenueId};
@@ -28,7 +28,7 @@ pub async fn start_venue(
     registry: &MarketRegistry,
     latch: &Arc<HardStopLatch>,
     core: &Rc<RefCell<EngineCore>>,
-    tap: Option<crate::record::Tap>,
+    obs: Observers,
 ) -> anyhow::Result<Venue> {
     let name = v.name.get_ref().clone();
     let markets: Vec<_> = registry
@@ -59,7 +59,7 @@ pub async fn start_venue(
                 }
             });
             (
-                tokio::task::spawn_local(run_venue_recorded(p.adapter, link, tap)),
+                tokio::task::spawn_local(run_venue_observed(p.adapter, link, obs)),
                 sim,
             )
         }

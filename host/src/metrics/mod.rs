@@ -2,7 +2,13 @@
 //! exits, HardStop triggers, reconcile requests), the venue adapters' counters, the plugins'
 //! call statistics and the journal writer's progress. The run summary is a view of it, and
 //! nothing counted is dropped at shutdown: each venue task's last counters are kept here when
-//! it ends. (The Prometheus endpoint is another view, to come.)
+//! it ends. The Prometheus endpoint ([`prom`], served by [`server`]) is another view: a sample
+//! of this room and of the engine's gate headroom, taken once a second on the engine thread and
+//! rendered on the server's own thread.
+
+pub mod hist;
+pub mod prom;
+pub mod server;
 
 use crate::engine::Engine;
 use crate::engine::events::EngineNote;
@@ -55,6 +61,14 @@ pub struct Metrics {
     pub refusals_by_reason: BTreeMap<String, u64>,
     /// Each strategy's plugin call statistics, by strategy: the last reading.
     pub plugin_calls: Vec<PluginCalls>,
+    /// Refusals by (reason, strategy) from the engine's notes ("(host)": the host's own
+    /// orders). `already_flattening` is counted by the engine but not noted, so it is only in
+    /// `refusals_by_reason`.
+    pub refusals: BTreeMap<(String, String), u64>,
+    /// Live fills by (strategy, market).
+    pub fills_by: BTreeMap<(String, String), u64>,
+    /// Round trips, PnL net of fees and fees per strategy (the backtest's own accounting).
+    pub trips: crate::backtest::report::Reporter,
     /// Orders whose first fill was already counted as an entry or exit.
     entered: HashSet<u128>,
 }
@@ -73,14 +87,25 @@ impl Metrics {
 
     /// Counts one engine note.
     pub fn note(&mut self, engine: &Engine, n: &EngineNote) {
+        self.trips.note(engine, n);
         match n {
+            EngineNote::Refused {
+                strategy, reason, ..
+            } => {
+                *self
+                    .refusals
+                    .entry((reason.name().to_string(), Self::name(engine, *strategy)))
+                    .or_default() += 1;
+            }
             EngineNote::Fill { replayed: true, .. } => {}
             EngineNote::Fill { fill, strategy, .. } => {
                 self.fills += 1;
-                let c = self
-                    .strategies
-                    .entry(Self::name(engine, *strategy))
-                    .or_default();
+                let who = Self::name(engine, *strategy);
+                *self
+                    .fills_by
+                    .entry((who.clone(), engine.registry().key(fill.market).to_string()))
+                    .or_default() += 1;
+                let c = self.strategies.entry(who).or_default();
                 c.fills += 1;
                 if let Some(cloid) = fill.cloid
                     && let Some(o) = engine.orders().get(cloid)
