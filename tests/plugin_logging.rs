@@ -46,6 +46,6 @@ fn plugin_log_lines_reach_the_host_tracing_output_tagged() {
     });
     let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
     assert!(text.contains("fx-echo created for 2 market(s)"), "{text}");
-    assert!(text.contains("strategy=\"tagged-one\""), "{text}");
+    assert!(text.contains("strategy=tagged-one"), "{text}");
     assert!(text.contains("plugin:"), "target is `plugin`: {text}");
 }

@@ -92,6 +92,8 @@ pub struct Execution {
     resting: Vec<Resting>,
     queue_model: QueueModel,
     pub latency: Latency,
+    /// The simulated order round trips drawn (journaled as `order_round_trip`).
+    pub rtt: crate::metrics::hist::Histogram,
     queue: BinaryHeap<Reverse<(u64, u64)>>,
     work: std::collections::HashMap<u64, Work>,
     seq: u64,
@@ -120,6 +122,7 @@ impl Execution {
             resting: Vec::new(),
             queue_model: cfg.queue,
             latency,
+            rtt: Default::default(),
             queue: BinaryHeap::new(),
             work: std::collections::HashMap::new(),
             seq: 0,
@@ -147,6 +150,7 @@ impl Execution {
     pub fn submit(&mut self, batch: ActionBatch, now: u64) {
         self.stats.batches += 1;
         let rtt = self.latency.next_rtt();
+        self.rtt.observe_ns(rtt);
         self.schedule(now + rtt / 2, Work::Arrive(batch, rtt - rtt / 2));
     }
 

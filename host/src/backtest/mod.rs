@@ -320,6 +320,11 @@ pub fn run_timed(config: &Config, opts: &Options) -> anyhow::Result<(Summary, Ti
         }
     }
     if let Some(mut j) = journal {
+        let end_ms = (last_t / 1_000_000) as i64;
+        j.push(
+            crate::runtime::journaling::histogram_record("order_round_trip", &exec.rtt),
+            end_ms,
+        )?;
         j.commit()?;
         j.journal.conn().execute(
             "UPDATE runs SET ended_ms = ?1 WHERE id = ?2",

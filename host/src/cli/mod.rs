@@ -33,6 +33,12 @@ pub struct Cli {
     /// Log filter (env-filter syntax, e.g. `info` or `debug,plugin=trace`).
     #[arg(long, global = true, env = "STRATEGY_HOST_LOG", default_value = "info")]
     pub log: String,
+    /// Log line format.
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    pub log_format: crate::logging::LogFormat,
+    /// Append log lines to this file instead of stderr (no colour).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub log_file: Option<std::path::PathBuf>,
 
     #[command(subcommand)]
     pub command: Command,
@@ -74,7 +80,7 @@ pub enum Command {
 /// Parses the command line and runs it.
 pub fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
-    crate::logging::init(&cli.log);
+    crate::logging::init(&cli.log, cli.log_format, cli.log_file.as_deref())?;
     match cli.command {
         Command::Plugin(c) => plugin::exec(c),
         Command::Config(c) => config::exec(c),

@@ -434,7 +434,7 @@ impl Engine {
         let v = &mut self.venues[venue.0 as usize];
         if !v.foreign_host {
             tracing::error!(
-                venue = self.registry.venue_name(venue),
+                venue = %self.registry.venue_name(venue),
                 %c,
                 "another strategy-host trades this account ({what} with a cloid no run of this \
                  journal made): this host leaves its orders alone and sends no order on this \
@@ -457,14 +457,21 @@ impl Engine {
             v.reconciling_since = None;
         }
         tracing::info!(
-            venue = self.registry.venue_name(venue),
+            venue = %self.registry.venue_name(venue),
             ?state,
             "venue connection"
         );
     }
 
     fn on_operator(&mut self, cmd: OperatorCommand, now: u64) {
-        tracing::warn!(?cmd, "operator command");
+        // A stop pauses entries and cancels orders: not a warning. What takes risk off by
+        // force (HardStop, flatten all) or puts it back (release) is.
+        match cmd {
+            OperatorCommand::PauseEntries
+            | OperatorCommand::ResumeEntries
+            | OperatorCommand::CancelAll => tracing::info!(?cmd, "operator command"),
+            _ => tracing::warn!(?cmd, "operator command"),
+        }
         match cmd {
             OperatorCommand::HardStop => self.trigger_hard_stop(HardStopReason::Operator, now),
             OperatorCommand::ReleaseHardStop => {

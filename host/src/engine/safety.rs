@@ -116,15 +116,7 @@ impl Engine {
                 since_ns: now,
             },
         );
-        tracing::info!(
-            market = %self.registry.key(m),
-            reason = reason.kind.name(),
-            edge_bps = ?reason.edge(),
-            side = ?order.side,
-            px = %order.px,
-            sz = %order.sz,
-            "flatten"
-        );
+        // Logged by the runtime once the order is written (`EngineCore::settle`).
         self.notes.push(EngineNote::Flatten {
             market: m,
             cloid,

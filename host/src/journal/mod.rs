@@ -17,7 +17,48 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Migration i (0-based) takes the schema from version i to i + 1. Append, never edit: a journal
 /// written by an older host is brought forward step by step on open.
-const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4];
+const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5];
+
+/// What `report` plots besides fills: each exit decision (reason, the edge the exit strategy
+/// measured, time held), EdgeTracker's period summaries (the dislocations entries see, those
+/// below the threshold included), refusals per minute, and the run's latency histograms
+/// (tick-to-order live, simulated order round trips in a backtest), written at the run's end.
+const SCHEMA_V5: &str = r#"
+CREATE TABLE exits (
+    run_id INTEGER NOT NULL,
+    ts_ms INTEGER NOT NULL,
+    market TEXT NOT NULL,
+    cloid TEXT NOT NULL,
+    strategy TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    edge_bps TEXT,
+    held_ms INTEGER NOT NULL
+);
+CREATE TABLE edges (
+    run_id INTEGER NOT NULL,
+    ts_ms INTEGER NOT NULL,
+    market TEXT NOT NULL,
+    max_buy_bps TEXT,
+    max_sell_bps TEXT,
+    updates INTEGER NOT NULL,
+    threshold_pct TEXT NOT NULL
+);
+CREATE TABLE refusal_minutes (
+    run_id INTEGER NOT NULL,
+    minute_ms INTEGER NOT NULL,
+    strategy TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (run_id, minute_ms, strategy, reason)
+);
+CREATE TABLE histograms (
+    run_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    le_ns INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (run_id, name, le_ns)
+);
+"#;
 
 /// Each run's cloid prefix: an order on the venue whose cloid has a strategy-host prefix no run
 /// of this journal used was made by another host (another journal) on the same account.
@@ -472,11 +513,20 @@ impl Journal {
         sql: &str,
         limit: u32,
     ) -> Result<(Vec<String>, Vec<Vec<String>>), JournalError> {
+        self.query(sql, &[&limit])
+    }
+
+    /// Runs a query with these parameters: column names and every value as text (NULL empty).
+    pub fn query(
+        &self,
+        sql: &str,
+        params: &[&dyn rusqlite::ToSql],
+    ) -> Result<(Vec<String>, Vec<Vec<String>>), JournalError> {
         let mut stmt = self.conn.prepare(sql).map_err(|e| self.sql(e))?;
         let names: Vec<String> = stmt.column_names().map(|s| s.to_string()).collect();
         let n = names.len();
         let rows = stmt
-            .query_map([limit], |r| {
+            .query_map(params, |r| {
                 (0..n)
                     .map(|i| {
                         Ok(match r.get_ref(i)? {

@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, HashSet};
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
 pub struct StrategyCounts {
     pub fills: u64,
-    /// Entry orders (not reduce-only) that filled at least once.
+    /// Entry decisions (orders not reduce-only, a pair's two legs once) that filled at least once.
     pub entries: u64,
     /// Flattens this strategy asked for, and its own reduce-only closes that filled.
     pub exits: u64,
@@ -67,6 +67,8 @@ pub struct Metrics {
     pub refusals: BTreeMap<(String, String), u64>,
     /// Live fills by (strategy, market).
     pub fills_by: BTreeMap<(String, String), u64>,
+    /// Tick-to-order over every venue (read at the run's end).
+    pub tick_to_order: hist::Histogram,
     /// Round trips, PnL net of fees and fees per strategy (the backtest's own accounting).
     pub trips: crate::backtest::report::Reporter,
     /// Orders whose first fill was already counted as an entry or exit.
@@ -111,8 +113,15 @@ impl Metrics {
                     && let Some(o) = engine.orders().get(cloid)
                     && self.entered.insert(cloid.0)
                 {
+                    // A pair is one entry decision: its second leg is not counted again.
+                    let pair_seen = match o.purpose {
+                        Purpose::PairLeg(id) => !self.entered.insert(u128::MAX - id as u128),
+                        _ => false,
+                    };
                     if !o.reduce_only {
-                        c.entries += 1;
+                        if !pair_seen {
+                            c.entries += 1;
+                        }
                     } else if o.purpose != Purpose::Flatten {
                         // A strategy's own reduce-only close (e.g. a pair closed by spread-exit);
                         // flattens are counted from their notes below.

@@ -92,14 +92,12 @@ impl MetricsServer {
     }
 
     /// A venue task's shared counters, rendered with the label `venue`.
-    pub fn add_venue(&self, venue: &str) -> Arc<VenueMetrics> {
-        let m = Arc::new(VenueMetrics::default());
+    pub fn add_venue(&self, venue: &str, m: Arc<VenueMetrics>) {
         self.shared
             .venues
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push((venue.to_string(), m.clone()));
-        m
+            .push((venue.to_string(), m));
     }
 
     /// Scrapes answered so far.
@@ -190,7 +188,8 @@ mod tests {
     #[test]
     fn serves_metrics_and_refuses_the_rest() {
         let srv = MetricsServer::start("127.0.0.1:0".parse().unwrap()).unwrap();
-        let v = srv.add_venue("hl");
+        let v = Arc::new(VenueMetrics::default());
+        srv.add_venue("hl", v.clone());
         v.tick_to_order.observe_ns(30_000);
         v.stats.lock().unwrap().sessions = 3;
         let r = get(srv.local_addr(), "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");

@@ -296,11 +296,11 @@ pub fn create_strategy(
 /// Forwards a plugin's log line to `tracing`, tagged with the strategy's name.
 pub fn plugin_log(strategy: &str, level: LogLevel, msg: &str) {
     match level {
-        LogLevel::Error => tracing::error!(target: "plugin", strategy, "{msg}"),
-        LogLevel::Warn => tracing::warn!(target: "plugin", strategy, "{msg}"),
-        LogLevel::Info => tracing::info!(target: "plugin", strategy, "{msg}"),
-        LogLevel::Debug => tracing::debug!(target: "plugin", strategy, "{msg}"),
-        LogLevel::Trace => tracing::trace!(target: "plugin", strategy, "{msg}"),
+        LogLevel::Error => tracing::error!(target: "plugin", %strategy, "{msg}"),
+        LogLevel::Warn => tracing::warn!(target: "plugin", %strategy, "{msg}"),
+        LogLevel::Info => tracing::info!(target: "plugin", %strategy, "{msg}"),
+        LogLevel::Debug => tracing::debug!(target: "plugin", %strategy, "{msg}"),
+        LogLevel::Trace => tracing::trace!(target: "plugin", %strategy, "{msg}"),
     }
 }
 

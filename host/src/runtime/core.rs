@@ -31,6 +31,16 @@ pub struct EngineCore {
     live_reconciles: Vec<u64>,
     /// Journal work of events handled inline, sent once the venue task has written its posts.
     deferred: Vec<journaling::Deferred>,
+    /// Entry and exit decisions to log, once the venue task has written its posts (a log line
+    /// is a write to stderr: never between a tick and its order).
+    decisions: Vec<Decision>,
+}
+
+/// A trading decision to log at `settle`.
+#[derive(Debug, Clone, Copy)]
+enum Decision {
+    Entry(crate::engine::types::Cloid),
+    Exit(crate::engine::types::Cloid, plugin_api::FlattenReason),
 }
 
 impl EngineCore {
@@ -50,6 +60,7 @@ impl EngineCore {
             notes: Vec::new(),
             live_reconciles: Vec::new(),
             deferred: Vec::new(),
+            decisions: Vec::new(),
         }))
     }
 
@@ -145,6 +156,19 @@ impl EngineCore {
             {
                 crate::crash::point("after_fill");
             }
+            match &n {
+                EngineNote::Order(o)
+                    if o.state == crate::engine::orders::OrderState::Queued
+                        && !o.reduce_only
+                        && o.owner.is_some() =>
+                {
+                    self.decisions.push(Decision::Entry(o.cloid))
+                }
+                EngineNote::Flatten { cloid, reason, .. } => {
+                    self.decisions.push(Decision::Exit(*cloid, *reason))
+                }
+                _ => {}
+            }
             if let EngineNote::HardStopTriggered(r) = &n {
                 println!("HARD STOP: {r}");
             }
@@ -174,10 +198,54 @@ impl EngineCore {
         crate::metrics::prom::Sample::take(&self.metrics, &self.engine, now, run, journal)
     }
 
-    /// Sends the journal work held back since the last call to the writer thread.
+    /// Sends the journal work held back since the last call to the writer thread, and logs the
+    /// decisions taken since.
     pub fn settle(&mut self) {
+        for d in self.decisions.drain(..) {
+            log_decision(&self.engine, d);
+        }
         if let Some(j) = &self.journal {
             journaling::send_deferred(&self.engine, &mut self.deferred, j);
         }
+    }
+}
+
+fn log_decision(engine: &Engine, d: Decision) {
+    use crate::runtime::summary::dec;
+    let cloid = match d {
+        Decision::Entry(c) | Decision::Exit(c, _) => c,
+    };
+    let Some(o) = engine.orders().get(cloid) else {
+        return;
+    };
+    let market = engine.registry().key(o.market);
+    let strategy = o
+        .owner
+        .map_or("(host)", |s| engine.strategy_slot(s).name.as_str());
+    let side = match o.side {
+        crate::engine::types::Side::Buy => "buy",
+        crate::engine::types::Side::Sell => "sell",
+    };
+    match d {
+        Decision::Entry(_) => tracing::info!(
+            %market,
+            %strategy,
+            %side,
+            px = %dec(o.px, 8),
+            sz = %dec(o.sz, 8),
+            tif = ?o.tif,
+            "entry"
+        ),
+        Decision::Exit(_, reason) => tracing::info!(
+            %market,
+            %strategy,
+            reason = %reason.kind.name(),
+            edge_bps = %reason.edge().map_or("-".into(), |e| dec(e, 2)),
+            held_ms = reason.held_ms,
+            %side,
+            px = %dec(o.px, 8),
+            sz = %dec(o.sz, 8),
+            "exit"
+        ),
     }
 }

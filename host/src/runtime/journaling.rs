@@ -166,11 +166,55 @@ pub fn records(engine: &Engine, n: &EngineNote) -> Vec<Record> {
             latched: true,
             reason: r.name().into(),
         }],
+        EngineNote::Flatten {
+            market,
+            cloid,
+            reason,
+            strategy,
+        } => vec![Record::Exit {
+            market: engine.registry().key(*market).to_string(),
+            cloid: cloid.to_string(),
+            strategy: strategy_name(engine, *strategy).unwrap_or_else(|| "(host)".into()),
+            reason: reason.kind.name(),
+            edge_bps: reason
+                .edge_bps
+                .into_option()
+                .map(|d| d.get().normalize().to_string()),
+            held_ms: reason.held_ms,
+        }],
+        EngineNote::EdgeSummary(lines) => lines
+            .iter()
+            .map(|l| Record::Edge {
+                market: engine.registry().key(l.market).to_string(),
+                max_buy_bps: l
+                    .stats
+                    .max_buy_bps
+                    .map(|d| d.round_dp(4).normalize().to_string()),
+                max_sell_bps: l
+                    .stats
+                    .max_sell_bps
+                    .map(|d| d.round_dp(4).normalize().to_string()),
+                updates: l.stats.updates,
+                threshold_pct: l.threshold_pct.round_dp(2).normalize().to_string(),
+            })
+            .collect(),
         EngineNote::HardStopReleased => vec![Record::HardStop {
             latched: false,
             reason: "operator".into(),
         }],
         _ => Vec::new(),
+    }
+}
+
+/// A histogram as the journal keeps it (`Record::Histogram`).
+pub fn histogram_record(name: &str, h: &crate::metrics::hist::Histogram) -> Record {
+    let bounds = crate::metrics::hist::BOUNDS_NS
+        .iter()
+        .map(|b| *b as i64)
+        .chain([i64::MAX]);
+    Record::Histogram {
+        name: name.to_string(),
+        buckets: bounds.zip(h.counts).collect(),
     }
 }
 

@@ -130,7 +130,8 @@ pub async fn run(config: &Config, opts: RunOptions) -> anyhow::Result<RunOutcome
             core.clone(),
             op_rx,
             recorder.as_ref(),
-            metrics.as_ref().map(|m| (m, started.run_id)),
+            metrics.as_ref(),
+            started.run_id,
         ))
         .await;
     if let Some(r) = recorder {
@@ -172,17 +173,25 @@ async fn drive(
     core: Rc<RefCell<EngineCore>>,
     mut journal_ops: mpsc::UnboundedReceiver<String>,
     recorder: Option<&crate::record::Recorder>,
-    metrics: Option<(&crate::metrics::server::MetricsServer, i64)>,
+    metrics: Option<&crate::metrics::server::MetricsServer>,
+    run_id: i64,
 ) -> anyhow::Result<RunOutcome> {
     let mut venues = Vec::new();
+    let mut venue_metrics = Vec::new();
     for (i, v) in config.raw.venues.iter().enumerate() {
         let Some(id) = registry.venue_id(v.name.get_ref()) else {
             tracing::warn!(venue = %v.name.get_ref(), "venue has no configured markets; not started");
             continue;
         };
+        // Always kept (the run's end journals tick-to-order); served when [metrics] is on.
+        let vm = std::sync::Arc::new(crate::metrics::server::VenueMetrics::default());
+        if let Some(srv) = metrics {
+            srv.add_venue(v.name.get_ref(), vm.clone());
+        }
+        venue_metrics.push(vm.clone());
         let obs = venue_task::Observers {
             tap: recorder.map(|r| r.tap(i as u16)),
-            metrics: metrics.map(|(m, _)| m.add_venue(v.name.get_ref())),
+            metrics: Some(vm),
         };
         venues.push(venues::start_venue(v, id, registry, latch, &core, obs).await?);
     }
@@ -248,10 +257,13 @@ async fn drive(
                 }
             }
             _ = publish.tick(), if metrics.is_some() => {
-                let (srv, run) = metrics.expect("guarded");
-                srv.publish(core.borrow_mut().sample(run, &mut lag));
+                let srv = metrics.expect("guarded");
+                srv.publish(core.borrow_mut().sample(run_id, &mut lag));
             }
-            _ = status.tick() => println!("{}", status::status_line(&core.borrow().engine, started.elapsed())),
+            _ = status.tick() => {
+                let c = core.borrow();
+                println!("{}", status::status_line(&c.engine, &c.metrics, started.elapsed()));
+            }
             _ = &mut stop_requested => break,
         }
         if venues.iter().all(|v| v.task.is_finished()) {
@@ -309,7 +321,31 @@ async fn drive(
         c.metrics.journal_progress(j.progress());
     }
     c.metrics.read_engine(&c.engine);
-    let summary = Summary::view(&c.metrics, &c.engine, started.elapsed().as_secs_f64());
+    let mut tick_to_order = crate::metrics::hist::Histogram::default();
+    for vm in &venue_metrics {
+        tick_to_order.merge(&vm.tick_to_order.read());
+    }
+    c.metrics.tick_to_order = tick_to_order;
+    if let Some(j) = &c.journal {
+        j.send(journaling::histogram_record(
+            "tick_to_order",
+            &tick_to_order,
+        ));
+        for (sid, name) in c.engine.strategy_names() {
+            let (h, _) = c.engine.strategy_slot(sid).call_times();
+            j.send(journaling::histogram_record(
+                &format!("plugin_call:{name}"),
+                &h,
+            ));
+        }
+    }
+    let info = summary::RunInfo {
+        run_id,
+        config: config.path.display().to_string(),
+        journal: config.journal_path().display().to_string(),
+        in_process_sims: sims.iter().map(|s| s.name.clone()).collect(),
+    };
+    let summary = Summary::view(&c.metrics, &c.engine, started.elapsed().as_secs_f64(), info);
     println!("{}", summary.render());
     if let Some(path) = &opts.summary_json {
         std::fs::write(path, serde_json::to_string_pretty(&summary)?)

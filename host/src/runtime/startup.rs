@@ -54,6 +54,15 @@ pub fn build(config: &Config, cloid_prefix: u64) -> anyhow::Result<Built> {
             registry.intern(&MarketKey::parse(&m).context("market key")?);
         }
     }
+    crate::logging::name_venues(
+        (0..registry.venue_count())
+            .map(|v| {
+                registry
+                    .venue_name(crate::engine::types::VenueId(v as u16))
+                    .to_string()
+            })
+            .collect(),
+    );
     let latch = Arc::new(HardStopLatch::new());
     let engine = Engine::new(
         config.raw.engine.clone(),

@@ -1,5 +1,7 @@
 //! The run summary: a view of the metrics room and the engine's end-of-run state, printed and
-//! written as JSON on exit.
+//! written as JSON on exit. Every configured strategy is listed (idle ones too); trades are round
+//! trips (a market's position from flat back to flat), PnL is net of fees, in the quote currency;
+//! positions left open are said together with what the next run does with them.
 
 use crate::engine::Engine;
 use crate::journal::writer::JournalProgress;
@@ -9,28 +11,76 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+/// Hyperliquid's perps (and the HIP-3 dexes the host trades) settle in USDC.
+pub const CURRENCY: &str = "USDC";
+
 #[derive(Debug, Clone, Serialize)]
 pub struct PositionLine {
     pub market: String,
     pub size: Decimal,
     pub avg_entry: Decimal,
     pub realized_pnl: Decimal,
+    pub unrealized_pnl: Decimal,
+}
+
+/// One configured strategy's run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StrategyLine {
+    pub role: String,
+    pub plugin: String,
+    /// Round trips it opened, and those that made money net of fees.
+    pub round_trips: u64,
+    pub wins: u64,
+    /// Its closed round trips' realized PnL minus their fees.
+    pub net_pnl: Decimal,
+    pub fees: Decimal,
+    pub fills: u64,
+    pub entries: u64,
+    pub exits: u64,
+    pub refusals: u64,
+}
+
+/// Where the run came from and where it was written (for the commands to look further).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RunInfo {
+    pub run_id: i64,
+    pub config: String,
+    pub journal: String,
+    /// Venues whose simulator ran in-process (their accounts end with the run).
+    pub in_process_sims: Vec<String>,
 }
 
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct Summary {
     pub seconds: f64,
+    pub run: RunInfo,
+    pub currency: &'static str,
     pub fills: u64,
+    pub round_trips: u64,
+    /// Closed round trips' realized PnL minus their fees.
+    pub net_pnl: Decimal,
+    /// Fees on every fill of the run (open positions' entries included).
+    pub fees: Decimal,
+    /// Every configured strategy, by name.
+    pub strategy_lines: BTreeMap<String, StrategyLine>,
     pub strategies: BTreeMap<String, StrategyCounts>,
     pub exits_by_reason: BTreeMap<String, u64>,
     pub refusals_by_reason: BTreeMap<String, u64>,
+    /// Position tracker's realized PnL (before fees) and the open positions at the mark.
     pub realized_pnl: Decimal,
     pub unrealized_pnl: Decimal,
     pub positions: Vec<PositionLine>,
+    /// What the next run does with the positions left open (None: none are).
+    pub open_positions_next: Option<String>,
     pub open_orders: usize,
     pub hard_stop: Option<String>,
     pub hard_stop_triggers: BTreeMap<String, u64>,
     pub plugins: Vec<PluginCalls>,
+    /// Tick-to-order (a market frame read → the order post it caused written): observations and
+    /// the bucket bounds (µs) under which half and 99% fall.
+    pub tick_to_order_count: u64,
+    pub tick_to_order_p50_us: Option<f64>,
+    pub tick_to_order_p99_us: Option<f64>,
     /// Each venue adapter's counters at the end of its task.
     pub venues: BTreeMap<String, AdapterStats>,
     pub reconcile_requests: BTreeMap<String, u64>,
@@ -40,13 +90,34 @@ pub struct Summary {
     pub journal: Option<JournalProgress>,
 }
 
+/// A decimal as people read it: no trailing zeros, at most `dp` places.
+pub fn dec(d: Decimal, dp: u32) -> String {
+    d.round_dp(dp).normalize().to_string()
+}
+
+/// A signed amount: `+1.23`, `-0.5`, `0`.
+pub fn signed(d: Decimal, dp: u32) -> String {
+    let d = d.round_dp(dp).normalize();
+    if d > Decimal::ZERO {
+        format!("+{d}")
+    } else {
+        d.to_string()
+    }
+}
+
 impl Summary {
     /// The summary of a run: what `metrics` counted (call `Metrics::read_engine` first), and the
     /// engine's state at the end (positions, PnL, open orders, the latch).
-    pub fn view(metrics: &Metrics, engine: &Engine, seconds: f64) -> Summary {
+    pub fn view(metrics: &Metrics, engine: &Engine, seconds: f64, run: RunInfo) -> Summary {
+        let trips = &metrics.trips.summary;
         let mut s = Summary {
             seconds,
+            run,
+            currency: CURRENCY,
             fills: metrics.fills,
+            round_trips: trips.round_trips,
+            net_pnl: trips.strategies.values().map(|x| x.net_pnl).sum(),
+            fees: trips.fees,
             strategies: metrics.strategies.clone(),
             exits_by_reason: metrics.exits_by_reason.clone(),
             hard_stop_triggers: metrics.hard_stop_triggers.clone(),
@@ -57,20 +128,75 @@ impl Summary {
             journal: metrics.journal,
             refusals_by_reason: metrics.refusals_by_reason.clone(),
             plugins: metrics.plugin_calls.clone(),
+            tick_to_order_count: metrics.tick_to_order.count(),
+            tick_to_order_p50_us: metrics.tick_to_order.quantile_bound(0.5).map(|s| s * 1e6),
+            tick_to_order_p99_us: metrics.tick_to_order.quantile_bound(0.99).map(|s| s * 1e6),
             ..Summary::default()
         };
+        for (sid, name) in engine.strategy_names() {
+            let slot = engine.strategy_slot(sid);
+            let r = trips.strategies.get(name).cloned().unwrap_or_default();
+            let c = metrics.strategies.get(name).cloned().unwrap_or_default();
+            let refusals = metrics
+                .refusals
+                .iter()
+                .filter(|((_, who), _)| who == name)
+                .map(|(_, n)| n)
+                .sum();
+            s.strategy_lines.insert(
+                name.to_string(),
+                StrategyLine {
+                    role: format!("{:?}", slot.role).to_lowercase(),
+                    plugin: slot.plugin.clone(),
+                    round_trips: r.round_trips,
+                    wins: r.wins,
+                    net_pnl: r.net_pnl,
+                    fees: r.fees,
+                    fills: c.fills,
+                    entries: c.entries,
+                    exits: c.exits,
+                    refusals,
+                },
+            );
+        }
         s.realized_pnl = engine.positions().total_realized();
+        let mut open_venues = std::collections::BTreeSet::new();
         for (m, key) in engine.registry().markets() {
             let p = engine.position(m);
-            s.unrealized_pnl += p.unrealized(engine.market(m).mark);
+            let u = p.unrealized(engine.market(m).mark);
+            s.unrealized_pnl += u;
             if !p.size.is_zero() || !p.realized.is_zero() {
                 s.positions.push(PositionLine {
                     market: key.to_string(),
                     size: p.size,
                     avg_entry: p.avg_entry,
                     realized_pnl: p.realized,
+                    unrealized_pnl: u,
                 });
             }
+            if !p.size.is_zero() {
+                open_venues.insert(key.venue.clone());
+            }
+        }
+        if !open_venues.is_empty() {
+            let (sims, real): (Vec<String>, Vec<String>) = open_venues
+                .into_iter()
+                .partition(|v| s.run.in_process_sims.contains(v));
+            let mut says = Vec::new();
+            if !real.is_empty() {
+                says.push(format!(
+                    "on {}: the next `strategy-host run --config {}` reads them from the venue at start and its exit strategies manage them",
+                    real.join(", "),
+                    s.run.config
+                ));
+            }
+            if !sims.is_empty() {
+                says.push(format!(
+                    "on {}: the in-process simulator ends with this run, so the next run starts flat there",
+                    sims.join(", ")
+                ));
+            }
+            s.open_positions_next = Some(says.join("; "));
         }
         s.open_orders = engine.orders().active_count();
         s.hard_stop = engine.latch().reason().map(|r| r.name().to_string());
@@ -79,20 +205,45 @@ impl Summary {
 
     /// The human-readable summary.
     pub fn render(&self) -> String {
+        let c = self.currency;
         let mut s = format!(
-            "run summary ({:.1} s): {} fills, realized PnL {}, unrealized PnL {}, open orders {}, HardStop {}\n",
+            "run summary ({:.1} s, run {}): {} round trips, net PnL {} {c} after {} {c} fees ({} fills), open orders {}, HardStop {}\n",
             self.seconds,
+            self.run.run_id,
+            self.round_trips,
+            signed(self.net_pnl, 4),
+            dec(self.fees, 4),
             self.fills,
-            self.realized_pnl.round_dp(4),
-            self.unrealized_pnl.round_dp(4),
             self.open_orders,
             self.hard_stop.as_deref().unwrap_or("off")
         );
-        for (name, c) in &self.strategies {
-            s += &format!(
-                "  strategy {name}: {} entries, {} exits, {} fills\n",
-                c.entries, c.exits, c.fills
-            );
+        let width = self
+            .strategy_lines
+            .keys()
+            .map(|k| k.len())
+            .max()
+            .unwrap_or(0);
+        for (name, l) in &self.strategy_lines {
+            let what = if l.fills == 0 && l.refusals == 0 {
+                "idle: no orders".to_string()
+            } else if l.role == "entry" {
+                format!(
+                    "{} round trips ({} won), net PnL {} {c}, fees {} {c}, {} fills",
+                    l.round_trips,
+                    l.wins,
+                    signed(l.net_pnl, 4),
+                    dec(l.fees, 4),
+                    l.fills
+                )
+            } else {
+                format!("{} exits, {} fills", l.exits, l.fills)
+            };
+            let refused = if l.refusals > 0 {
+                format!(", {} refused", l.refusals)
+            } else {
+                String::new()
+            };
+            s += &format!("  {name:<width$}  {:<5} {}{refused}\n", l.role, what);
         }
         if !self.exits_by_reason.is_empty() {
             s += &format!("  exits by reason: {}\n", join(&self.exits_by_reason));
@@ -100,13 +251,32 @@ impl Summary {
         if !self.refusals_by_reason.is_empty() {
             s += &format!("  refusals by reason: {}\n", join(&self.refusals_by_reason));
         }
-        for p in &self.positions {
+        let open: Vec<_> = self
+            .positions
+            .iter()
+            .filter(|p| !p.size.is_zero())
+            .collect();
+        if !open.is_empty() {
+            s += "  positions LEFT OPEN:\n";
+            for p in &open {
+                s += &format!(
+                    "    {} {} @ {} (unrealized {} {c})\n",
+                    p.market,
+                    dec(p.size, 8),
+                    dec(p.avg_entry, 6),
+                    signed(p.unrealized_pnl, 4)
+                );
+            }
+            if let Some(next) = &self.open_positions_next {
+                s += &format!("    next run: {next}\n");
+            }
+        }
+        if let (Some(p50), Some(p99)) = (self.tick_to_order_p50_us, self.tick_to_order_p99_us) {
             s += &format!(
-                "  position {}: {} @ {} (realized {})\n",
-                p.market,
-                p.size,
-                p.avg_entry.round_dp(6),
-                p.realized_pnl.round_dp(4)
+                "  tick-to-order: {} orders, p50 ≤ {} µs, p99 ≤ {} µs\n",
+                self.tick_to_order_count,
+                fmt_us(p50),
+                fmt_us(p99)
             );
         }
         for (name, v) in &self.venues {
@@ -132,7 +302,21 @@ impl Summary {
                 s += &format!("  strategy {} DISABLED: {why}\n", p.name);
             }
         }
+        if !self.run.journal.is_empty() {
+            let (cfg, run) = (&self.run.config, self.run.run_id);
+            s += &format!(
+                "  look further: strategy-host journal fills --config {cfg} --run {run}\n                strategy-host report --config {cfg} --run {run} --out report.html\n"
+            );
+        }
         s
+    }
+}
+
+fn fmt_us(v: f64) -> String {
+    if v.is_infinite() {
+        "∞".into()
+    } else {
+        format!("{v}")
     }
 }
 
@@ -141,4 +325,19 @@ fn join(m: &BTreeMap<String, u64>) -> String {
         .map(|(k, v)| format!("{k}={v}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_read_as_people_write_them() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        assert_eq!(dec(d("0.0627185348950248522194521536"), 8), "0.06271853");
+        assert_eq!(dec(d("2.50000"), 4), "2.5");
+        assert_eq!(signed(d("1.20"), 4), "+1.2");
+        assert_eq!(signed(d("-0.5"), 4), "-0.5");
+        assert_eq!(signed(Decimal::ZERO, 4), "0");
+    }
 }

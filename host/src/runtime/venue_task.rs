@@ -77,9 +77,11 @@ pub async fn run_venue_observed<A: VenueAdapter, L: EngineLink>(
             return adapter.stats().clone();
         }
         match &end {
-            SessionEnd::Reconcile(_) => tracing::error!(venue = venue.0, "{end}; retrying"),
+            SessionEnd::Reconcile(_) => {
+                tracing::error!(venue = %crate::logging::venue(venue), "{end}; retrying")
+            }
             other => {
-                tracing::warn!(venue = venue.0, reason = %other, "venue session ended; reconnecting")
+                tracing::warn!(venue = %crate::logging::venue(venue), reason = %other, "venue session ended; reconnecting")
             }
         }
         // A session that lived a while resets the backoff.
@@ -209,7 +211,7 @@ impl Reconciles {
         }
         if let Some(q) = adapter.reconcile_queries(now(), out) {
             tracing::info!(
-                venue = adapter.venue().0,
+                venue = %crate::logging::venue(adapter.venue()),
                 queries = q.len(),
                 "reconcile started over HTTP ({})",
                 if asked_due {

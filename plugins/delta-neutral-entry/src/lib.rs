@@ -130,7 +130,12 @@ impl StrategyLogic for DeltaNeutralEntry {
                 self.state.last_entry_ns = ctx.now_ns;
                 self.log.info(format_args!(
                     "pair {tag} {dir:?}: A {:?} {} @ {}, B {:?} {} @ {}",
-                    la.0, la.2, la.1, lb.0, lb.2, lb.1
+                    la.0,
+                    la.2.round_dp(8).normalize(),
+                    la.1.normalize(),
+                    lb.0,
+                    lb.2.round_dp(8).normalize(),
+                    lb.1.normalize()
                 ));
             }
         }

@@ -72,7 +72,8 @@ impl MarkRegressionExit {
             if sent {
                 self.exits += 1;
                 self.log.info(format_args!(
-                    "mark regression exit: edge_at_exit_bps={edge} held_ms={}",
+                    "mark regression exit: edge_at_exit_bps={} held_ms={}",
+                    edge.round_dp(2).normalize(),
                     pos.held_ms(ctx.now_ns)
                 ));
             }

@@ -126,7 +126,8 @@ impl SpreadExit {
         };
         if out.place_pair(leg_a.reduce_only(), leg_b.reduce_only(), dir.code()) {
             self.log.info(format_args!(
-                "spread exit {dir:?}: exit spread {spread} bps >= target {}",
+                "spread exit {dir:?}: exit spread {} bps >= target {}",
+                spread.round_dp(2).normalize(),
                 self.params.target(dir)
             ));
         }

@@ -62,6 +62,28 @@ pub enum Record {
         before: String,
         after: String,
     },
+    /// An exit decision (a flatten the engine started).
+    Exit {
+        market: String,
+        cloid: String,
+        strategy: String,
+        reason: &'static str,
+        edge_bps: Option<String>,
+        held_ms: u64,
+    },
+    /// One market's line of an EdgeTracker period summary.
+    Edge {
+        market: String,
+        max_buy_bps: Option<String>,
+        max_sell_bps: Option<String>,
+        updates: u64,
+        threshold_pct: String,
+    },
+    /// A latency histogram of the run (bucket bounds in ns, `i64::MAX` for +Inf; not cumulative).
+    Histogram {
+        name: String,
+        buckets: Vec<(i64, u64)>,
+    },
     PluginState {
         strategy: String,
         plugin: String,
@@ -161,6 +183,65 @@ pub fn write(
                  ON CONFLICT(run_id, strategy, reason) DO UPDATE SET count = count + 1, last_ms = excluded.last_ms",
                 params![run, strategy, reason, now],
             )?;
+            exec(
+                tx,
+                "INSERT INTO refusal_minutes VALUES (?1, ?2, ?3, ?4, 1)
+                 ON CONFLICT(run_id, minute_ms, strategy, reason) DO UPDATE SET count = count + 1",
+                params![run, now - now.rem_euclid(60_000), strategy, reason],
+            )?;
+        }
+        Record::Exit {
+            market,
+            cloid,
+            strategy,
+            reason,
+            edge_bps,
+            held_ms,
+        } => {
+            exec(
+                tx,
+                "INSERT INTO exits VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    run,
+                    now,
+                    market,
+                    cloid,
+                    strategy,
+                    reason,
+                    edge_bps,
+                    held_ms as i64
+                ],
+            )?;
+        }
+        Record::Edge {
+            market,
+            max_buy_bps,
+            max_sell_bps,
+            updates,
+            threshold_pct,
+        } => {
+            exec(
+                tx,
+                "INSERT INTO edges VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    run,
+                    now,
+                    market,
+                    max_buy_bps,
+                    max_sell_bps,
+                    updates as i64,
+                    threshold_pct
+                ],
+            )?;
+        }
+        Record::Histogram { name, buckets } => {
+            for (le, n) in buckets {
+                exec(
+                    tx,
+                    "INSERT OR REPLACE INTO histograms VALUES (?1, ?2, ?3, ?4)",
+                    params![run, name, le, n as i64],
+                )?;
+            }
         }
         Record::Correction {
             venue,

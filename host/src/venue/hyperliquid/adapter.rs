@@ -250,7 +250,7 @@ impl VenueAdapter for HlAdapter {
                 self.stats.unreadable_frames += 1;
                 let n = self.stats.unreadable_frames;
                 if crate::venue::log_nth(n) {
-                    tracing::warn!(venue = self.cfg.venue.0, count = n, "{e}");
+                    tracing::warn!(venue = %crate::logging::venue(self.cfg.venue), count = n, "{e}");
                 }
                 return;
             }
@@ -313,7 +313,7 @@ impl VenueAdapter for HlAdapter {
                 let n = self.stats.venue_errors;
                 if crate::venue::log_nth(n) {
                     tracing::warn!(
-                        venue = venue.0,
+                        venue = %crate::logging::venue(venue),
                         count = n,
                         "venue error: {}",
                         crate::logging::cut(&e)
@@ -462,7 +462,7 @@ impl VenueAdapter for HlAdapter {
             Err(why) => {
                 self.stats.reconciles_failed += 1;
                 tracing::error!(
-                    venue = venue.0,
+                    venue = %crate::logging::venue(venue),
                     "reconcile failed ({why}): no entries on this venue until one succeeds"
                 );
                 false

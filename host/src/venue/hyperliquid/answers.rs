@@ -61,7 +61,7 @@ pub fn action_answer(
                     *refused += 1;
                     if crate::venue::log_nth(*refused) {
                         tracing::warn!(
-                            venue = venue.0,
+                            venue = %crate::logging::venue(venue),
                             count = *refused,
                             "request refused by the venue: {}",
                             crate::logging::cut(e)

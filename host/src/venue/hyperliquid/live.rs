@@ -105,7 +105,7 @@ pub fn apply(
             }
             (_, Err(e)) => {
                 tracing::warn!(
-                    venue = venue.0,
+                    venue = %crate::logging::venue(venue),
                     "reconcile: {kind:?} failed: {}",
                     crate::logging::cut(&e)
                 );
@@ -131,7 +131,9 @@ pub fn apply(
                         .filter_map(|f| decode::fill(venue, f, markets))
                         .map(Event::Fill),
                 ),
-                Err(e) => tracing::warn!(venue = venue.0, "reconcile: unreadable fills: {e}"),
+                Err(e) => {
+                    tracing::warn!(venue = %crate::logging::venue(venue), "reconcile: unreadable fills: {e}")
+                }
             },
             Query::OrderStatus(_) => match serde_json::from_str::<StatusAnswer<'_>>(&text) {
                 Ok(StatusAnswer { order: Some(u) }) => {
@@ -139,7 +141,9 @@ pub fn apply(
                     decode::order_updates(venue, &[u], names_seen, &mut later, &mut notes);
                 }
                 Ok(_) => {}
-                Err(e) => tracing::warn!(venue = venue.0, "reconcile: unreadable orderStatus: {e}"),
+                Err(e) => {
+                    tracing::warn!(venue = %crate::logging::venue(venue), "reconcile: unreadable orderStatus: {e}")
+                }
             },
         }
     }

@@ -113,7 +113,7 @@ impl Sync {
                 cap: b.cap,
             });
         }
-        tracing::info!(venue = venue.0, "venue ready (subscribed and reconciled)");
+        tracing::info!(venue = %crate::logging::venue(venue), "venue ready (subscribed and reconciled)");
         out.push(Event::Connection {
             venue,
             state: ConnectionState::Ready,
