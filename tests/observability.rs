@@ -204,3 +204,87 @@ fn a_real_run_serves_metrics_that_move() {
     // The endpoint is gone with the run.
     assert!(TcpStream::connect(&addr).is_err());
 }
+
+/// Logs off a terminal: no colour, one name per venue, entries and exits logged, and a normal
+/// stop with no WARN line; `--log-format json --log-file` writes one JSON object per line.
+#[test]
+fn logs_are_plain_named_and_quiet_on_a_normal_stop() {
+    let dir = scratch_dir(env!("CARGO_TARGET_TMPDIR"), "logs");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let config = dir.join("default.toml");
+    std::fs::copy(root.join("config/default.toml"), &config).unwrap();
+    let bin = host_binary();
+    let out = Command::new(&bin)
+        .args(["run", "--duration", "6"])
+        .arg("--config")
+        .arg(&config)
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains('\x1b'), "colour into a pipe: {err}");
+    assert!(
+        err.contains("venue=simA") && err.contains("venue=simB"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("venue=0") && !err.contains("venue=\"simA\""),
+        "{err}"
+    );
+    assert!(
+        err.contains(" entry market=simA/"),
+        "entries are logged: {err}"
+    );
+    let warns: Vec<&str> = err.lines().filter(|l| l.contains(" WARN ")).collect();
+    assert!(warns.is_empty(), "a normal stop warns: {warns:#?}");
+    // Sizes in log lines are normalised: no 28-digit decimals.
+    for l in err.lines().filter(|l| l.contains(" sz=")) {
+        let sz = l
+            .split(" sz=")
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap();
+        assert!(sz.len() <= 20, "{l}");
+    }
+
+    let log = dir.join("host.log");
+    let out = Command::new(&bin)
+        .args([
+            "run",
+            "--duration",
+            "3",
+            "--log-format",
+            "json",
+            "--log-file",
+        ])
+        .arg(&log)
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(lines.len() > 5, "{text}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["level"].is_string() && l["fields"].is_object())
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["fields"]["venue"] == "simA" && l["fields"]["state"] == "Ready")
+    );
+}

@@ -30,7 +30,11 @@
 //! - [`plugins`]: loading, validating and calling strategy plugins (panic → disabled); `config`
 //!   holds `[plugins]` and `[[strategies]]`.
 //! - [`journal`]: the SQLite journal, its writer thread, its `[journal]` table.
-//! - [`metrics`]: one registry of what a run counts; the summary is a view of it.
+//! - [`metrics`]: one registry of what a run counts; the summary is a view of it, and so is the
+//!   Prometheus endpoint (`prom`: the sample and the text format; `server`: the listener thread;
+//!   `hist`: fixed-bucket latency histograms).
+//! - [`report`]: the HTML report of a journaled run (`load`, `analysis`: round trips; `svg`:
+//!   the charts; `html`: the page).
 //! - [`sim`]: the built-in Hyperliquid simulator (market, account, exchange, matching, server,
 //!   config); `matching` is the one copy of the venue's matching rules, shared with backtests.
 //! - [`record`]: recording every venue frame with its time (`format`: the file layout; `feed`:
@@ -53,6 +57,7 @@ pub mod logging;
 pub mod metrics;
 pub mod plugins;
 pub mod record;
+pub mod report;
 pub mod runtime;
 pub mod sim;
 pub mod stagetime;

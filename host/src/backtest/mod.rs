@@ -185,6 +185,9 @@ pub fn run_timed(config: &Config, opts: &Options) -> anyhow::Result<(Summary, Ti
                 first_ms,
             )?;
             journal.record_cloid_prefix(run, first_ms.max(1))?;
+            journal
+                .conn()
+                .execute("UPDATE runs SET mode = 'backtest' WHERE id = ?1", [run])?;
             engine.set_known_cloid_prefixes(journal.cloid_prefixes()?);
             Some(BacktestJournal {
                 journal,

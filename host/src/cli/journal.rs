@@ -89,7 +89,7 @@ pub fn exec(args: JournalArgs) -> anyhow::Result<ExitCode> {
     const SIDE: &str = "CASE side WHEN 'B' THEN 'buy' WHEN 'A' THEN 'sell' ELSE side END AS side";
     let sql = match view {
         JournalView::Runs => {
-            "SELECT id AS run, started_ms AS started, ended_ms AS ended, host_version, config_path, substr(config_hash, 1, 12) AS config_hash FROM runs WHERE (?2 IS NULL OR id = ?2) ORDER BY id DESC LIMIT ?1".to_string()
+            "SELECT id AS run, started_ms AS started, ended_ms AS ended, mode, host_version, config_path, substr(config_hash, 1, 12) AS config_hash FROM runs WHERE (?2 IS NULL OR id = ?2) ORDER BY id DESC LIMIT ?1".to_string()
         }
         JournalView::Orders => format!(
             "SELECT run_id AS run, cloid, market, strategy, {SIDE}, px, sz, tif, CASE reduce_only WHEN 1 THEN 'yes' ELSE 'no' END AS reduce_only, purpose, state, filled, updated_ms AS updated FROM orders WHERE (?2 IS NULL OR run_id = ?2) ORDER BY updated_ms DESC LIMIT ?1"
@@ -118,11 +118,11 @@ pub fn exec(args: JournalArgs) -> anyhow::Result<ExitCode> {
         journal.query(&sql, &[&limit])?
     };
     if let JournalView::Runs = view {
-        names.splice(3..3, ["fills".to_string(), "pnl".into(), "fees".into()]);
+        names.splice(4..4, ["fills".to_string(), "pnl".into(), "fees".into()]);
         for r in &mut rows {
             let id: i64 = r[0].parse().unwrap_or_default();
             let (n, pnl, fees) = run_pnl(&journal, id)?;
-            r.splice(3..3, [n.to_string(), pnl.to_string(), fees.to_string()]);
+            r.splice(4..4, [n.to_string(), pnl.to_string(), fees.to_string()]);
         }
     }
     // The table rounds decimals to 8 places for reading; CSV and JSON keep them exact.

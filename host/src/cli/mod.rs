@@ -5,7 +5,7 @@
 //! - [`hardstop`]: the latch's operator commands; [`reconcile`]: ask for a reconcile.
 //!   [`journal`]: reading the journal.
 //! - [`hl`]: Hyperliquid tools (`hl sign`).
-//! - [`record`]: `record`; [`backtest`]: `backtest`.
+//! - [`record`]: `record`; [`backtest`]: `backtest`; [`report`]: `report` (HTML).
 
 pub mod backtest;
 pub mod config;
@@ -15,6 +15,7 @@ pub mod journal;
 pub mod plugin;
 pub mod reconcile;
 pub mod record;
+pub mod report;
 pub mod run;
 
 use clap::{Parser, Subcommand};
@@ -72,6 +73,10 @@ pub enum Command {
     /// Replay recordings or the venue's archive through the config's strategies, with simulated
     /// execution; prints PnL, round trips, drawdown, exits and refusals (docs/backtest.md).
     Backtest(backtest::BacktestArgs),
+    /// Write one self-contained HTML report of a run (live or backtest) from its journal: equity
+    /// and drawdown, PnL per strategy and market, trades, edges, holding times, exits, refusals,
+    /// latency.
+    Report(report::ReportArgs),
     /// Run the Hyperliquid-compatible exchange simulator on 127.0.0.1 (WebSocket /ws, HTTP /info
     /// and /exchange) until Ctrl-C.
     Sim(run::SimArgs),
@@ -91,6 +96,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Reconcile(a) => reconcile::exec(a),
         Command::Record(a) => record::exec(a),
         Command::Backtest(a) => backtest::exec(a),
+        Command::Report(a) => report::exec(a),
         Command::Sim(a) => run::sim(a),
     }
 }

@@ -22,7 +22,8 @@ const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA
 /// What `report` plots besides fills: each exit decision (reason, the edge the exit strategy
 /// measured, time held), EdgeTracker's period summaries (the dislocations entries see, those
 /// below the threshold included), refusals per minute, and the run's latency histograms
-/// (tick-to-order live, simulated order round trips in a backtest), written at the run's end.
+/// (tick-to-order live, simulated order round trips in a backtest), written at the run's end;
+/// and each run's mode (`live`, `backtest`).
 const SCHEMA_V5: &str = r#"
 CREATE TABLE exits (
     run_id INTEGER NOT NULL,
@@ -51,6 +52,7 @@ CREATE TABLE refusal_minutes (
     count INTEGER NOT NULL,
     PRIMARY KEY (run_id, minute_ms, strategy, reason)
 );
+ALTER TABLE runs ADD COLUMN mode TEXT NOT NULL DEFAULT 'live';
 CREATE TABLE histograms (
     run_id INTEGER NOT NULL,
     name TEXT NOT NULL,

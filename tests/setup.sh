@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# What the test suite needs besides cargo, installed once (the README's test command runs this):
+#   - the official Hyperliquid Python SDK (tests/python/requirements.txt), an independent client
+#     the simulator is tested against;
+#   - Debian's Chromium, the real browser the HTML report is tested in (tests/report.rs).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python3 -m pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
+
+if ! command -v "${CHROMIUM:-/usr/bin/chromium}" >/dev/null 2>&1; then
+    sudo=""
+    if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+    echo "installing Debian's chromium (for tests/report.rs)"
+    $sudo apt-get install -y -qq chromium >/dev/null 2>&1 || {
+        $sudo apt-get update -qq >/dev/null
+        $sudo apt-get install -y -qq chromium >/dev/null
+    }
+fi
