@@ -328,10 +328,7 @@ fn labels(l: &[(&str, String)], extra: Option<(&str, &str)>, out: &mut String) {
     }
     out.push('{');
     let mut first = true;
-    let all = l
-        .iter()
-        .map(|(k, v)| (*k, v.as_str()))
-        .chain(extra.into_iter());
+    let all = l.iter().map(|(k, v)| (*k, v.as_str())).chain(extra);
     for (k, v) in all {
         if !first {
             out.push(',');

@@ -113,9 +113,7 @@ fn le_label(le: i64) -> String {
 pub fn page(d: &Data, a: &Analysis, journal: &Path) -> (String, usize) {
     let t0 = d.run.started_ms;
     let secs = |t: u64| t.saturating_sub(t0) as f64 / 1000.0;
-    let mut charts = Vec::new();
-
-    charts.push(svg::lines(
+    let mut charts = vec![svg::lines(
         "equity",
         "Equity: realized PnL net of fees",
         CURRENCY,
@@ -123,7 +121,7 @@ pub fn page(d: &Data, a: &Analysis, journal: &Path) -> (String, usize) {
             "equity".into(),
             a.equity.iter().map(|(t, v)| (secs(*t), f(*v))).collect(),
         )],
-    ));
+    )];
     charts.push(svg::lines(
         "drawdown",
         "Drawdown from the equity peak",
@@ -381,7 +379,9 @@ pub fn page(d: &Data, a: &Analysis, journal: &Path) -> (String, usize) {
         }
         h += "</tbody></table></section>";
     }
-    let _ = write!(h, "</main><script>{SCRIPT}</script></body></html>\n");
+    h += "</main><script>";
+    h += SCRIPT;
+    h += "</script></body></html>\n";
     (h, charts.len())
 }
 

@@ -165,6 +165,7 @@ pub async fn run(config: &Config, opts: RunOptions) -> anyhow::Result<RunOutcome
 }
 
 /// Starts the venues and runs the timer/operator/status loop until the stop, then shuts down.
+#[allow(clippy::too_many_arguments)]
 async fn drive(
     config: &Config,
     mut opts: RunOptions,
