@@ -43,13 +43,19 @@ pub fn ticks(lo: f64, hi: f64, want: usize) -> Vec<f64> {
         .map(|m| m * mag)
         .find(|s| *s >= raw)
         .unwrap_or(10.0 * mag);
-    let mut t = (lo / step).ceil() * step;
-    let mut out = Vec::new();
-    while t <= hi + step * 1e-9 {
-        out.push(if t.abs() < step * 1e-9 { 0.0 } else { t });
-        t += step;
-    }
-    out
+    // Integer multiples of the step (no drift from repeated addition), with a tolerance for
+    // bounds that are themselves multiples but not exactly (−0.3 / 0.1 = −2.999…).
+    let first = (lo / step - 1e-9).ceil() as i64;
+    let last = (hi / step + 1e-9).floor() as i64;
+    (first..=last)
+        .map(|k| {
+            let t = k as f64 * step;
+            // Rounded to the step's precision: 0.30000000000000004 → 0.3.
+            let digits = (-step.log10().floor()).max(0.0) as i32 + 1;
+            let p = 10f64.powi(digits);
+            (t * p).round() / p
+        })
+        .collect()
 }
 
 fn num(v: f64) -> String {
