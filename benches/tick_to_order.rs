@@ -28,7 +28,9 @@
 //! for profilers), `BENCH_NO_JOURNAL=1` (the host without its journal, for attribution),
 //! `TICK_TO_ORDER_RECORD=1` (a third variant, "host+rec": the host recording every frame as
 //! `[record]` does, its cost read against the host's in the same run; `control`: a second plain
-//! host in that place instead, to see what the third place in the turn order does alone).
+//! host in that place instead, to see what the third place in the turn order does alone),
+//! `TICK_TO_ORDER_METRICS=1` (a third variant, "host+metrics": `[metrics]` on, as `run` serves
+//! it: order posts timed, a sample published every second, `/metrics` scraped every second).
 
 #[path = "common/latency.rs"]
 mod latency;
@@ -256,15 +258,28 @@ fn spin_during_turn(
 /// The host: the runtime's own venue task (frame → adapter → engine → post, no hop) with the
 /// dislocation-entry .so and a journal, on one current_thread runtime. Returns the stage rows.
 fn run_host(port: u16, schedule: Arc<Schedule>, me: usize) -> Vec<[u64; 9]> {
-    run_host_with(port, schedule, me, false)
+    run_host_with(port, schedule, me, false, false)
+}
+
+/// The host with `[metrics]` on: the venue task times its order posts and copies its counters,
+/// the engine thread publishes a sample every second, and a scraper fetches `/metrics` every
+/// second (Prometheus' usual interval is 15 s: this is harsher).
+fn run_host_metrics(port: u16, schedule: Arc<Schedule>, me: usize) -> Vec<[u64; 9]> {
+    run_host_with(port, schedule, me, false, true)
 }
 
 /// The host recording every frame it receives and sends (`[record]`, as `run` taps it).
 fn run_host_recording(port: u16, schedule: Arc<Schedule>, me: usize) -> Vec<[u64; 9]> {
-    run_host_with(port, schedule, me, true)
+    run_host_with(port, schedule, me, true, false)
 }
 
-fn run_host_with(port: u16, schedule: Arc<Schedule>, me: usize, record: bool) -> Vec<[u64; 9]> {
+fn run_host_with(
+    port: u16,
+    schedule: Arc<Schedule>,
+    me: usize,
+    record: bool,
+    metrics: bool,
+) -> Vec<[u64; 9]> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -328,11 +343,65 @@ fn run_host_with(port: u16, schedule: Arc<Schedule>, me: usize, record: bool) ->
             latch,
         );
         let tap = recorder.as_ref().map(|r| r.tap(0));
+        let server = metrics.then(|| {
+            std::rc::Rc::new(
+                strategy_host::metrics::server::MetricsServer::start(
+                    "127.0.0.1:0".parse().unwrap(),
+                )
+                .unwrap(),
+            )
+        });
+        let vm = server.as_ref().map(|srv| {
+            let vm = Arc::new(strategy_host::metrics::server::VenueMetrics::default());
+            srv.add_venue("bench", vm.clone());
+            vm
+        });
         let task = tokio::task::spawn_local(run_venue_observed(
             adapter,
             link,
-            Observers { tap, metrics: None },
+            Observers { tap, metrics: vm },
         ));
+        let scraper = server.as_ref().map(|srv| {
+            let (addr, schedule) = (srv.local_addr(), schedule.clone());
+            std::thread::spawn(move || {
+                use std::io::{Read, Write};
+                let mut bytes = 0;
+                while !schedule.done.load(Ordering::Acquire) {
+                    if let Ok(mut c) = std::net::TcpStream::connect(addr) {
+                        let _ = c.write_all(b"GET /metrics HTTP/1.1\r\n\r\n");
+                        let mut s = String::new();
+                        let _ = c.read_to_string(&mut s);
+                        bytes = s.len();
+                    }
+                    std::thread::sleep(Duration::from_secs(1));
+                }
+                bytes
+            })
+        });
+        let publisher = server.as_ref().map(|srv| {
+            // As `run` does: a sample of the room and the engine, once a second.
+            let (core, srv, schedule) = (core.clone(), srv.clone(), schedule.clone());
+            tokio::task::spawn_local(async move {
+                let mut lag = strategy_host::metrics::prom::LagWatch::default();
+                let mut every = tokio::time::interval(Duration::from_secs(1));
+                // How long each sample holds the engine thread.
+                let mut took = Vec::new();
+                while !schedule.done.load(Ordering::Acquire) {
+                    every.tick().await;
+                    let t = Instant::now();
+                    let s = core.borrow_mut().sample(1, &mut lag);
+                    took.push(t.elapsed().as_secs_f64() * 1e6);
+                    srv.publish(s);
+                }
+                took.sort_by(|a, b| a.total_cmp(b));
+                println!(
+                    "  (host+metrics: {} samples on the engine thread, p50 {:.1} us, max {:.1} us)",
+                    took.len(),
+                    quantile(&took, 0.5),
+                    took.last().copied().unwrap_or(0.0)
+                );
+            })
+        });
         if spin() {
             let journal = core.borrow().journal.clone();
             tokio::task::spawn_local(spin_during_turn(schedule.clone(), me, journal));
@@ -342,12 +411,19 @@ fn run_host_with(port: u16, schedule: Arc<Schedule>, me: usize, record: bool) ->
         }
         core.borrow().shutdown_venues();
         let _ = task.await;
+        if let Some(p) = publisher {
+            let _ = p.await;
+        }
         core.borrow_mut().settle();
         // The spinner holds a handle too: the writer ends on EndRun, as in `run`.
         if let Some(j) = core.borrow_mut().journal.take() {
             j.send(strategy_host::journal::writer::Record::EndRun);
         }
         writer.join().unwrap();
+        if let Some(s) = scraper {
+            let bytes = s.join().unwrap();
+            println!("  (host+metrics: the last scrape was {bytes} bytes)");
+        }
         if let Some(r) = recorder {
             let stats = r.finish().unwrap();
             println!(
@@ -515,6 +591,8 @@ fn main() {
         variants.push(("host(2)", run_host));
     } else if recording {
         variants.push(("host+rec", run_host_recording));
+    } else if std::env::var("TICK_TO_ORDER_METRICS").as_deref() == Ok("1") {
+        variants.push(("host+metrics", run_host_metrics));
     }
     let schedule = Arc::new(Schedule {
         turn: AtomicUsize::new(usize::MAX),

@@ -286,13 +286,94 @@ fn a_live_runs_report_renders_in_chromium() {
     let config = dir.join("default.toml");
     std::fs::write(&config, text).unwrap();
     let c = config.as_os_str();
-    host(&[
+    let summary = host(&[
         "run".as_ref(),
         "--config".as_ref(),
         c,
         "--duration".as_ref(),
         "15".as_ref(),
     ]);
+    // The summary: round trips and PnL net of fees per strategy, in USDC, every strategy listed
+    // (time-stop is configured; it may not act in 15 s), and where to look further.
+    assert!(summary.contains("round trips, net PnL"), "{summary}");
+    assert!(summary.contains(" USDC"), "{summary}");
+    for name in [
+        "dislocation",
+        "regression",
+        "timestop",
+        "delta-neutral",
+        "spread-exit",
+    ] {
+        assert!(
+            summary.lines().any(|l| l.trim_start().starts_with(name)),
+            "{name} not listed: {summary}"
+        );
+    }
+    assert!(
+        summary.contains("look further: strategy-host journal fills --config"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("strategy-host report --config"),
+        "{summary}"
+    );
+    // The journal reads as people write: buy/sell, ISO times, plain decimals; exports parse.
+    let runs: Value = serde_json::from_str(&host(&[
+        "journal".as_ref(),
+        "runs".as_ref(),
+        "--config".as_ref(),
+        c,
+        "--format".as_ref(),
+        "json".as_ref(),
+    ]))
+    .unwrap();
+    let run = &runs[0];
+    assert_eq!(run["run"], "1");
+    assert_eq!(run["mode"], "live");
+    assert!(run["started"].as_str().unwrap().ends_with('Z'), "{run}");
+    let fills: u64 = run["fills"].as_str().unwrap().parse().unwrap();
+    assert!(fills > 0, "{run}");
+    run["pnl"]
+        .as_str()
+        .unwrap()
+        .parse::<rust_decimal::Decimal>()
+        .unwrap();
+    let csv = host(&[
+        "journal".as_ref(),
+        "fills".as_ref(),
+        "--config".as_ref(),
+        c,
+        "--run".as_ref(),
+        "1".as_ref(),
+        "--limit".as_ref(),
+        "1000".as_ref(),
+        "--format".as_ref(),
+        "csv".as_ref(),
+    ]);
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "run,venue,tid,market,side,px,sz,fee,realized,strategy,time"
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(
+        rows.len() as u64,
+        fills,
+        "journal runs and journal fills agree"
+    );
+    for r in &rows {
+        let cells: Vec<&str> = r.split(',').collect();
+        assert!(cells[4] == "buy" || cells[4] == "sell", "{r}");
+        assert!(cells[10].len() == 24 && cells[10].ends_with('Z'), "{r}");
+        assert!(
+            !cells[5].ends_with('0') || !cells[5].contains('.'),
+            "normalised: {r}"
+        );
+    }
+    let table = host(&["journal".as_ref(), "exits".as_ref(), "--config".as_ref(), c]);
+    assert!(table.starts_with("run  at"), "{table}");
+    assert!(table.contains("mark_regression"), "{table}");
+
     let page = dir.join("report.html");
     let out = host(&[
         "report".as_ref(),

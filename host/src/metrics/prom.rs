@@ -463,6 +463,34 @@ mod tests {
         assert!(!text.contains("strategy_host_fills_total"));
     }
 
+    /// docs/grafana-dashboard.json queries only families the endpoint serves (it cannot drift).
+    #[test]
+    fn the_dashboard_queries_real_families() {
+        let d: serde_json::Value =
+            serde_json::from_str(include_str!("../../../docs/grafana-dashboard.json")).unwrap();
+        let mut queried = 0;
+        for p in d["panels"].as_array().unwrap() {
+            for t in p["targets"].as_array().into_iter().flatten() {
+                let expr = t["expr"].as_str().unwrap();
+                let names = expr
+                    .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .filter(|w| w.starts_with("strategy_host_"));
+                for n in names {
+                    let base = ["_bucket", "_sum", "_count"]
+                        .iter()
+                        .find_map(|s| n.strip_suffix(s))
+                        .unwrap_or(n);
+                    assert!(
+                        FAMILIES.iter().any(|f| f.name == base || f.name == n),
+                        "the dashboard queries {n}, which the endpoint does not serve"
+                    );
+                    queried += 1;
+                }
+            }
+        }
+        assert!(queried > 30, "{queried}");
+    }
+
     #[test]
     fn journal_lag_counts_from_when_records_began_to_wait() {
         let mut w = LagWatch::default();

@@ -102,11 +102,10 @@ pub fn load(j: &Journal, run: Option<i64>) -> anyhow::Result<Data> {
     let Some(r) = runs.first() else {
         match run {
             Some(id) => bail!(
-                "{}: no run {id} (`strategy-host journal runs --journal {}` lists them)",
-                j.path().display(),
+                "no run {id} (`strategy-host journal runs --journal {}` lists them)",
                 j.path().display()
             ),
-            None => bail!("{}: no runs yet", j.path().display()),
+            None => bail!("no runs yet"),
         }
     };
     let mut d = Data {

@@ -29,7 +29,7 @@ pub struct Made {
 /// Writes the report of `run` (None: the latest) in the journal at `journal` to `out`.
 pub fn write(journal: &Path, run: Option<i64>, out: &Path) -> anyhow::Result<Made> {
     let j = crate::journal::Journal::open_existing(journal)?;
-    let data = load::load(&j, run)?;
+    let data = load::load(&j, run).map_err(|e| anyhow::anyhow!("{}: {e:#}", journal.display()))?;
     let a = analysis::analyse(&data);
     let (page, charts) = html::page(&data, &a, journal);
     std::fs::write(out, &page)

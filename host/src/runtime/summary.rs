@@ -330,6 +330,78 @@ fn join(m: &BTreeMap<String, u64>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::config::{EngineConfig, RiskLimits};
+    use crate::engine::testkit::{Harness, scripted};
+    use plugin_api::{Intent, MarketIdx, PlaceIntent, Role, Side, Tif};
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    /// A run that ends with a position open says so, with what the next run does about it, and
+    /// lists the strategy that did nothing.
+    #[test]
+    fn an_open_position_and_an_idle_strategy_are_said() {
+        let (es, entry) = scripted("entry", Role::Entry, &["hl/BTC"]);
+        let (xs, _) = scripted("quiet-exit", Role::Exit, &["hl/BTC"]);
+        let limits = RiskLimits {
+            max_notional_per_market: d("1000"),
+            max_notional_total: d("1000"),
+            ..RiskLimits::default()
+        };
+        let mut h = Harness::new(EngineConfig::default(), limits, &["hl/BTC"], vec![es, xs]);
+        let m = h.market("hl/BTC");
+        h.all_ready();
+        h.quote(m, d("99"), d("101"), d("100"));
+        entry
+            .lock()
+            .unwrap()
+            .next
+            .push_back(Intent::Place(PlaceIntent::new(
+                MarketIdx(0),
+                Side::Buy,
+                d("101"),
+                d("1"),
+                Tif::Ioc,
+            )));
+        h.quote(m, d("99"), d("101"), d("100"));
+        let cloid = h.batches()[0].orders[0].cloid;
+        h.fill_ioc(cloid, d("101"));
+        let mut metrics = Metrics::new();
+        for n in h.engine.drain_notes().collect::<Vec<_>>() {
+            metrics.note(&h.engine, &n);
+        }
+        metrics.read_engine(&h.engine);
+        let run = |sims: &[&str]| RunInfo {
+            run_id: 3,
+            config: "my.toml".into(),
+            journal: "j.db".into(),
+            in_process_sims: sims.iter().map(|s| s.to_string()).collect(),
+        };
+        let s = Summary::view(&metrics, &h.engine, 1.0, run(&[]));
+        let text = s.render();
+        assert!(
+            text.contains("positions LEFT OPEN:\n    hl/BTC 1 @ 101"),
+            "{text}"
+        );
+        assert!(
+            text.contains("next run: on hl: the next `strategy-host run --config my.toml` reads them from the venue"),
+            "{text}"
+        );
+        assert!(text.contains("quiet-exit  exit  idle: no orders"), "{text}");
+        assert!(text.contains("entry       entry 0 round trips"), "{text}");
+        assert!(text.contains("--run 3"), "{text}");
+        let sim = Summary::view(&metrics, &h.engine, 1.0, run(&["hl"]));
+        assert!(
+            sim.render().contains(
+                "the in-process simulator ends with this run, so the next run starts flat there"
+            ),
+            "{}",
+            sim.render()
+        );
+        assert_eq!(s.currency, "USDC");
+        assert_eq!(s.fills, 1);
+    }
 
     #[test]
     fn decimals_read_as_people_write_them() {
