@@ -70,6 +70,23 @@ pub fn host_binary() -> PathBuf {
     built
 }
 
+/// Runs this build's `strategy-host` with `args` and returns its stdout; panics with the
+/// command, its stdout and its stderr unless it succeeds.
+pub fn host_ok<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> String {
+    let out = Command::new(host_binary())
+        .args(args)
+        .output()
+        .expect("run strategy-host");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "strategy-host {:?}: {stdout}{}",
+        args.iter().map(|a| a.as_ref()).collect::<Vec<_>>(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
 /// A fresh scratch directory for one test under `base` (pass `env!("CARGO_TARGET_TMPDIR")`).
 pub fn scratch_dir(base: &str, test: &str) -> PathBuf {
     let dir = Path::new(base).join(format!("e2e-{test}-{}", std::process::id()));

@@ -402,17 +402,13 @@ fn the_hard_stop_latches_in_a_backtest_as_live_and_no_entry_follows() {
         s.render()
     );
     // The journal is a live one: the CLI reads it.
-    let out = std::process::Command::new(strategy_host_e2e::host_binary())
-        .args(["journal", "hardstop", "--journal"])
-        .arg(&journal)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("triggered"));
+    let out = strategy_host_e2e::host_ok(&[
+        "journal".as_ref(),
+        "hardstop".as_ref(),
+        "--journal".as_ref(),
+        journal.as_os_str(),
+    ]);
+    assert!(out.contains("triggered"), "{out}");
 }
 
 /// The README's two commands: `record` against the simulators, then `backtest` of what it wrote,

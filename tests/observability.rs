@@ -173,16 +173,12 @@ fn a_real_run_serves_metrics_that_move() {
     assert!((limit - exposure - headroom).abs() < 1e-6);
 
     // The operator sets the HardStop through the CLI: the latch and its trigger show up.
-    let out = Command::new(&bin)
-        .args(["hardstop", "trigger", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    strategy_host_e2e::host_ok(&[
+        "hardstop".as_ref(),
+        "trigger".as_ref(),
+        "--config".as_ref(),
+        config.as_os_str(),
+    ]);
     let deadline = Instant::now() + Duration::from_secs(10);
     let stopped = loop {
         let m = parse(&scrape(&addr));

@@ -10,22 +10,11 @@ use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use strategy_host_e2e::{data, host_binary, scratch_dir};
+use strategy_host_e2e::{data, host_binary, host_ok as host, scratch_dir};
 use tokio_tungstenite::tungstenite::{self, Message, stream::MaybeTlsStream};
 
 /// Charts the page always holds (each says so when it has nothing to draw).
 const CHARTS: usize = 11;
-
-fn host(args: &[&std::ffi::OsStr]) -> String {
-    let out = Command::new(host_binary()).args(args).output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(
-        out.status.success(),
-        "{args:?}: {stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
 
 /// Round trips the `report` command says it drew.
 fn round_trips(report_stdout: &str) -> u64 {
