@@ -28,6 +28,9 @@ pub struct BacktestArgs {
 
 pub fn exec(args: BacktestArgs) -> anyhow::Result<ExitCode> {
     let cfg = Config::load(&args.config)?;
+    if let Some(p) = &args.summary_json {
+        super::args::check_output("--summary-json", p)?;
+    }
     let opts = Options {
         data: args.data.iter().map(|d| DataArg::parse(d)).collect(),
         journal: args.journal.clone(),

@@ -11,7 +11,9 @@ pub enum HlCommand {
     /// Sign an L1 action exactly as the host would, and print the connectionId and signature:
     /// compare them with what another client produced to diagnose a rejected signature.
     Sign {
-        /// The action as JSON (key order is kept: it is part of what is signed).
+        /// A file holding the action as JSON (its key order is kept: it is part of what is
+        /// signed).
+        #[arg(value_name = "ACTION.json")]
         action: PathBuf,
         /// File holding the agent's private key (mode 0600 or stricter).
         #[arg(

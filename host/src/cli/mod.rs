@@ -7,6 +7,7 @@
 //! - [`hl`]: Hyperliquid tools (`hl sign`).
 //! - [`record`]: `record`; [`backtest`]: `backtest`; [`report`]: `report` (HTML).
 
+pub mod args;
 pub mod backtest;
 pub mod config;
 pub mod hardstop;

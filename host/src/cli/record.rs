@@ -14,19 +14,13 @@ pub struct RecordArgs {
     /// Where the files go.
     #[arg(long, default_value = "recordings")]
     out: PathBuf,
-    /// Stop after this many seconds (default: until Ctrl-C).
-    #[arg(long, value_name = "SECS")]
-    duration: Option<f64>,
+    /// Stop after this long (`45s`, `1m`, `2h`, or seconds; default: until Ctrl-C).
+    #[arg(long, value_name = "DURATION", value_parser = super::args::positive_duration)]
+    duration: Option<std::time::Duration>,
 }
 
 pub fn exec(args: RecordArgs) -> anyhow::Result<ExitCode> {
     let cfg = Config::load(&args.config)?;
-    if args
-        .duration
-        .is_some_and(|d| !(d > 0.0 && d <= 315_360_000.0))
-    {
-        bail!("--duration must be a number of seconds between 0 and 315360000 (ten years)");
-    }
     let headers = venue_headers(&cfg)?;
     if headers.iter().all(|(_, coins)| coins.is_empty()) {
         bail!(
@@ -80,13 +74,13 @@ pub fn exec(args: RecordArgs) -> anyhow::Result<ExitCode> {
             tasks.len(),
             args.out.display(),
             match args.duration {
-                Some(d) => format!("for {d} s"),
+                Some(d) => format!("for {:?}", d),
                 None => "until Ctrl-C".into(),
             }
         );
         match args.duration {
             Some(d) => tokio::select! {
-                _ = tokio::time::sleep(std::time::Duration::from_secs_f64(d)) => {}
+                _ = tokio::time::sleep(d) => {}
                 _ = tokio::signal::ctrl_c() => {}
             },
             None => {

@@ -194,10 +194,10 @@ pub enum JournalError {
     },
     #[error("no journal at {path}: no run yet (`strategy-host run` creates it)")]
     Missing { path: PathBuf },
-    #[error("journal {path}: {source}")]
+    #[error("journal {path}: {cause}")]
     Sql {
         path: PathBuf,
-        source: rusqlite::Error,
+        cause: rusqlite::Error,
     },
 }
 
@@ -273,7 +273,7 @@ impl Journal {
         let conn = Connection::open_with_flags(path, flags).map_err(|e| unusable(e.to_string()))?;
         let sql = |source| JournalError::Sql {
             path: path.to_path_buf(),
-            source,
+            cause: source,
         };
         if existed {
             let check: String = conn
@@ -340,7 +340,7 @@ impl Journal {
     fn sql(&self, source: rusqlite::Error) -> JournalError {
         JournalError::Sql {
             path: self.path.clone(),
-            source,
+            cause: source,
         }
     }
 

@@ -135,10 +135,10 @@ pub struct RecordStats {
 
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError {
-    #[error("recording {path}: {source}")]
+    #[error("recording {path}: {cause}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("recording: the recorder thread failed: {0}")]
     Thread(String),
@@ -196,7 +196,7 @@ impl Recorder {
     pub fn start(dir: &Path, venues: Vec<VenueHeader>) -> Result<Recorder, RecordError> {
         std::fs::create_dir_all(dir).map_err(|source| RecordError::Io {
             path: dir.to_path_buf(),
-            source,
+            cause: source,
         })?;
         let (tx, rx) = mpsc::channel();
         let header = Header {
@@ -338,7 +338,7 @@ fn write_loop(
                     }
                     f.enc.write_all(&buf).map_err(|source| RecordError::Io {
                         path: f.path.clone(),
-                        source,
+                        cause: source,
                     })?;
                     stats.bytes += buf.len() as u64;
                     if let Some(n) = stats.lines.get_mut(e.venue as usize) {
@@ -368,7 +368,7 @@ fn write_loop(
             if let Some(f) = &mut file {
                 f.enc.flush().map_err(|source| RecordError::Io {
                     path: f.path.clone(),
-                    source,
+                    cause: source,
                 })?;
             }
             dirty = false;
@@ -393,7 +393,7 @@ fn open(
     ));
     let io = |source| RecordError::Io {
         path: path.clone(),
-        source,
+        cause: source,
     };
     let f = std::fs::OpenOptions::new()
         .write(true)
@@ -410,7 +410,7 @@ fn open(
 fn close(f: OpenFile) -> Result<(), RecordError> {
     let io = |source| RecordError::Io {
         path: f.path.clone(),
-        source,
+        cause: source,
     };
     let w = f
         .enc

@@ -25,8 +25,8 @@ pub use crate::sim::config::{Faults, SimAccount, SimConfig};
 pub enum SimError {
     #[error("simulator config: {0}")]
     Config(String),
-    #[error("cannot listen on 127.0.0.1:{port}: {source}")]
-    Bind { port: u16, source: std::io::Error },
+    #[error("cannot listen on 127.0.0.1:{port}: {cause}")]
+    Bind { port: u16, cause: std::io::Error },
 }
 
 /// What a subscription is for.
@@ -180,10 +180,14 @@ pub async fn spawn(cfg: SimConfig, port: u16) -> Result<SimHandle, SimError> {
     exchange.tick(now);
     let listener = TcpListener::bind(("127.0.0.1", port))
         .await
-        .map_err(|source| SimError::Bind { port, source })?;
-    let addr = listener
-        .local_addr()
-        .map_err(|source| SimError::Bind { port, source })?;
+        .map_err(|source| SimError::Bind {
+            port,
+            cause: source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| SimError::Bind {
+        port,
+        cause: source,
+    })?;
     let (drop_tx, _) = watch::channel(0u64);
     let state = Arc::new(Mutex::new(State {
         exchange,
