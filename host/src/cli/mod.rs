@@ -2,7 +2,8 @@
 //!
 //! - [`run`]: `run` (trade) and `sim` (the simulator alone).
 //! - [`plugin`]: `plugin check`. [`config`]: `config check`.
-//! - [`hardstop`]: the latch's operator commands; [`reconcile`]: ask for a reconcile.
+//! - [`hardstop`]: the latch's operator commands; [`reconcile`]: ask for a reconcile; [`ctl`]:
+//!   pause, resume, flatten, cancel and status of a running host.
 //!   [`journal`]: reading the journal.
 //! - [`hl`]: Hyperliquid tools (`hl sign`).
 //! - [`record`]: `record`; [`backtest`]: `backtest`; [`report`]: `report` (HTML).
@@ -10,6 +11,7 @@
 pub mod args;
 pub mod backtest;
 pub mod config;
+pub mod ctl;
 pub mod hardstop;
 pub mod hl;
 pub mod journal;
@@ -63,6 +65,9 @@ pub enum Command {
     /// The HardStop latch: its state, and the operator commands that set or release it. Recorded
     /// in the journal; a running host picks them up within a second, a stopped one on start.
     Hardstop(hardstop::HardstopArgs),
+    /// Control a running host: pause-entries, resume-entries, flatten MARKET, flatten-all,
+    /// cancel-all, status. Each command is recorded in the journal and taken within a second.
+    Ctl(ctl::CtlArgs),
     /// Read the journal: recent runs, orders, fills, positions, refusals.
     Journal(journal::JournalArgs),
     /// Ask a running host to reconcile every venue with the venue's account state now (over
@@ -94,6 +99,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Run(a) => run::run(a),
         Command::Hardstop(a) => hardstop::exec(a),
         Command::Journal(a) => journal::exec(a),
+        Command::Ctl(a) => ctl::exec(a),
         Command::Reconcile(a) => reconcile::exec(a),
         Command::Record(a) => record::exec(a),
         Command::Backtest(a) => backtest::exec(a),

@@ -104,7 +104,9 @@ pub enum OperatorCommand {
     PauseEntries,
     ResumeEntries,
     FlattenAll,
-    /// Cancel every working order (used on shutdown).
+    /// Flatten one market's position (`ctl flatten MARKET`).
+    Flatten(MarketId),
+    /// Cancel every working order (on shutdown, and `ctl cancel-all`).
     CancelAll,
 }
 

@@ -502,6 +502,16 @@ impl Engine {
                     let _ = self.flatten(m, reason, None, None, now);
                 }
             }
+            OperatorCommand::Flatten(m) => {
+                if self.positions.get(m).size.is_zero() {
+                    tracing::info!(market = %self.registry.key(m), "flatten: no position");
+                } else {
+                    let reason = plugin_api::FlattenReason::new(plugin_api::FlattenKind::MANUAL, 0);
+                    if let Err(r) = self.flatten(m, reason, None, None, now) {
+                        tracing::warn!(market = %self.registry.key(m), reason = r.name(), "flatten refused");
+                    }
+                }
+            }
         }
     }
 

@@ -99,4 +99,11 @@ impl Engine {
             .map(|v| v.last_live)
             .filter(|t| *t != 0)
     }
+
+    /// `venue`'s connection state.
+    pub fn venue_state(&self, venue: VenueId) -> ConnectionState {
+        self.venues
+            .get(venue.0 as usize)
+            .map_or(ConnectionState::Disconnected, |v| v.state)
+    }
 }

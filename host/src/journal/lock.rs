@@ -79,6 +79,23 @@ impl JournalLock {
     }
 }
 
+/// Whether a host holds the lock of the journal at `journal` now (read only: the lock file is
+/// not written, and a shared lock is held only for the test).
+pub fn held(journal: &Path) -> bool {
+    let lock = PathBuf::from(format!("{}.lock", journal.display()));
+    let Ok(file) = File::open(&lock) else {
+        return false;
+    };
+    // SAFETY: flock on a file descriptor this function owns; no memory is shared.
+    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) };
+    if rc == 0 {
+        // SAFETY: as above; releases the shared lock just taken.
+        unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_UN) };
+        return false;
+    }
+    std::io::Error::last_os_error().raw_os_error() == Some(libc::EWOULDBLOCK)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

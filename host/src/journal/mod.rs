@@ -17,7 +17,19 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Migration i (0-based) takes the schema from version i to i + 1. Append, never edit: a journal
 /// written by an older host is brought forward step by step on open.
-const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5];
+const MIGRATIONS: &[&str] = &[
+    SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6,
+];
+
+/// The running host's status, replaced every second (`ctl status` reads it).
+const SCHEMA_V6: &str = r#"
+CREATE TABLE host_status (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    run_id INTEGER NOT NULL,
+    ts_ms INTEGER NOT NULL,
+    status TEXT NOT NULL
+);
+"#;
 
 /// What `report` plots besides fills: each exit decision (reason, the edge the exit strategy
 /// measured, time held), EdgeTracker's period summaries (the dislocations entries see, those
@@ -453,14 +465,54 @@ impl Journal {
             .map_err(|e| self.sql(e))
     }
 
-    /// Queues an operator command for a running host (it polls this table).
-    pub fn queue_operator_command(&self, command: &str) -> Result<(), JournalError> {
+    /// Queues an operator command for a running host (it polls this table); returns its id.
+    pub fn queue_operator_command(&self, command: &str) -> Result<i64, JournalError> {
         self.conn
             .execute(
                 "INSERT INTO operator_commands (command, created_ms) VALUES (?1, ?2)",
                 params![command, now_ms() as i64],
             )
-            .map(|_| ())
+            .map_err(|e| self.sql(e))?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// When operator command `id` was taken by a host (None: not yet).
+    pub fn operator_command_consumed(&self, id: i64) -> Result<Option<i64>, JournalError> {
+        self.conn
+            .query_row(
+                "SELECT consumed_ms FROM operator_commands WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.sql(e))
+    }
+
+    /// Marks the `ctl` commands a previous host never took as consumed without acting on them
+    /// (a pause, cancel or flatten meant for a host that had stopped must not fire at the next
+    /// start); HardStop commands are kept, as the latch is. Returns what was discarded.
+    pub fn discard_stale_operator_commands(&self) -> Result<Vec<String>, JournalError> {
+        let (_, rows) = self.query(
+            "SELECT command FROM operator_commands WHERE consumed_ms IS NULL AND command NOT IN ('hardstop', 'hardstop-release') ORDER BY id",
+            &[],
+        )?;
+        self.conn
+            .execute(
+                "UPDATE operator_commands SET consumed_ms = ?1 WHERE consumed_ms IS NULL AND command NOT IN ('hardstop', 'hardstop-release')",
+                [-(now_ms() as i64)],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(rows.into_iter().map(|r| r[0].clone()).collect())
+    }
+
+    /// The running host's last status: (run, written at ms, JSON). None: no host wrote one.
+    pub fn host_status(&self) -> Result<Option<(i64, i64, String)>, JournalError> {
+        self.conn
+            .query_row(
+                "SELECT run_id, ts_ms, status FROM host_status WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
             .map_err(|e| self.sql(e))
     }
 

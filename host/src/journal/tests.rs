@@ -100,3 +100,25 @@ fn operator_commands_are_taken_once() {
     );
     assert!(j.take_operator_commands().unwrap().is_empty());
 }
+
+/// `ctl` commands no host took are discarded at the next start (a pause or flatten meant for a
+/// host that had stopped must not fire later); HardStop commands are kept, as the latch is.
+#[test]
+fn stale_ctl_commands_are_discarded_at_start() {
+    let j = Journal::open(&tmp("stale-ops")).unwrap();
+    let id = j.queue_operator_command("flatten:hl/BTC").unwrap();
+    j.queue_operator_command("hardstop").unwrap();
+    j.queue_operator_command("pause").unwrap();
+    assert_eq!(j.operator_command_consumed(id).unwrap(), None);
+    assert_eq!(
+        j.discard_stale_operator_commands().unwrap(),
+        vec!["flatten:hl/BTC", "pause"]
+    );
+    assert!(
+        j.operator_command_consumed(id)
+            .unwrap()
+            .is_some_and(|t| t < 0),
+        "marked discarded"
+    );
+    assert_eq!(j.take_operator_commands().unwrap(), vec!["hardstop"]);
+}

@@ -240,7 +240,7 @@ async fn drive(
                     j.unstall();
                 }
             }
-            op = journal_ops.recv() => match op.as_deref().and_then(operator_command) {
+            op = journal_ops.recv() => match op.as_deref().and_then(|o| operator_command(o, registry)) {
                 None if op.as_deref() == Some("reconcile") => {
                     println!("operator command from the journal: reconcile every venue");
                     core.borrow().reconcile_all();
@@ -257,9 +257,15 @@ async fn drive(
                     journaling::snapshot_states(config, &c.engine, c.now(), j);
                 }
             }
-            _ = publish.tick(), if metrics.is_some() => {
-                let srv = metrics.expect("guarded");
-                srv.publish(core.borrow_mut().sample(run_id, &mut lag));
+            _ = publish.tick() => {
+                let mut c = core.borrow_mut();
+                if let Some(j) = &c.journal {
+                    let s = status::status_json(&c.engine, &c.metrics, run_id, started.elapsed());
+                    j.send(crate::journal::writer::Record::Status(s));
+                }
+                if let Some(srv) = metrics {
+                    srv.publish(c.sample(run_id, &mut lag));
+                }
             }
             _ = status.tick() => {
                 let c = core.borrow();
@@ -383,15 +389,20 @@ pub async fn busy_poll(
     }
 }
 
-/// An operator command as the journal's operator table carries it.
-pub fn operator_command(s: &str) -> Option<OperatorCommand> {
+/// An operator command as the journal's operator table carries it (`flatten:venue/coin` names
+/// its market).
+pub fn operator_command(
+    s: &str,
+    registry: &crate::engine::types::MarketRegistry,
+) -> Option<OperatorCommand> {
     Some(match s {
         "hardstop" => OperatorCommand::HardStop,
         "hardstop-release" => OperatorCommand::ReleaseHardStop,
         "pause" => OperatorCommand::PauseEntries,
         "resume" => OperatorCommand::ResumeEntries,
         "flatten-all" => OperatorCommand::FlattenAll,
-        _ => return None,
+        "cancel-all" => OperatorCommand::CancelAll,
+        s => OperatorCommand::Flatten(registry.lookup(s.strip_prefix("flatten:")?)?),
     })
 }
 

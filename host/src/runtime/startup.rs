@@ -90,6 +90,9 @@ pub fn start(config: &Config, cloid_prefix: u64) -> anyhow::Result<Started> {
     } = build(config, cloid_prefix)?;
     let lock = crate::journal::lock::JournalLock::acquire(&config.journal_path())?;
     let journal = Journal::open(&config.journal_path())?;
+    for c in journal.discard_stale_operator_commands()? {
+        tracing::warn!(command = %c, "an operator command no host took before this start was discarded");
+    }
     let run_id = journal.start_run(
         &config.path.display().to_string(),
         &journaling::fingerprint(config.text.as_bytes()),

@@ -84,6 +84,8 @@ pub enum Record {
         name: String,
         buckets: Vec<(i64, u64)>,
     },
+    /// The host's status for `ctl status` (JSON), replacing the last one.
+    Status(String),
     PluginState {
         strategy: String,
         plugin: String,
@@ -232,6 +234,13 @@ pub fn write(
                     updates as i64,
                     threshold_pct
                 ],
+            )?;
+        }
+        Record::Status(json) => {
+            exec(
+                tx,
+                "INSERT OR REPLACE INTO host_status VALUES (1, ?1, ?2, ?3)",
+                params![run, now, json],
             )?;
         }
         Record::Histogram { name, buckets } => {
