@@ -71,3 +71,54 @@ fn durations_status_off_and_errors_said_once() {
     );
     assert!(!fresh.join("strategy-host.db").exists(), "nothing ran");
 }
+
+/// The in-process simulator starts again with every run: the second run's fills are journaled
+/// like the first's (its trade ids used to start again at 1, and the journal, keyed by venue and
+/// trade id, dropped them as already known).
+#[test]
+fn a_second_run_journals_its_fills() {
+    let dir = scratch_dir(env!("CARGO_TARGET_TMPDIR"), "second-run");
+    let config = dir.join("default.toml");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml"),
+        &config,
+    )
+    .unwrap();
+    let c = config.to_str().unwrap();
+    for _ in 0..2 {
+        let (ok, out, err) = host(&[
+            "run",
+            "--config",
+            c,
+            "--duration",
+            "3s",
+            "--status-every",
+            "0",
+        ]);
+        assert!(ok, "{out}{err}");
+    }
+    let conn = rusqlite::Connection::open(dir.join("strategy-host.db")).unwrap();
+    let per_run: Vec<(i64, i64)> = conn
+        .prepare(
+            "SELECT o.run_id, COUNT(*) FROM fills f JOIN orders o ON o.cloid = f.cloid GROUP BY o.run_id ORDER BY o.run_id",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        per_run.len(),
+        2,
+        "both runs' fills are journaled: {per_run:?}"
+    );
+    // Every filled order's fills are there.
+    let missing: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM orders o WHERE o.filled != '0' AND NOT EXISTS (SELECT 1 FROM fills f WHERE f.cloid = o.cloid)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(missing, 0);
+}

@@ -147,6 +147,28 @@ pub fn write(
             }
         }
         Record::Fill(f) => {
+            // A fill already journaled (a snapshot replayed after a reconnect) is ignored; a
+            // different fill under a journaled (venue, tid) means the venue reused an id: it is
+            // said loudly, with both, since the table can keep only one.
+            let known: Option<(String, String, i64)> = tx
+                .prepare_cached("SELECT px, sz, time_ms FROM fills WHERE venue = ?1 AND tid = ?2")?
+                .query_row(params![f.venue, f.tid as i64], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
+                .optional()?;
+            if let Some((px, sz, t)) = known {
+                if (px.as_str(), sz.as_str(), t) != (f.px.as_str(), f.sz.as_str(), f.time_ms as i64)
+                {
+                    tracing::error!(
+                        venue = %f.venue,
+                        tid = f.tid,
+                        journaled = %format!("{sz} @ {px} at {t} ms"),
+                        new = %format!("{} @ {} at {} ms ({})", f.sz, f.px, f.time_ms, f.market),
+                        "the venue reused a trade id for a different fill: the new one is NOT in the journal's fills (its position is)"
+                    );
+                }
+                return Ok(());
+            }
             exec(
                 tx,
                 "INSERT OR IGNORE INTO fills VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",

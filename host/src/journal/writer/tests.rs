@@ -24,7 +24,13 @@ fn records_are_committed_and_fills_are_unique_by_venue_and_tid() {
         realized: "0".into(),
     };
     h.send(Record::Fill(fill.clone()));
-    h.send(Record::Fill(fill)); // the same fill again (resent snapshot)
+    h.send(Record::Fill(fill.clone())); // the same fill again (resent snapshot)
+    // A different fill under the same id (a venue reusing ids): said, and the first one kept.
+    h.send(Record::Fill(FillRow {
+        px: "101".into(),
+        time_ms: 2,
+        ..fill
+    }));
     for _ in 0..3 {
         h.send(Record::Refusal {
             strategy: "s".into(),
@@ -69,6 +75,11 @@ fn records_are_committed_and_fills_are_unique_by_venue_and_tid() {
         .query_row("SELECT count(*) FROM fills", [], |r| r.get(0))
         .unwrap();
     assert_eq!(n, 1);
+    let px: String = check
+        .conn()
+        .query_row("SELECT px FROM fills", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(px, "100", "the first fill under an id is kept");
     let c: i64 = check
         .conn()
         .query_row("SELECT count FROM refusals", [], |r| r.get(0))

@@ -113,8 +113,11 @@ impl Exchange {
             agents,
             rng,
             now_ms,
-            next_oid: 1_000,
-            next_tid: 1,
+            // The venue's ids are unique for all time; an in-process simulator starts again with
+            // every run, so its ids start from its clock: a journal keyed by (venue, tid) never
+            // sees a new fill with an old fill's id.
+            next_oid: now_ms.saturating_mul(1_000).max(1_000),
+            next_tid: now_ms.saturating_mul(1_000).max(1),
             taker_fee_bps: Decimal::new(45, 1),
             maker_fee_bps: Decimal::new(15, 1),
             reject_every: 0,
