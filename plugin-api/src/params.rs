@@ -13,6 +13,11 @@ pub fn parse<T: DeserializeOwned>(text: &str) -> Result<T, String> {
 
 fn describe(text: &str, e: &toml::de::Error) -> String {
     let msg = e.message().trim().replace('\n', " ");
+    // A missing key has no line of its own: the error's span is the whole table, whose first
+    // line names some other key (`notional` missing was blamed on `cooldown_ms`).
+    if msg.starts_with("missing field") {
+        return format!("params: {msg}");
+    }
     match e.span().and_then(|span| key_at(text, span.start)) {
         Some(key) => format!("params.{key}: {msg}"),
         None => format!("params: {msg}"),
@@ -65,7 +70,7 @@ mod tests {
         let e = parse::<P>("threshold_bps = 1\nnotional = 10\nthreshhold = 3\n").unwrap_err();
         assert!(e.contains("threshhold"), "{e}");
         let e = parse::<P>("threshold_bps = 1\n").unwrap_err();
-        assert!(e.contains("notional"), "{e}");
+        assert_eq!(e, "params: missing field `notional`");
     }
 
     #[test]

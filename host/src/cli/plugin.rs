@@ -1,4 +1,4 @@
-//! `plugin check`: load and validate a plugin without trading.
+//! `plugin check`: load and validate a plugin without trading. `plugin new`: make one.
 
 use crate::config::RoleName;
 use crate::plugins::PluginLocator;
@@ -28,6 +28,21 @@ pub enum PluginCommand {
         #[arg(long, value_enum)]
         role: Option<RoleArg>,
     },
+    /// Make a new strategy crate that builds where it is made (its own workspace, plugin-api
+    /// by path from this checkout): params, state, tests, a README and a config snippet.
+    New {
+        /// The plugin's name (`my-entry`): the crate, the library and what the config names.
+        name: String,
+        /// Entry (opens positions) or exit (only reduces them).
+        #[arg(long, value_enum, default_value = "entry")]
+        role: RoleArg,
+        /// The directory to make it in (it makes DIR/NAME).
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        dir: PathBuf,
+        /// The plugin-api crate to build against (default: this checkout's).
+        #[arg(long, value_name = "PATH")]
+        plugin_api: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -46,13 +61,56 @@ impl From<RoleArg> for RoleName {
 }
 
 pub fn exec(cmd: PluginCommand) -> anyhow::Result<ExitCode> {
-    let PluginCommand::Check {
-        plugin,
-        params,
-        markets,
-        role,
-    } = cmd;
-    plugin_check(&plugin, params.as_deref(), markets, role.map(Into::into))
+    match cmd {
+        PluginCommand::Check {
+            plugin,
+            params,
+            markets,
+            role,
+        } => plugin_check(&plugin, params.as_deref(), markets, role.map(Into::into)),
+        PluginCommand::New {
+            name,
+            role,
+            dir,
+            plugin_api,
+        } => plugin_new(&name, role, &dir, plugin_api),
+    }
+}
+
+fn plugin_new(
+    name: &str,
+    role: RoleArg,
+    dir: &std::path::Path,
+    plugin_api: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    use crate::plugins::scaffold;
+    let checkout = scaffold::checkout();
+    let api = match (plugin_api, &checkout) {
+        (Some(p), _) => p,
+        (None, Some(c)) => c.join("plugin-api"),
+        (None, None) => bail!(
+            "this strategy-host was moved away from the checkout it was built in: pass --plugin-api PATH (the checkout's plugin-api directory)"
+        ),
+    };
+    let lock = checkout.map(|c| c.join("Cargo.lock"));
+    let role = match role {
+        RoleArg::Entry => scaffold::Role::Entry,
+        RoleArg::Exit => scaffold::Role::Exit,
+    };
+    let made = scaffold::new(name, role, dir, &api, lock.as_deref())?;
+    println!("made {} ({} files):", made.dir.display(), made.files.len());
+    for f in &made.files {
+        println!("  {}", f.strip_prefix(&made.dir).unwrap_or(f).display());
+    }
+    println!(
+        "next:\n  cd {}\n  cargo test && cargo build --release\n  strategy-host plugin check {} --params params.toml\n  then add config-snippet.toml to a config and `strategy-host run --config …`",
+        made.dir.display(),
+        made.library
+            .strip_prefix(&made.dir)
+            .unwrap_or(&made.library)
+            .display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn plugin_check(

@@ -100,20 +100,17 @@ impl PluginLocator {
         }
     }
 
-    /// The search path `[plugins] dir` gives (relative to the config's directory `base`), or
-    /// next to the executable without one.
+    /// The search path: `[plugins] dir` (relative to the config's directory `base`) first, when
+    /// set, then the directories next to the executable (so the shipped plugins are still found
+    /// when a config adds its own directory).
     pub fn for_section(section: &PluginSection<'_>) -> PluginLocator {
         let base = section.base_dir.clone();
-        match &section.plugins.dir {
-            Some(dir) => PluginLocator {
-                dirs: vec![base.join(dir)],
-                base,
-            },
-            None => PluginLocator {
-                base,
-                ..PluginLocator::next_to_executable()
-            },
+        let mut dirs = Vec::new();
+        if let Some(dir) = &section.plugins.dir {
+            dirs.push(base.join(dir));
         }
+        dirs.extend(PluginLocator::next_to_executable().dirs);
+        PluginLocator { dirs, base }
     }
 
     /// The library file name for a plugin name: `dislocation-entry` → `libdislocation_entry.so`.

@@ -8,6 +8,7 @@
 
 pub mod config;
 pub mod loader;
+pub mod scaffold;
 pub mod slot;
 pub mod timer;
 
