@@ -122,3 +122,71 @@ fn a_second_run_journals_its_fills() {
         .unwrap();
     assert_eq!(missing, 0);
 }
+
+/// A strategy's state is journaled after each fill on its markets, not only every
+/// `snapshot_every_secs` (60 s here): a host killed with SIGKILL seconds after its first fill has
+/// the state of every strategy on that market saved, from after the fill.
+#[test]
+fn a_kill_9_after_a_fill_keeps_the_state_it_changed() {
+    let dir = scratch_dir(env!("CARGO_TARGET_TMPDIR"), "kill-state");
+    let config = dir.join("default.toml");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml"),
+        &config,
+    )
+    .unwrap();
+    let mut child = Command::new(host_binary())
+        .args(["run", "--duration", "60", "--status-every", "0", "--config"])
+        .arg(&config)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let db = dir.join("strategy-host.db");
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let (market, fill_ms) = loop {
+        let first = rusqlite::Connection::open(&db).ok().and_then(|c| {
+            c.query_row(
+                "SELECT market, time_ms FROM fills ORDER BY time_ms LIMIT 1",
+                [],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
+            )
+            .ok()
+        });
+        if let Some(f) = first {
+            break f;
+        }
+        assert!(std::time::Instant::now() < end, "no fill journaled in 30 s");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    // The fill is committed; its strategies' states are sent right after it.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    // Which strategies trade that market: from the config.
+    let cfg = strategy_host::config::Config::load(&config).unwrap();
+    let on_market: Vec<String> = cfg
+        .raw
+        .strategies
+        .iter()
+        .filter(|s| s.market_keys().contains(&market))
+        .map(|s| s.name().to_string())
+        .collect();
+    assert!(!on_market.is_empty());
+    for name in &on_market {
+        let saved: Option<i64> = conn
+            .query_row(
+                "SELECT saved_ms FROM plugin_state WHERE strategy = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .ok();
+        let saved = saved
+            .unwrap_or_else(|| panic!("{name}'s state was not saved after the fill on {market}"));
+        assert!(
+            saved >= fill_ms,
+            "{name}: saved at {saved}, the fill was at {fill_ms}"
+        );
+    }
+}

@@ -2,7 +2,7 @@
 //!
 //! The data flows one way: frame → venue adapter → engine `Event` → engine (market state →
 //! positions and orders → plugins → intents → gates → scheduler) → batch → venue adapter (guard,
-//! rules, signing) → frames. See `docs/` and `../shared/DESIGN.md` for the why.
+//! rules, signing) → frames. See `docs/` for the why.
 //!
 //! Map of every module:
 //! - [`engine`]: the deterministic core (no I/O, no clock, no tokio).

@@ -106,4 +106,9 @@ impl Engine {
             .get(venue.0 as usize)
             .map_or(ConnectionState::Disconnected, |v| v.state)
     }
+
+    /// The strategies trading market `m` (its entry and its exits).
+    pub fn strategies_on(&self, m: MarketId) -> impl Iterator<Item = StrategyId> + '_ {
+        self.subscribers[m.index()].iter().map(|(sid, _)| *sid)
+    }
 }

@@ -34,6 +34,12 @@ pub struct EngineCore {
     /// Entry and exit decisions to log, once the venue task has written its posts (a log line
     /// is a write to stderr: never between a tick and its order).
     decisions: Vec<Decision>,
+    /// Each strategy's params hash (by `StrategyId`) when its state is journaled after its
+    /// fills (None: not, e.g. no journal).
+    pub state_hashes: Option<Vec<String>>,
+    /// Strategies whose market had a fill since the last settle: their state is journaled then,
+    /// so a kill -9 loses no state a fill changed.
+    snap_due: Vec<crate::engine::types::StrategyId>,
 }
 
 /// A trading decision to log at `settle`.
@@ -61,6 +67,8 @@ impl EngineCore {
             live_reconciles: Vec::new(),
             deferred: Vec::new(),
             decisions: Vec::new(),
+            state_hashes: None,
+            snap_due: Vec::new(),
         }))
     }
 
@@ -156,6 +164,19 @@ impl EngineCore {
             {
                 crate::crash::point("after_fill");
             }
+            if let EngineNote::Fill {
+                fill,
+                replayed: false,
+                ..
+            } = &n
+                && self.state_hashes.is_some()
+            {
+                for sid in self.engine.strategies_on(fill.market) {
+                    if !self.snap_due.contains(&sid) {
+                        self.snap_due.push(sid);
+                    }
+                }
+            }
             match &n {
                 EngineNote::Order(o)
                     if o.state == crate::engine::orders::OrderState::Queued
@@ -203,6 +224,14 @@ impl EngineCore {
     pub fn settle(&mut self) {
         for d in self.decisions.drain(..) {
             log_decision(&self.engine, d);
+        }
+        if !self.snap_due.is_empty()
+            && let (Some(j), Some(hashes)) = (&self.journal, &self.state_hashes)
+        {
+            let now = self.now();
+            for sid in self.snap_due.drain(..) {
+                journaling::snapshot_state(&self.engine, sid, &hashes[sid.index()], now, j);
+            }
         }
         if let Some(j) = &self.journal {
             journaling::send_deferred(&self.engine, &mut self.deferred, j);

@@ -340,18 +340,37 @@ pub fn restore_states(config: &Config, engine: &mut Engine, journal: &Journal) {
 /// Journals every strategy's state now (`now_ns`: engine time).
 pub fn snapshot_states(config: &Config, engine: &Engine, now_ns: u64, journal: &JournalHandle) {
     for (sid, name) in engine.strategy_names() {
-        let slot = engine.strategy_slot(sid);
-        if let Some(state) = slot.snapshot_state() {
-            journal.send(Record::PluginState {
-                strategy: name.to_string(),
-                plugin: slot.plugin.clone(),
-                version: slot.plugin_version.clone(),
-                params_hash: params_hash(config, name),
-                state,
-                engine_ns: now_ns,
-            });
-        }
+        snapshot_state(engine, sid, &params_hash(config, name), now_ns, journal);
     }
+}
+
+/// Journals one strategy's state (nothing when it keeps none, or is disabled).
+pub fn snapshot_state(
+    engine: &Engine,
+    sid: StrategyId,
+    params_hash: &str,
+    now_ns: u64,
+    journal: &JournalHandle,
+) {
+    let slot = engine.strategy_slot(sid);
+    if let Some(state) = slot.snapshot_state() {
+        journal.send(Record::PluginState {
+            strategy: slot.name.clone(),
+            plugin: slot.plugin.clone(),
+            version: slot.plugin_version.clone(),
+            params_hash: params_hash.to_string(),
+            state,
+            engine_ns: now_ns,
+        });
+    }
+}
+
+/// Each strategy's params hash, by `StrategyId` (what a saved state is checked against).
+pub fn params_hashes(config: &Config, engine: &Engine) -> Vec<String> {
+    engine
+        .strategy_names()
+        .map(|(_, name)| params_hash(config, name))
+        .collect()
 }
 
 #[cfg(test)]

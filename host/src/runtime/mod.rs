@@ -116,8 +116,10 @@ pub async fn run(config: &Config, opts: RunOptions) -> anyhow::Result<RunOutcome
         Duration::from_millis(config.raw.journal.commit_window_ms),
     );
     tracing::info!(path = %config.journal_path().display(), run = started.run_id, "journal open");
+    let hashes = journaling::params_hashes(config, &started.engine);
     let core = EngineCore::resumed(started.engine, started.resumed_ns);
     core.borrow_mut().journal = Some(jh.clone());
+    core.borrow_mut().state_hashes = Some(hashes);
     // The restored latch's own note (and the flatten it starts) are journaled like any other.
     core.borrow_mut().handle(Event::Timer, None);
     let local = tokio::task::LocalSet::new();

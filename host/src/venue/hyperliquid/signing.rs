@@ -1,7 +1,7 @@
 //! L1 action signing ("phantom agent"): msgpack(action) ‖ nonce ‖ vault ‖ expiresAfter → keccak
 //! = connectionId; EIP-712 `Agent { source, connectionId }` on the `Exchange` domain (chainId 1337)
 //! → keccak digest; secp256k1 recoverable ECDSA (RFC 6979, low-S) through libsecp256k1; v = 27 + id.
-//! Reference: ../shared/reference/hyperliquid.md §3.
+//! docs/venue.md, "Keys, signing and networks"; the known-answer vectors are in the tests below.
 
 use secp256k1::{All, Message, PublicKey, Secp256k1, SecretKey, ecdsa::RecoverableSignature};
 use std::fmt;
