@@ -190,3 +190,78 @@ fn a_kill_9_after_a_fill_keeps_the_state_it_changed() {
         );
     }
 }
+
+/// The default run shows a restart resuming: the in-process simulators keep their accounts in a
+/// file next to the journal, the second run finds its positions on them at start (and hands them
+/// to the exit strategies), and `--fresh` starts them empty.
+#[test]
+fn a_second_run_resumes_the_simulators_accounts() {
+    let dir = scratch_dir(env!("CARGO_TARGET_TMPDIR"), "resume");
+    let config = dir.join("default.toml");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml"),
+        &config,
+    )
+    .unwrap();
+    let c = config.to_str().unwrap();
+    let (ok, out, err) = host(&[
+        "run",
+        "--config",
+        c,
+        "--duration",
+        "9s",
+        "--status-every",
+        "0",
+    ]);
+    assert!(ok, "{out}{err}");
+    // What the simulators kept: every open position, by market.
+    let mut kept = Vec::new();
+    for venue in ["simA", "simB"] {
+        let f = dir.join(format!("strategy-host.db.sim-{venue}.json"));
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
+        for (_, acct) in v["accounts"].as_object().unwrap() {
+            for (coin, _) in acct["positions"].as_object().unwrap() {
+                kept.push(format!("{venue}/{coin}"));
+            }
+        }
+    }
+    assert!(!kept.is_empty(), "the 9 s run left positions open: {out}");
+    assert!(out.contains("positions LEFT OPEN"), "{out}");
+    assert!(out.contains("keeps them for the next run"), "{out}");
+
+    let (ok, out, err) = host(&[
+        "run",
+        "--config",
+        c,
+        "--duration",
+        "2s",
+        "--status-every",
+        "0",
+    ]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("resumes its accounts from"), "{out}");
+    for m in &kept {
+        assert!(
+            err.lines()
+                .any(|l| l.contains("position found at start-up")
+                    && l.contains(&format!("market={m} "))),
+            "{m} was not picked up at start: {err}"
+        );
+    }
+
+    let (ok, out, err) = host(&[
+        "run",
+        "--config",
+        c,
+        "--duration",
+        "2s",
+        "--status-every",
+        "0",
+        "--fresh",
+    ]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("--fresh: removed"), "{out}");
+    assert!(!out.contains("resumes its accounts"), "{out}");
+    assert!(!err.contains("position found at start-up"), "{err}");
+}

@@ -26,6 +26,9 @@ pub struct RunArgs {
     /// Allow a non-loopback --metrics-listen address.
     #[arg(long)]
     metrics_allow_remote: bool,
+    /// Start the in-process simulators empty: remove the accounts they kept from the last run.
+    #[arg(long)]
+    fresh: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -46,6 +49,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         status_every,
         metrics_listen,
         metrics_allow_remote,
+        fresh,
     } = args;
     let cfg = Config::load(&config)?;
     if let Some(p) = &summary_json {
@@ -62,6 +66,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         },
         metrics_listen,
         metrics_allow_remote,
+        fresh,
         ..Default::default()
     };
     let rt = tokio::runtime::Builder::new_current_thread()

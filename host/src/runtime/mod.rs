@@ -44,6 +44,8 @@ pub struct RunOptions {
     pub metrics_listen: Option<String>,
     /// `--metrics-allow-remote`: as `[metrics] allow_remote = true`.
     pub metrics_allow_remote: bool,
+    /// `--fresh`: in-process simulators start empty (their saved accounts are removed).
+    pub fresh: bool,
 }
 
 impl Default for RunOptions {
@@ -56,6 +58,7 @@ impl Default for RunOptions {
             operator: None,
             metrics_listen: None,
             metrics_allow_remote: false,
+            fresh: false,
         }
     }
 }
@@ -196,7 +199,14 @@ async fn drive(
             tap: recorder.map(|r| r.tap(i as u16)),
             metrics: Some(vm),
         };
-        venues.push(venues::start_venue(v, id, registry, latch, &core, obs).await?);
+        let sim_state = crate::sim::persist::state_path(&config.journal_path(), v.name.get_ref());
+        if opts.fresh && sim_state.exists() {
+            std::fs::remove_file(&sim_state)
+                .with_context(|| format!("--fresh: cannot remove {}", sim_state.display()))?;
+            println!("--fresh: removed {}", sim_state.display());
+        }
+        venues
+            .push(venues::start_venue(v, id, registry, latch, &core, obs, Some(&sim_state)).await?);
     }
     let mut lag = crate::metrics::prom::LagWatch::default();
     let mut publish = tokio::time::interval(Duration::from_secs(1));
@@ -348,11 +358,23 @@ async fn drive(
             ));
         }
     }
+    // In-process simulators keep their accounts for the next run.
+    let mut kept = Vec::new();
+    for s in &sims {
+        let path = crate::sim::persist::state_path(&config.journal_path(), &s.name);
+        match crate::sim::persist::save(&s.handle, &s.name, &path) {
+            Ok(_) => kept.push((s.name.clone(), path)),
+            Err(e) => eprintln!("error: {e:#}"),
+        }
+    }
     let info = summary::RunInfo {
         run_id,
         config: config.path.display().to_string(),
         journal: config.journal_path().display().to_string(),
-        in_process_sims: sims.iter().map(|s| s.name.clone()).collect(),
+        in_process_sims: kept
+            .iter()
+            .map(|(n, p)| (n.clone(), p.display().to_string()))
+            .collect(),
     };
     let summary = Summary::view(&c.metrics, &c.engine, started.elapsed().as_secs_f64(), info);
     println!("{}", summary.render());

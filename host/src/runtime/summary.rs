@@ -46,8 +46,9 @@ pub struct RunInfo {
     pub run_id: i64,
     pub config: String,
     pub journal: String,
-    /// Venues whose simulator ran in-process (their accounts end with the run).
-    pub in_process_sims: Vec<String>,
+    /// Venues whose simulator ran in-process, and the file it keeps its accounts in for the
+    /// next run.
+    pub in_process_sims: Vec<(String, String)>,
 }
 
 #[derive(Debug, Default, Clone, Serialize)]
@@ -181,7 +182,7 @@ impl Summary {
         if !open_venues.is_empty() {
             let (sims, real): (Vec<String>, Vec<String>) = open_venues
                 .into_iter()
-                .partition(|v| s.run.in_process_sims.contains(v));
+                .partition(|v| s.run.in_process_sims.iter().any(|(n, _)| n == v));
             let mut says = Vec::new();
             if !real.is_empty() {
                 says.push(format!(
@@ -192,7 +193,7 @@ impl Summary {
             }
             if !sims.is_empty() {
                 says.push(format!(
-                    "on {}: the in-process simulator ends with this run, so the next run starts flat there",
+                    "on {}: the in-process simulator keeps them for the next run (`--fresh` starts it flat)",
                     sims.join(", ")
                 ));
             }
@@ -376,7 +377,10 @@ mod tests {
             run_id: 3,
             config: "my.toml".into(),
             journal: "j.db".into(),
-            in_process_sims: sims.iter().map(|s| s.to_string()).collect(),
+            in_process_sims: sims
+                .iter()
+                .map(|s| (s.to_string(), format!("j.db.sim-{s}.json")))
+                .collect(),
         };
         let s = Summary::view(&metrics, &h.engine, 1.0, run(&[]));
         let text = s.render();

@@ -29,6 +29,7 @@ pub async fn start_venue(
     latch: &Arc<HardStopLatch>,
     core: &Rc<RefCell<EngineCore>>,
     obs: Observers,
+    sim_state: Option<&std::path::Path>,
 ) -> anyhow::Result<Venue> {
     let name = v.name.get_ref().clone();
     let markets: Vec<_> = registry
@@ -46,6 +47,15 @@ pub async fn start_venue(
                 (Some(sim), true) => Some(crate::sim::launch(sim.clone(), &name).await?),
                 _ => None,
             };
+            // An in-process simulator keeps its accounts across runs (`sim::persist`).
+            if let (Some(l), Some(path)) = (&launched, sim_state) {
+                if let Some(n) = crate::sim::persist::restore(&l.handle, &name, path)? {
+                    println!(
+                        "{name}: the in-process simulator resumes its accounts from {} ({n} open position(s))",
+                        path.display()
+                    );
+                }
+            }
             let local = launched.as_ref().map(|l| &l.local);
             let p = hyperliquid::config::prepare(cfg, &name, id, markets, latch, local).await?;
             let sim = launched.map(|l| {

@@ -11,6 +11,7 @@ pub mod config;
 pub mod exchange;
 pub mod market;
 pub mod matching;
+pub mod persist;
 pub mod server;
 
 #[cfg(test)]
