@@ -71,7 +71,7 @@ fn a_new_plugin_builds_checks_trades_and_resumes() {
         .lines()
         .find_map(|l| l.trim_start_matches('#').trim().strip_prefix("dir = "))
         .expect("the snippet names the plugin dir");
-    let entry = &snippet[snippet.find("[[strategies]]").unwrap()..];
+    let entry = &snippet[snippet.find("\n[[strategies]]").unwrap() + 1..];
     let default =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml"))
             .unwrap();

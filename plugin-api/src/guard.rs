@@ -25,11 +25,24 @@ pub trait StrategyLogic: Send + 'static {
     where
         Self: Sized;
 
+    /// Whether the default `on_timer` calls `on_market` for each market (the backup path for a
+    /// strategy whose decision only needs the market's state: an exit that must act even when a
+    /// market goes quiet). Off by default: a strategy that overrides neither is not called on
+    /// the timer.
+    const TIMER_VISITS_MARKETS: bool = false;
+
+    /// A market the strategy trades was updated (its BBO or asset context): the WS-driven path.
     fn on_market(&mut self, ctx: &Ctx<'_>, market: MarketIdx, out: &mut Intents) {
         let _ = (ctx, market, out);
     }
+    /// Every `[engine] timer_interval_ms`: the backup path. By default it calls `on_market`
+    /// for each market when `TIMER_VISITS_MARKETS` is true, and does nothing otherwise.
     fn on_timer(&mut self, ctx: &Ctx<'_>, out: &mut Intents) {
-        let _ = (ctx, out);
+        if Self::TIMER_VISITS_MARKETS {
+            for m in ctx.market_indices() {
+                self.on_market(ctx, m, out);
+            }
+        }
     }
     fn on_fill(&mut self, ctx: &Ctx<'_>, fill: &FillView, out: &mut Intents) {
         let _ = (ctx, fill, out);

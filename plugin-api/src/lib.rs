@@ -14,8 +14,13 @@
 //! - [`guard`]: the panic guard every call goes through, and the plain-Rust `StrategyLogic` trait
 //!   a plugin author implements.
 //! - [`export`]: the `export_strategy!` macro: a plugin is plain Rust plus one macro call.
-//! - [`params`]: parsing of the strategy's TOML `params` table, with errors naming the key.
+//! - [`params`]: parsing of the strategy's TOML `params` table, with errors naming the key, and
+//!   the market-count check.
+//! - [`state`]: a strategy's state across restarts as JSON (`save`, `load`).
 //! - [`host`]: what the host uses to load a library and call a strategy, with typed errors.
+//!
+//! # Writing a strategy
+#![doc = include_str!("../README.md")]
 #![allow(non_local_definitions)] // #[sabi_trait] and derive(StableAbi) trigger it on current rustc
 
 pub mod abi;
@@ -25,6 +30,7 @@ pub mod guard;
 pub mod host;
 pub mod intents;
 pub mod params;
+pub mod state;
 pub mod types;
 
 pub use abi::{LogLevel, Logger};

@@ -11,6 +11,30 @@ pub fn parse<T: DeserializeOwned>(text: &str) -> Result<T, String> {
     toml::from_str::<T>(text).map_err(|e| describe(text, &e))
 }
 
+/// Checks how many markets the strategy was given: `want` is the accepted count (`1..=1`, `2..=2`,
+/// `1..=usize::MAX`). The error reads `markets: … takes …, got N` (the config's key).
+///
+/// ```
+/// assert!(plugin_api::params::markets(&["hl/BTC".into()], 1..=1).is_ok());
+/// let e = plugin_api::params::markets(&["hl/BTC".into()], 2..=2).unwrap_err();
+/// assert_eq!(e, "markets: this strategy takes exactly 2 markets, got 1 (hl/BTC)");
+/// ```
+pub fn markets(markets: &[String], want: std::ops::RangeInclusive<usize>) -> Result<(), String> {
+    if want.contains(&markets.len()) {
+        return Ok(());
+    }
+    let takes = match (*want.start(), *want.end()) {
+        (a, b) if a == b => format!("exactly {a}"),
+        (a, usize::MAX) => format!("at least {a}"),
+        (a, b) => format!("{a} to {b}"),
+    };
+    Err(format!(
+        "markets: this strategy takes {takes} markets, got {} ({})",
+        markets.len(),
+        markets.join(", ")
+    ))
+}
+
 fn describe(text: &str, e: &toml::de::Error) -> String {
     let msg = e.message().trim().replace('\n', " ");
     // A missing key has no line of its own: the error's span is the whole table, whose first

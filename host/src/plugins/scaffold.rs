@@ -161,7 +161,6 @@ crate-type = ["cdylib", "rlib"]
 # The host's ABI: plugin-api's version is the ABI version; rebuild when the host's changes.
 plugin-api = { path = "{{plugin_api}}" }
 serde = { version = "1", features = ["derive"] }
-serde_json = "1"
 
 # Its own workspace: it builds where it is, outside the host's.
 [workspace]
@@ -283,6 +282,7 @@ pub struct {{Struct}} {
 
 impl StrategyLogic for {{Struct}} {
     fn create(params: &str, markets: &[String], log: Logger) -> Result<Self, String> {
+        plugin_api::params::markets(markets, 1..=usize::MAX)?;
         let params: Params = plugin_api::params::parse(params)?;
         if params.threshold_bps <= Decimal::ZERO {
             return Err(format!(
@@ -332,11 +332,11 @@ impl StrategyLogic for {{Struct}} {
     }
 
     fn snapshot_state(&self) -> String {
-        serde_json::to_string(&self.state).unwrap_or_default()
+        plugin_api::state::save(&self.state)
     }
 
     fn restore_state(&mut self, state: &str) -> Result<(), String> {
-        let s: State = serde_json::from_str(state).map_err(|e| format!("unreadable state: {e}"))?;
+        let s: State = plugin_api::state::load(state)?;
         if s.last_entry_ns.len() != self.state.last_entry_ns.len() {
             return Err("the saved state is for another number of markets".into());
         }
@@ -376,6 +376,10 @@ mod tests {
 
     #[test]
     fn params_are_checked_and_errors_name_the_key() {
+        assert!({{Struct}}::create("threshold_bps = 40\nnotional = 10\n", &[], Logger::discard())
+            .err()
+            .unwrap_or_default()
+            .starts_with("markets:"));
         let create = |p: &str| {
             {{Struct}}::create(p, &["sim/BTC".into()], Logger::discard()).err().unwrap_or_default()
         };
@@ -468,23 +472,20 @@ impl StrategyLogic for {{Struct}} {
         })
     }
 
+    // The timer (the backup path) calls on_market for every market too: a market with no
+    // updates still has its positions watched.
+    const TIMER_VISITS_MARKETS: bool = true;
+
     fn on_market(&mut self, ctx: &Ctx<'_>, m: MarketIdx, out: &mut Intents) {
         self.check(ctx, m, out);
     }
 
-    // The backup path: a market with no updates still has its positions watched.
-    fn on_timer(&mut self, ctx: &Ctx<'_>, out: &mut Intents) {
-        for m in ctx.market_indices() {
-            self.check(ctx, m, out);
-        }
-    }
-
     fn snapshot_state(&self) -> String {
-        serde_json::to_string(&self.state).unwrap_or_default()
+        plugin_api::state::save(&self.state)
     }
 
     fn restore_state(&mut self, state: &str) -> Result<(), String> {
-        self.state = serde_json::from_str(state).map_err(|e| format!("unreadable state: {e}"))?;
+        self.state = plugin_api::state::load(state)?;
         Ok(())
     }
 }

@@ -62,14 +62,11 @@ impl StrategyLogic for TimeStopExit {
         })
     }
 
+    // The timer visits every market too: a quiet market's position still expires.
+    const TIMER_VISITS_MARKETS: bool = true;
+
     fn on_market(&mut self, ctx: &Ctx<'_>, m: MarketIdx, out: &mut Intents) {
         self.check(ctx, m, out);
-    }
-
-    fn on_timer(&mut self, ctx: &Ctx<'_>, out: &mut Intents) {
-        for m in ctx.market_indices() {
-            self.check(ctx, m, out);
-        }
     }
 
     fn snapshot_state(&self) -> String {
