@@ -27,18 +27,20 @@ pub trait StrategyLogic: Send + 'static {
 
     /// Whether the default `on_timer` calls `on_market` for each market (the backup path for a
     /// strategy whose decision only needs the market's state: an exit that must act even when a
-    /// market goes quiet). Off by default: a strategy that overrides neither is not called on
+    /// market goes quiet). Off by default: a strategy that overrides neither does nothing on
     /// the timer.
-    const TIMER_VISITS_MARKETS: bool = false;
+    fn timer_visits_markets(&self) -> bool {
+        false
+    }
 
     /// A market the strategy trades was updated (its BBO or asset context): the WS-driven path.
     fn on_market(&mut self, ctx: &Ctx<'_>, market: MarketIdx, out: &mut Intents) {
         let _ = (ctx, market, out);
     }
     /// Every `[engine] timer_interval_ms`: the backup path. By default it calls `on_market`
-    /// for each market when `TIMER_VISITS_MARKETS` is true, and does nothing otherwise.
+    /// for each market when `timer_visits_markets()` is true, and does nothing otherwise.
     fn on_timer(&mut self, ctx: &Ctx<'_>, out: &mut Intents) {
-        if Self::TIMER_VISITS_MARKETS {
+        if self.timer_visits_markets() {
             for m in ctx.market_indices() {
                 self.on_market(ctx, m, out);
             }

@@ -474,7 +474,9 @@ impl StrategyLogic for {{Struct}} {
 
     // The timer (the backup path) calls on_market for every market too: a market with no
     // updates still has its positions watched.
-    const TIMER_VISITS_MARKETS: bool = true;
+    fn timer_visits_markets(&self) -> bool {
+        true
+    }
 
     fn on_market(&mut self, ctx: &Ctx<'_>, m: MarketIdx, out: &mut Intents) {
         self.check(ctx, m, out);

@@ -63,7 +63,9 @@ impl StrategyLogic for TimeStopExit {
     }
 
     // The timer visits every market too: a quiet market's position still expires.
-    const TIMER_VISITS_MARKETS: bool = true;
+    fn timer_visits_markets(&self) -> bool {
+        true
+    }
 
     fn on_market(&mut self, ctx: &Ctx<'_>, m: MarketIdx, out: &mut Intents) {
         self.check(ctx, m, out);
