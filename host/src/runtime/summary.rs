@@ -398,7 +398,7 @@ mod tests {
         let sim = Summary::view(&metrics, &h.engine, 1.0, run(&["hl"]));
         assert!(
             sim.render().contains(
-                "the in-process simulator ends with this run, so the next run starts flat there"
+                "the in-process simulator keeps them for the next run (`--fresh` starts it flat)"
             ),
             "{}",
             sim.render()
