@@ -79,7 +79,7 @@ fn main() {
     let path = plugin_path("fx-echo");
     let lib = Library::load(&path).expect("load fx-echo");
     let mut handle = lib
-        .create(params, &["sim/BTC".into()], |_, _| {})
+        .create(params, &["sim/BTC".into()], |_, _| {}, |_| true)
         .expect("create");
     let hlib = load_library("fx-echo", &path).expect("load");
     let spec = StrategySpec {

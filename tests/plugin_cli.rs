@@ -44,7 +44,7 @@ fn check_succeeds_on_a_good_plugin_by_path_and_by_name() {
             "{stdout}"
         );
         assert!(
-            stdout.contains("plugin ABI: plugin-api 0.1.0 (host: 0.1.0)"),
+            stdout.contains("plugin ABI: plugin-api 0.2.0 (host: 0.2.0)"),
             "{stdout}"
         );
     }
@@ -100,11 +100,11 @@ fn check_fails_with_one_line_for_each_broken_plugin() {
     );
     assert_one_line_error(
         &run(&["plugin", "check", "fx-old-api"]),
-        &["plugin-api 0.0.9", "host uses 0.1.0", "rebuild the plugin"],
+        &["plugin-api 0.0.9", "host uses 0.2.0", "rebuild the plugin"],
     );
     assert_one_line_error(
         &run(&["plugin", "check", "fx-new-api"]),
-        &["expected 0.1.0, found 0.2.0", "rebuild the plugin"],
+        &["expected 0.2.0, found 0.3.0", "rebuild the plugin"],
     );
     assert_one_line_error(
         &run(&["plugin", "check", "no-such-plugin"]),

@@ -208,11 +208,11 @@ fn abi_version_mismatch_is_refused_in_both_directions() {
     assert_eq!(older.kind, PluginErrorKind::VersionMismatch);
     let line = older.to_string();
     assert!(
-        line.contains("plugin built against plugin-api 0.0.9, host uses 0.1.0"),
+        line.contains("plugin built against plugin-api 0.0.9, host uses 0.2.0"),
         "{line}"
     );
     assert!(
-        line.contains("rebuild the plugin against plugin-api 0.1.0"),
+        line.contains("rebuild the plugin against plugin-api 0.2.0"),
         "{line}"
     );
     assert!(line.contains("libfx_old_api"), "names the path: {line}");
@@ -221,7 +221,7 @@ fn abi_version_mismatch_is_refused_in_both_directions() {
     assert_eq!(newer.kind, PluginErrorKind::LayoutMismatch);
     let line = newer.to_string();
     assert!(
-        line.contains("incompatible package versions (expected 0.1.0, found 0.2.0)"),
+        line.contains("incompatible package versions (expected 0.2.0, found 0.3.0)"),
         "{line}"
     );
     assert!(!line.contains('\n'), "one line: {line}");

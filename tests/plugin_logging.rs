@@ -46,6 +46,21 @@ fn plugin_log_lines_reach_the_host_tracing_output_tagged() {
     });
     let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
     assert!(text.contains("fx-echo created for 2 market(s)"), "{text}");
+    // The plugin asked the host's level: its debug line was dropped at INFO.
+    assert!(!text.contains("fx-echo params:"), "{text}");
+    let debug_buf = Buf::default();
+    let writer = debug_buf.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::DEBUG)
+        .finish();
+    tracing::subscriber::with_default(subscriber, || {
+        let lib = load_library("fx-echo", &plugin_path("fx-echo")).unwrap();
+        create(&lib, "tagged-two", vec!["sim/BTC".into()]);
+    });
+    let debug = String::from_utf8(debug_buf.0.lock().unwrap().clone()).unwrap();
+    assert!(debug.contains("fx-echo params:"), "kept at DEBUG: {debug}");
     assert!(text.contains("strategy=tagged-one"), "{text}");
     assert!(text.contains("plugin:"), "target is `plugin`: {text}");
 }

@@ -87,14 +87,18 @@ pub enum LogLevel {
 /// never reach the host, so logging goes through here.
 #[sabi_trait]
 pub trait HostServices: Send + Sync {
-    #[sabi(last_prefix_field)]
     fn log(&self, level: LogLevel, msg: RStr<'_>);
+    /// Whether the host keeps lines at `level` (plugin-api 0.2.0): a line it would drop is never
+    /// formatted.
+    #[sabi(last_prefix_field)]
+    fn enabled(&self, level: LogLevel) -> bool;
 }
 
 type HostServicesBox = HostServices_TO<'static, RBox<()>>;
 
 /// The plugin's handle on host logging; lines land in the host's `tracing` output tagged with the
-/// strategy's name. Cheap to clone. Logging formats a string: keep it off the per-tick path.
+/// strategy's name. Cheap to clone. A line at a level the host drops costs one call and is never
+/// formatted; a kept line is formatted in the plugin: keep those off the per-tick path.
 #[repr(C)]
 #[derive(StableAbi, Clone)]
 pub struct Logger {
@@ -102,23 +106,46 @@ pub struct Logger {
 }
 
 impl Logger {
-    /// Host side: a logger that forwards to `sink`.
+    /// Host side: a logger that forwards every level to `sink`.
     pub fn new<F>(sink: F) -> Logger
     where
         F: Fn(LogLevel, &str) + Send + Sync + 'static,
     {
-        struct Sink<F>(F);
-        impl<F: Fn(LogLevel, &str) + Send + Sync + 'static> HostServices for Sink<F> {
+        Logger::with_level(sink, |_| true)
+    }
+
+    /// Host side: a logger that forwards to `sink` the levels `enabled` keeps; the others are
+    /// dropped in the plugin before they are formatted.
+    pub fn with_level<F, E>(sink: F, enabled: E) -> Logger
+    where
+        F: Fn(LogLevel, &str) + Send + Sync + 'static,
+        E: Fn(LogLevel) -> bool + Send + Sync + 'static,
+    {
+        struct Sink<F, E>(F, E);
+        impl<F, E> HostServices for Sink<F, E>
+        where
+            F: Fn(LogLevel, &str) + Send + Sync + 'static,
+            E: Fn(LogLevel) -> bool + Send + Sync + 'static,
+        {
             fn log(&self, level: LogLevel, msg: RStr<'_>) {
                 (self.0)(level, msg.as_str())
+            }
+            fn enabled(&self, level: LogLevel) -> bool {
+                (self.1)(level)
             }
         }
         Logger {
             host: RArc::new(HostServices_TO::from_value(
-                Sink(sink),
+                Sink(sink, enabled),
                 abi_stable::sabi_trait::TD_Opaque,
             )),
         }
+    }
+
+    /// Whether the host keeps lines at `level`: test it before building an expensive line.
+    #[inline]
+    pub fn enabled(&self, level: LogLevel) -> bool {
+        self.host.enabled(level)
     }
 
     /// A logger that drops everything (for unit tests of strategy logic).
@@ -127,10 +154,16 @@ impl Logger {
     }
 
     pub fn log(&self, level: LogLevel, msg: &str) {
-        self.host.log(level, RStr::from_str(msg));
+        if self.enabled(level) {
+            self.host.log(level, RStr::from_str(msg));
+        }
     }
 
+    /// Formats and sends a line, unless the host drops `level` (then nothing is formatted).
     pub fn log_fmt(&self, level: LogLevel, args: fmt::Arguments<'_>) {
+        if !self.enabled(level) {
+            return;
+        }
         match args.as_str() {
             Some(s) => self.log(level, s),
             None => self.log(level, &args.to_string()),
@@ -148,6 +181,44 @@ impl Logger {
     }
     pub fn debug(&self, args: fmt::Arguments<'_>) {
         self.log_fmt(LogLevel::Debug, args)
+    }
+    pub fn trace(&self, args: fmt::Arguments<'_>) {
+        self.log_fmt(LogLevel::Trace, args)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    /// A line at a level the host drops is neither sent nor formatted.
+    #[test]
+    fn dropped_levels_are_not_formatted() {
+        let sent = Arc::new(AtomicU32::new(0));
+        let s = sent.clone();
+        let log = Logger::with_level(
+            move |_, _| {
+                s.fetch_add(1, Ordering::Relaxed);
+            },
+            |l| l <= LogLevel::Info,
+        );
+        struct Counted<'a>(&'a AtomicU32);
+        impl fmt::Display for Counted<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fetch_add(1, Ordering::Relaxed);
+                f.write_str("x")
+            }
+        }
+        let formatted = AtomicU32::new(0);
+        log.debug(format_args!("{}", Counted(&formatted)));
+        assert_eq!(formatted.load(Ordering::Relaxed), 0, "never formatted");
+        assert_eq!(sent.load(Ordering::Relaxed), 0);
+        log.info(format_args!("{}", Counted(&formatted)));
+        assert_eq!(formatted.load(Ordering::Relaxed), 1);
+        assert_eq!(sent.load(Ordering::Relaxed), 1);
+        assert!(log.enabled(LogLevel::Warn) && !log.enabled(LogLevel::Trace));
     }
 }
 

@@ -222,19 +222,21 @@ impl Library {
         crate::ABI_VERSION
     }
 
-    /// Creates a strategy. `log` receives the strategy's log lines.
+    /// Creates a strategy. `log` receives the strategy's log lines at the levels `enabled` keeps
+    /// (the others are dropped in the plugin, unformatted).
     pub fn create(
         &self,
         params_toml: &str,
         markets: &[String],
         log: impl Fn(LogLevel, &str) + Send + Sync + 'static,
+        enabled: impl Fn(LogLevel) -> bool + Send + Sync + 'static,
     ) -> Result<StrategyHandle, PluginError> {
         let markets: Vec<RString> = markets.iter().map(|m| RString::from(m.as_str())).collect();
         let create = self.module.create();
         match create(
             RStr::from_str(params_toml),
             markets.as_slice().into(),
-            Logger::new(log),
+            Logger::with_level(log, enabled),
         ) {
             RResult::ROk(inner) => Ok(StrategyHandle { inner }),
             RResult::RErr(e) => Err(e),

@@ -252,9 +252,12 @@ pub fn create_strategy(
     } = spec;
     let log_name = name.to_string();
     let handle = lib
-        .create(params_toml, &markets, move |level, msg| {
-            plugin_log(&log_name, level, msg)
-        })
+        .create(
+            params_toml,
+            &markets,
+            move |level, msg| plugin_log(&log_name, level, msg),
+            plugin_log_enabled,
+        )
         .map_err(|e| {
             let (kind, problem, hint) = if e.panicked {
                 (
@@ -288,6 +291,18 @@ pub fn create_strategy(
         timer,
         call_budget_us,
     ))
+}
+
+/// Whether the host's filter keeps plugin lines at `level` (asked by the plugin before it
+/// formats a line).
+pub fn plugin_log_enabled(level: LogLevel) -> bool {
+    match level {
+        LogLevel::Error => tracing::enabled!(target: "plugin", tracing::Level::ERROR),
+        LogLevel::Warn => tracing::enabled!(target: "plugin", tracing::Level::WARN),
+        LogLevel::Info => tracing::enabled!(target: "plugin", tracing::Level::INFO),
+        LogLevel::Debug => tracing::enabled!(target: "plugin", tracing::Level::DEBUG),
+        LogLevel::Trace => tracing::enabled!(target: "plugin", tracing::Level::TRACE),
+    }
 }
 
 /// Forwards a plugin's log line to `tracing`, tagged with the strategy's name.
