@@ -95,6 +95,19 @@ pub fn scratch_dir(base: &str, test: &str) -> PathBuf {
     dir
 }
 
+/// A scratch directory for `test` holding a copy of `config/default.toml` (its journal and the
+/// simulators' state files land beside it): returns (directory, config path).
+pub fn default_config(base: &str, test: &str) -> (PathBuf, PathBuf) {
+    let dir = scratch_dir(base, test);
+    let config = dir.join("default.toml");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml"),
+        &config,
+    )
+    .expect("copy config/default.toml");
+    (dir, config)
+}
+
 /// Writes `text` to `dir/name` and returns the path.
 pub fn write_file(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use strategy_host_e2e::{host_binary, scratch_dir};
+use strategy_host_e2e::{default_config, host_binary};
 
 fn ctl(config: &Path, args: &[&str]) -> (bool, String) {
     let o = Command::new(host_binary())
@@ -34,13 +34,7 @@ fn status_until(config: &Path, what: &str, want: impl Fn(&str) -> bool) -> Strin
 
 #[test]
 fn ctl_controls_a_running_host() {
-    let dir = scratch_dir(env!("CARGO_TARGET_TMPDIR"), "ctl");
-    let config = dir.join("default.toml");
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml"),
-        &config,
-    )
-    .unwrap();
+    let (dir, config) = default_config(env!("CARGO_TARGET_TMPDIR"), "ctl");
     // No host yet: commands are refused, not queued for a later start.
     let (ok, e) = ctl(&config, &["pause-entries"]);
     assert!(!ok && e.contains("no journal at"), "{e}");

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use strategy_host::metrics::prom::{FAMILIES, Kind};
-use strategy_host_e2e::{host_binary, scratch_dir};
+use strategy_host_e2e::{default_config, host_binary};
 
 fn scrape(addr: &str) -> String {
     let mut c = TcpStream::connect(addr).expect("connect to the metrics endpoint");
@@ -86,10 +86,7 @@ fn sum(m: &BTreeMap<String, f64>, prefix: &str) -> f64 {
 
 #[test]
 fn a_real_run_serves_metrics_that_move() {
-    let dir = scratch_dir(env!("CARGO_TARGET_TMPDIR"), "metrics");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let config = dir.join("default.toml");
-    std::fs::copy(root.join("config/default.toml"), &config).unwrap();
+    let (dir, config) = default_config(env!("CARGO_TARGET_TMPDIR"), "metrics");
     let bin = host_binary();
     let mut child = Command::new(&bin)
         .args(["run", "--duration", "25", "--status-every", "60"])
@@ -205,10 +202,7 @@ fn a_real_run_serves_metrics_that_move() {
 /// stop with no WARN line; `--log-format json --log-file` writes one JSON object per line.
 #[test]
 fn logs_are_plain_named_and_quiet_on_a_normal_stop() {
-    let dir = scratch_dir(env!("CARGO_TARGET_TMPDIR"), "logs");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let config = dir.join("default.toml");
-    std::fs::copy(root.join("config/default.toml"), &config).unwrap();
+    let (dir, config) = default_config(env!("CARGO_TARGET_TMPDIR"), "logs");
     let bin = host_binary();
     let out = Command::new(&bin)
         .args(["run", "--duration", "6"])

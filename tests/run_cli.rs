@@ -1,9 +1,8 @@
 //! The command line as a new user meets it: durations as people write them, status lines off with
 //! 0, an error's cause said once, and an output path checked before anything runs.
 
-use std::path::Path;
 use std::process::Command;
-use strategy_host_e2e::{host_binary, scratch_dir};
+use strategy_host_e2e::{default_config, host_binary};
 
 fn host(args: &[&str]) -> (bool, String, String) {
     let o = Command::new(host_binary()).args(args).output().unwrap();
@@ -16,13 +15,7 @@ fn host(args: &[&str]) -> (bool, String, String) {
 
 #[test]
 fn durations_status_off_and_errors_said_once() {
-    let dir = scratch_dir(env!("CARGO_TARGET_TMPDIR"), "run-cli");
-    let config = dir.join("default.toml");
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml"),
-        &config,
-    )
-    .unwrap();
+    let (dir, config) = default_config(env!("CARGO_TARGET_TMPDIR"), "run-cli");
     let c = config.to_str().unwrap();
     let (ok, out, err) = host(&[
         "run",
@@ -77,13 +70,7 @@ fn durations_status_off_and_errors_said_once() {
 /// trade id, dropped them as already known).
 #[test]
 fn a_second_run_journals_its_fills() {
-    let dir = scratch_dir(env!("CARGO_TARGET_TMPDIR"), "second-run");
-    let config = dir.join("default.toml");
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml"),
-        &config,
-    )
-    .unwrap();
+    let (dir, config) = default_config(env!("CARGO_TARGET_TMPDIR"), "second-run");
     let c = config.to_str().unwrap();
     for _ in 0..2 {
         let (ok, out, err) = host(&[
@@ -128,13 +115,7 @@ fn a_second_run_journals_its_fills() {
 /// the state of every strategy on that market saved, from after the fill.
 #[test]
 fn a_kill_9_after_a_fill_keeps_the_state_it_changed() {
-    let dir = scratch_dir(env!("CARGO_TARGET_TMPDIR"), "kill-state");
-    let config = dir.join("default.toml");
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml"),
-        &config,
-    )
-    .unwrap();
+    let (dir, config) = default_config(env!("CARGO_TARGET_TMPDIR"), "kill-state");
     let mut child = Command::new(host_binary())
         .args(["run", "--duration", "60", "--status-every", "0", "--config"])
         .arg(&config)
@@ -196,13 +177,7 @@ fn a_kill_9_after_a_fill_keeps_the_state_it_changed() {
 /// to the exit strategies), and `--fresh` starts them empty.
 #[test]
 fn a_second_run_resumes_the_simulators_accounts() {
-    let dir = scratch_dir(env!("CARGO_TARGET_TMPDIR"), "resume");
-    let config = dir.join("default.toml");
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml"),
-        &config,
-    )
-    .unwrap();
+    let (dir, config) = default_config(env!("CARGO_TARGET_TMPDIR"), "resume");
     let c = config.to_str().unwrap();
     let (ok, out, err) = host(&[
         "run",

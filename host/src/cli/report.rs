@@ -1,7 +1,6 @@
 //! `report`: one self-contained HTML file from a journal (live or backtest).
 
 use crate::config::Config;
-use anyhow::bail;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -32,16 +31,8 @@ pub fn exec(args: ReportArgs) -> anyhow::Result<ExitCode> {
         run,
         out,
     } = args;
-    // The output's directory is checked first: a typo fails before any work.
-    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty())
-        && !dir.is_dir()
-    {
-        bail!(
-            "--out {}: directory {} does not exist",
-            out.display(),
-            dir.display()
-        );
-    }
+    // The output is checked first: a typo fails before any work.
+    super::args::check_output("--out", &out)?;
     let path = match journal {
         Some(p) => p,
         None => Config::load(&config)?.journal_path(),
