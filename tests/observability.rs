@@ -6,7 +6,6 @@
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use strategy_host::metrics::prom::{FAMILIES, Kind};
@@ -86,7 +85,7 @@ fn sum(m: &BTreeMap<String, f64>, prefix: &str) -> f64 {
 
 #[test]
 fn a_real_run_serves_metrics_that_move() {
-    let (dir, config) = default_config(env!("CARGO_TARGET_TMPDIR"), "metrics");
+    let (_, config) = default_config(env!("CARGO_TARGET_TMPDIR"), "metrics");
     let bin = host_binary();
     let mut child = Command::new(&bin)
         .args(["run", "--duration", "25", "--status-every", "60"])
