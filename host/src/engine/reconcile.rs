@@ -42,13 +42,19 @@ impl Engine {
         let markets: Vec<_> = self.registry.markets_of(venue).collect();
         for m in &markets {
             let (size, px) = venue_position(positions, *m);
+            // At start the engine knows no position: the venue's is the one a restart resumes
+            // (information); later, a difference is drift (a warning).
             if self.positions.get(*m).size != size {
-                tracing::warn!(
-                    market = %self.registry.key(*m),
-                    engine = %self.positions.get(*m).size,
-                    venue = %size,
-                    "position reconciled to the venue's"
-                );
+                if first {
+                    tracing::info!(market = %self.registry.key(*m), venue = %size, "position at start, from the venue");
+                } else {
+                    tracing::warn!(
+                        market = %self.registry.key(*m),
+                        engine = %self.positions.get(*m).size,
+                        venue = %size,
+                        "position reconciled to the venue's"
+                    );
+                }
             }
             self.take_venue_position(*m, size, px, now);
         }
@@ -260,12 +266,11 @@ impl Engine {
             return; // a latched HardStop flattens everything already
         }
         let handed_to_exits = self.has_live_exit(m);
-        tracing::warn!(
-            market = %self.registry.key(m),
-            %size,
-            "position found at start-up: {}",
-            if handed_to_exits { "handed to the market's exit strategies" } else { "no exit strategy configured: flattening" }
-        );
+        if handed_to_exits {
+            tracing::info!(market = %self.registry.key(m), %size, "position found at start-up: handed to the market's exit strategies");
+        } else {
+            tracing::warn!(market = %self.registry.key(m), %size, "position found at start-up: no exit strategy configured: flattening");
+        }
         self.notes.push(EngineNote::UnownedPosition {
             market: m,
             size,

@@ -71,8 +71,32 @@ pub struct Metrics {
     pub tick_to_order: hist::Histogram,
     /// Round trips, PnL net of fees and fees per strategy (the backtest's own accounting).
     pub trips: crate::backtest::report::Reporter,
-    /// Orders whose first fill was already counted as an entry or exit.
+    /// Orders (and pairs) whose first fill was already counted as an entry or exit: the last
+    /// `ENTERED` of them (`entered_order`, oldest first out), so a host that runs for months
+    /// does not grow with its orders.
     entered: HashSet<u128>,
+    entered_order: std::collections::VecDeque<u128>,
+}
+
+/// Orders remembered for counting entries once (an order's fills come within seconds of it).
+const ENTERED: usize = 100_000;
+
+/// Remembers an order or pair as counted (the last `ENTERED`): false when it already was.
+fn remember(
+    set: &mut HashSet<u128>,
+    order: &mut std::collections::VecDeque<u128>,
+    key: u128,
+) -> bool {
+    if !set.insert(key) {
+        return false;
+    }
+    order.push_back(key);
+    if order.len() > ENTERED
+        && let Some(old) = order.pop_front()
+    {
+        set.remove(&old);
+    }
+    true
 }
 
 impl Metrics {
@@ -111,11 +135,15 @@ impl Metrics {
                 c.fills += 1;
                 if let Some(cloid) = fill.cloid
                     && let Some(o) = engine.orders().get(cloid)
-                    && self.entered.insert(cloid.0)
+                    && remember(&mut self.entered, &mut self.entered_order, cloid.0)
                 {
                     // A pair is one entry decision: its second leg is not counted again.
                     let pair_seen = match o.purpose {
-                        Purpose::PairLeg(id) => !self.entered.insert(u128::MAX - id as u128),
+                        Purpose::PairLeg(id) => !remember(
+                            &mut self.entered,
+                            &mut self.entered_order,
+                            u128::MAX - id as u128,
+                        ),
                         _ => false,
                     };
                     if !o.reduce_only {
@@ -195,5 +223,24 @@ impl Metrics {
                 }
             })
             .collect();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The set of orders counted as entries keeps the last `ENTERED` only.
+    #[test]
+    fn counted_orders_are_bounded() {
+        let (mut set, mut order) = (HashSet::new(), std::collections::VecDeque::new());
+        assert!(remember(&mut set, &mut order, 0));
+        assert!(!remember(&mut set, &mut order, 0), "counted once");
+        for k in 1..=ENTERED as u128 {
+            assert!(remember(&mut set, &mut order, k));
+        }
+        assert_eq!(set.len(), ENTERED);
+        assert!(!set.contains(&0), "the oldest is forgotten");
+        assert!(!remember(&mut set, &mut order, ENTERED as u128));
     }
 }
