@@ -21,6 +21,7 @@ pub mod exec;
 pub mod latency;
 pub mod replay;
 pub mod report;
+pub mod sweep;
 
 use crate::config::Config;
 use crate::engine::events::Event;

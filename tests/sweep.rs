@@ -1,0 +1,84 @@
+//! `backtest --sweep` through the binary: every combination of a grid is a whole backtest of the
+//! same data with the real plugin `.so` files; the table is byte-identical for 1 and 2 threads,
+//! the parameters change the results, and a row equals a plain backtest of its parameters.
+
+use std::path::Path;
+use strategy_host::backtest::{self, Options, data::DataArg};
+use strategy_host::config::Config;
+use strategy_host_e2e::{data, host_ok, scratch_dir};
+
+#[test]
+fn a_sweep_is_the_same_table_on_any_thread_count() {
+    let dir = scratch_dir(env!("CARGO_TARGET_TMPDIR"), "sweep");
+    let markets = data::markets();
+    let (rec, _) = data::recording(&dir, "hl", &markets, 1_700_000_000_000, 300, 100);
+    let config = dir.join("bt.toml");
+    std::fs::write(&config, data::config(&markets, 40, "")).unwrap();
+    let sweep = dir.join("sweep.toml");
+    std::fs::write(
+        &sweep,
+        "[[sweep]]\nstrategy = \"dislocation\"\ngrid = { threshold_bps = [30, 40, 60], cooldown_ms = [1000, 5000] }\n\n[[sweep]]\nstrategy = \"timestop\"\nlist = [{ max_holding_ms = 20000 }, { max_holding_ms = 1500 }]\n",
+    )
+    .unwrap();
+    let table = |threads: &str| {
+        let csv = dir.join(format!("t{threads}.csv"));
+        let json = dir.join(format!("t{threads}.json"));
+        let out = host_ok(&[
+            "backtest".as_ref(),
+            "--quiet".as_ref(),
+            "--config".as_ref(),
+            config.as_os_str(),
+            "--data".as_ref(),
+            rec.as_os_str(),
+            "--sweep".as_ref(),
+            sweep.as_os_str(),
+            "--threads".as_ref(),
+            threads.as_ref(),
+            "--sweep-csv".as_ref(),
+            csv.as_os_str(),
+            "--sweep-json".as_ref(),
+            json.as_os_str(),
+        ]);
+        assert!(out.contains("sweep: 12 combinations"), "{out}");
+        assert!(out.contains("; 0 failed"), "{out}");
+        (
+            std::fs::read_to_string(csv).unwrap(),
+            std::fs::read_to_string(json).unwrap(),
+        )
+    };
+    let (one, one_json) = table("1");
+    let (two, two_json) = table("2");
+    assert_eq!(one, two, "the same table for 1 and 2 threads");
+    assert_eq!(one_json, two_json);
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&one_json).unwrap();
+    assert_eq!(rows.len(), 12);
+    let pnls: std::collections::BTreeSet<String> =
+        rows.iter().map(|r| r["net_pnl"].to_string()).collect();
+    assert!(pnls.len() > 1, "the parameters change the results: {one}");
+    // Row 0 is threshold 30, cooldown 1000, max_holding 20000: a plain backtest of that.
+    assert_eq!(
+        rows[0]["params"],
+        "dislocation.cooldown_ms=1000;dislocation.threshold_bps=30;timestop.max_holding_ms=20000"
+    );
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("threshold_bps = 40", "threshold_bps = 30");
+    let cfg = Config::parse(Path::new(&config), text).unwrap();
+    let plain = backtest::run(
+        &cfg,
+        &Options {
+            data: vec![DataArg {
+                venue: None,
+                path: rec.clone(),
+            }],
+            journal: None,
+            progress: false,
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        rows[0]["net_pnl"],
+        serde_json::json!(plain.net_pnl.to_string())
+    );
+    assert_eq!(rows[0]["round_trips"], plain.round_trips);
+}
