@@ -128,4 +128,6 @@ fn a_new_plugin_builds_checks_trades_and_resumes() {
             .any(|l| l.contains("strategy state restored") && l.contains("strategy=my-entry")),
         "{log}"
     );
+    // The crate's own build is half a gigabyte: not kept.
+    let _ = std::fs::remove_dir_all(krate.join("target"));
 }
