@@ -107,8 +107,9 @@ impl Sample {
         self.series.push((fam, labels, v));
     }
 
-    /// Reads the room and the engine (call `Metrics::read_engine` first). `journal_lag_s`: how long
-    /// journal records have waited uncommitted (see `LagWatch`).
+    /// Reads the room (what notes counted) and the engine (plugin call statistics straight from
+    /// the slots). `journal`: the writer's progress and how long records have waited uncommitted
+    /// (see `LagWatch`).
     pub fn take(
         m: &Metrics,
         engine: &Engine,

@@ -211,7 +211,6 @@ impl EngineCore {
         lag: &mut crate::metrics::prom::LagWatch,
     ) -> crate::metrics::prom::Sample {
         let now = self.now();
-        self.metrics.read_engine(&self.engine);
         let journal = self.journal.as_ref().map(|j| {
             let p = j.progress();
             (p, lag.lag(p, now))
