@@ -218,6 +218,20 @@ pub fn histogram_record(name: &str, h: &crate::metrics::hist::Histogram) -> Reco
     }
 }
 
+/// A run's latency histograms, at its end: tick-to-order over every venue, and each strategy's
+/// plugin call times (what `report` draws).
+pub fn run_histograms(
+    engine: &Engine,
+    tick_to_order: &crate::metrics::hist::Histogram,
+    journal: &JournalHandle,
+) {
+    journal.send(histogram_record("tick_to_order", tick_to_order));
+    for (sid, name) in engine.strategy_names() {
+        let (h, _) = engine.strategy_slot(sid).call_times();
+        journal.send(histogram_record(&format!("plugin_call:{name}"), &h));
+    }
+}
+
 /// Hex keccak of some bytes (config and plugin file fingerprints).
 pub fn fingerprint(bytes: &[u8]) -> String {
     to_hex(&keccak(bytes))

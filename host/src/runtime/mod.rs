@@ -340,41 +340,19 @@ async fn drive(
         c.metrics.journal_progress(j.progress());
     }
     c.metrics.read_engine(&c.engine);
-    let mut tick_to_order = crate::metrics::hist::Histogram::default();
     for vm in &venue_metrics {
-        tick_to_order.merge(&vm.tick_to_order.read());
+        c.metrics.tick_to_order.merge(&vm.tick_to_order.read());
     }
-    c.metrics.tick_to_order = tick_to_order;
     if let Some(j) = &c.journal {
-        j.send(journaling::histogram_record(
-            "tick_to_order",
-            &tick_to_order,
-        ));
-        for (sid, name) in c.engine.strategy_names() {
-            let (h, _) = c.engine.strategy_slot(sid).call_times();
-            j.send(journaling::histogram_record(
-                &format!("plugin_call:{name}"),
-                &h,
-            ));
-        }
+        journaling::run_histograms(&c.engine, &c.metrics.tick_to_order, j);
     }
     // In-process simulators keep their accounts for the next run.
-    let mut kept = Vec::new();
-    for s in &sims {
-        let path = crate::sim::persist::state_path(&config.journal_path(), &s.name);
-        match crate::sim::persist::save(&s.handle, &s.name, &path) {
-            Ok(_) => kept.push((s.name.clone(), path)),
-            Err(e) => eprintln!("error: {e:#}"),
-        }
-    }
+    let kept = crate::sim::persist::save_all(&sims, &config.journal_path());
     let info = summary::RunInfo {
         run_id,
         config: config.path.display().to_string(),
         journal: config.journal_path().display().to_string(),
-        in_process_sims: kept
-            .iter()
-            .map(|(n, p)| (n.clone(), p.display().to_string()))
-            .collect(),
+        in_process_sims: kept,
     };
     let summary = Summary::view(&c.metrics, &c.engine, started.elapsed().as_secs_f64(), info);
     println!("{}", summary.render());
@@ -431,146 +409,4 @@ pub fn operator_command(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::engine::Engine;
-    use crate::engine::config::{EngineConfig, RiskLimits};
-    use crate::engine::events::ConnectionState;
-    use crate::engine::hardstop::HardStopLatch;
-    use crate::engine::testkit::scripted;
-    use crate::engine::types::{Level, MarketKey, MarketRegistry, VenueId};
-    use plugin_api::{Intent, MarketIdx, PlaceIntent, Role, Side, Tif};
-    use rust_decimal::Decimal;
-    use std::sync::Arc;
-
-    fn count(path: &std::path::Path, table: &str) -> i64 {
-        let conn = rusqlite::Connection::open(path).unwrap();
-        conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
-            .unwrap()
-    }
-
-    /// An inline event's journal records wait until the client has written its posts (`settle`);
-    /// an event from the runtime's own loop is journaled at once.
-    #[test]
-    fn inline_journal_records_wait_for_settle() {
-        let dir = std::env::temp_dir().join(format!("sh-settle-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let path = dir.join("j.db");
-        let journal = crate::journal::Journal::open(&path).unwrap();
-        let run = journal.start_run("c", "h", &[]).unwrap();
-        let (op_tx, _op_rx) = mpsc::unbounded_channel();
-        let (jh, writer) = crate::journal::writer::spawn(journal, run, op_tx, Duration::ZERO);
-
-        let (slot, script) = scripted("entry", Role::Entry, &["hl/BTC"]);
-        let mut reg = MarketRegistry::new();
-        let m = reg.intern(&MarketKey::parse("hl/BTC").unwrap());
-        let latch = Arc::new(HardStopLatch::new());
-        let limits = RiskLimits {
-            max_notional_per_market: 1_000.into(),
-            max_notional_total: 1_000.into(),
-            ..RiskLimits::default()
-        };
-        let engine = Engine::new(
-            EngineConfig::default(),
-            limits,
-            reg,
-            vec![slot],
-            latch,
-            1,
-            16,
-        )
-        .unwrap();
-        let core = EngineCore::new(engine);
-        let mut c = core.borrow_mut();
-        c.journal = Some(jh.clone());
-        let venue = VenueId(0);
-        let mut ready = Vec::new();
-        c.handle(
-            Event::Connection {
-                venue,
-                state: ConnectionState::Ready,
-            },
-            None,
-        );
-        let px = Decimal::from(100);
-        c.handle(
-            Event::AssetCtx {
-                market: m,
-                oracle: px,
-                mark: px,
-                mid: None,
-                funding: Decimal::ZERO,
-            },
-            Some(venue),
-        );
-        ready.extend(c.next_batch_for(venue));
-        script
-            .lock()
-            .unwrap()
-            .next
-            .push_back(Intent::Place(PlaceIntent::new(
-                MarketIdx(0),
-                Side::Buy,
-                px,
-                Decimal::ONE,
-                Tif::Ioc,
-            )));
-        // A book that makes sense: bid below ask (a locked book is refused `bad_market_data`).
-        let level = Level {
-            px,
-            sz: Decimal::TEN,
-        };
-        let bid = Level {
-            px: px - Decimal::ONE,
-            ..level
-        };
-        c.handle(
-            Event::Bbo {
-                market: m,
-                bid: Some(bid),
-                ask: Some(level),
-            },
-            Some(venue),
-        );
-        ready.extend(c.next_batch_for(venue));
-        assert_eq!(ready.len(), 1, "the order's batch is handed back inline");
-        assert!(jh.flush(Duration::from_secs(10)));
-        assert_eq!(count(&path, "orders"), 0, "nothing journaled before settle");
-        c.settle();
-        assert!(jh.flush(Duration::from_secs(10)));
-        assert_eq!(count(&path, "orders"), 1, "journaled after settle");
-        // Every state change is journaled: queued, sent, then the venue's answer.
-        let cloid = ready[0].orders[0].cloid;
-        c.handle(
-            Event::PostResult {
-                cloid,
-                outcome: crate::engine::events::PostOutcome::Rejected(
-                    crate::engine::reject::RejectReason::IocNoMatch,
-                ),
-            },
-            Some(venue),
-        );
-        ready.extend(c.next_batch_for(venue));
-        c.settle();
-        assert!(jh.flush(Duration::from_secs(10)));
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        assert_eq!(
-            crate::journal::order_event_states(&conn),
-            ["queued", "sent", "rejected"]
-        );
-        let state: String = conn
-            .query_row("SELECT state FROM orders", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(state, "rejected");
-        // From the runtime's own loop (no client to settle): journaled at once.
-        c.handle(Event::Operator(OperatorCommand::HardStop), None);
-        assert!(jh.flush(Duration::from_secs(10)));
-        assert_eq!(count(&path, "hardstop"), 1, "journaled without settle");
-        c.journal = None;
-        drop(c);
-        jh.send(crate::journal::writer::Record::EndRun);
-        drop(jh);
-        writer.join().unwrap();
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-}
+mod tests;

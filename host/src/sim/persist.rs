@@ -79,6 +79,20 @@ pub fn save(handle: &SimHandle, venue: &str, path: &Path) -> anyhow::Result<usiz
     Ok(positions)
 }
 
+/// Saves every in-process simulator of a run next to the journal at `journal`: (venue, file) of
+/// each one saved (a failure is printed and that venue left out).
+pub fn save_all(sims: &[super::SimVenue], journal: &Path) -> Vec<(String, String)> {
+    let mut kept = Vec::new();
+    for s in sims {
+        let path = state_path(journal, &s.name);
+        match save(&s.handle, &s.name, &path) {
+            Ok(_) => kept.push((s.name.clone(), path.display().to_string())),
+            Err(e) => eprintln!("error: {e:#}"),
+        }
+    }
+    kept
+}
+
 /// Starts the simulator from `path` when it exists: returns the positions restored (None: no
 /// file). A file for another venue, of another version, or unreadable is an error naming it.
 pub fn restore(handle: &SimHandle, venue: &str, path: &Path) -> anyhow::Result<Option<usize>> {
