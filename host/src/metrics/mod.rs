@@ -13,6 +13,7 @@ pub mod server;
 use crate::engine::Engine;
 use crate::engine::events::EngineNote;
 use crate::engine::orders::Purpose;
+use crate::engine::reject::RejectReason;
 use crate::engine::types::{StrategyId, VenueId};
 use crate::journal::writer::JournalProgress;
 use crate::venue::AdapterStats;
@@ -64,7 +65,8 @@ pub struct Metrics {
     /// Refusals by (reason, strategy) from the engine's notes ("(host)": the host's own
     /// orders). `already_flattening` is counted by the engine but not noted, so it is only in
     /// `refusals_by_reason`.
-    pub refusals: BTreeMap<(String, String), u64>,
+    /// Keyed by ids (no string is built per refusal on the engine thread); the views name them.
+    pub refusals: BTreeMap<(RejectReason, Option<StrategyId>), u64>,
     /// Live fills by (strategy, market).
     pub fills_by: BTreeMap<(String, String), u64>,
     /// Tick-to-order over every venue (read at the run's end).
@@ -104,7 +106,7 @@ impl Metrics {
         Metrics::default()
     }
 
-    fn name(engine: &Engine, sid: Option<StrategyId>) -> String {
+    pub fn name(engine: &Engine, sid: Option<StrategyId>) -> String {
         sid.map_or_else(
             || "(host)".to_string(),
             |s| engine.strategy_slot(s).name.clone(),
@@ -118,10 +120,7 @@ impl Metrics {
             EngineNote::Refused {
                 strategy, reason, ..
             } => {
-                *self
-                    .refusals
-                    .entry((reason.name().to_string(), Self::name(engine, *strategy)))
-                    .or_default() += 1;
+                *self.refusals.entry((*reason, *strategy)).or_default() += 1;
             }
             EngineNote::Fill { replayed: true, .. } => {}
             EngineNote::Fill { fill, strategy, .. } => {

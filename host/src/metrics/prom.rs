@@ -125,7 +125,10 @@ impl Sample {
         for ((reason, strategy), n) in &m.refusals {
             s.put(
                 F::REFUSALS,
-                vec![("reason", reason.clone()), ("strategy", strategy.clone())],
+                vec![
+                    ("reason", reason.name().to_string()),
+                    ("strategy", Metrics::name(engine, *strategy)),
+                ],
                 *n as f64,
             );
         }

@@ -141,7 +141,7 @@ impl Summary {
             let refusals = metrics
                 .refusals
                 .iter()
-                .filter(|((_, who), _)| who == name)
+                .filter(|((_, who), _)| *who == Some(sid))
                 .map(|(_, n)| n)
                 .sum();
             s.strategy_lines.insert(
