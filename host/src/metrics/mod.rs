@@ -68,7 +68,7 @@ pub struct Metrics {
     /// Keyed by ids (no string is built per refusal on the engine thread); the views name them.
     pub refusals: BTreeMap<(RejectReason, Option<StrategyId>), u64>,
     /// Live fills by (strategy, market).
-    pub fills_by: BTreeMap<(String, String), u64>,
+    pub fills_by: BTreeMap<(Option<StrategyId>, crate::engine::types::MarketId), u64>,
     /// Tick-to-order over every venue (read at the run's end).
     pub tick_to_order: hist::Histogram,
     /// Round trips, PnL net of fees and fees per strategy (the backtest's own accounting).
@@ -126,10 +126,7 @@ impl Metrics {
             EngineNote::Fill { fill, strategy, .. } => {
                 self.fills += 1;
                 let who = Self::name(engine, *strategy);
-                *self
-                    .fills_by
-                    .entry((who.clone(), engine.registry().key(fill.market).to_string()))
-                    .or_default() += 1;
+                *self.fills_by.entry((*strategy, fill.market)).or_default() += 1;
                 let c = self.strategies.entry(who).or_default();
                 c.fills += 1;
                 if let Some(cloid) = fill.cloid

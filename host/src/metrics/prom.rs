@@ -239,7 +239,10 @@ impl Sample {
         for ((strategy, market), n) in &m.fills_by {
             s.put(
                 F::FILLS,
-                vec![("strategy", strategy.clone()), ("market", market.clone())],
+                vec![
+                    ("strategy", Metrics::name(engine, *strategy)),
+                    ("market", reg.key(*market).to_string()),
+                ],
                 *n as f64,
             );
         }
