@@ -76,22 +76,10 @@ pub struct RawConfig {
     pub record: Option<crate::record::RecordConfig>,
     /// `[metrics]`: the Prometheus endpoint (docs/operations.md, "Metrics").
     #[serde(default)]
-    pub metrics: MetricsConfig,
+    pub metrics: crate::metrics::server::MetricsConfig,
     /// `[backtest]`: how `backtest` simulates execution (docs/backtest.md).
     #[serde(default)]
     pub backtest: crate::backtest::config::BacktestConfig,
-}
-
-/// `[metrics]`: where the Prometheus endpoint listens (None: no endpoint).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MetricsConfig {
-    /// `host:port`, e.g. `127.0.0.1:9464`; `--metrics-listen` overrides it.
-    #[serde(default)]
-    pub listen: Option<String>,
-    /// A non-loopback `listen` is refused unless this is true.
-    #[serde(default)]
-    pub allow_remote: bool,
 }
 
 /// A parsed and checked configuration, with where it came from.

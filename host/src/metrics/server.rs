@@ -14,6 +14,18 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+/// `[metrics]`: where the Prometheus endpoint listens (None: no endpoint).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// `host:port`, e.g. `127.0.0.1:9464`; `--metrics-listen` overrides it.
+    #[serde(default)]
+    pub listen: Option<String>,
+    /// A non-loopback `listen` is refused unless this is true.
+    #[serde(default)]
+    pub allow_remote: bool,
+}
+
 /// What a venue task shares with the endpoint: its tick-to-order histogram (written per order
 /// post) and its adapter's counters (copied on each of its ticks).
 #[derive(Debug, Default)]
