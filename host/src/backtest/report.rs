@@ -182,11 +182,14 @@ impl Reporter {
                 s.fills += 1;
                 s.fees += fill.fee;
                 s.turnover += notional;
-                s.realized_pnl += *realized;
+                // The engine's `realized` is net of this fill's fee: the gross is put back
+                // here, and fees are taken once (they were taken twice before).
+                let gross = *realized + fill.fee;
+                s.realized_pnl += gross;
                 let st = s.strategies.entry(who.clone()).or_default();
                 st.fills += 1;
                 st.turnover += notional;
-                self.realized_net += *realized - fill.fee;
+                self.realized_net += *realized;
                 let signed = if fill.side == Side::Buy {
                     fill.sz
                 } else {
@@ -207,7 +210,7 @@ impl Reporter {
                     trip.strategy = who.clone();
                 }
                 trip.size = after;
-                trip.pnl += *realized;
+                trip.pnl += gross;
                 trip.fees += fill.fee;
                 let closed = !before.is_zero()
                     && (after.is_zero() || after.is_sign_positive() != before.is_sign_positive());

@@ -1,6 +1,6 @@
 //! `journal runs|orders|fills|positions|refusals|hardstop|exits`: reading the journal, as a table,
 //! CSV or JSON. Sides read buy/sell, times ISO-8601 UTC, decimals without trailing zeros, flags
-//! yes/no; `journal runs` adds each run's fills and PnL (realized minus fees, summed exactly).
+//! yes/no; `journal runs` adds each run's fills and PnL (realized, net of fees, summed exactly).
 
 use crate::config::Config;
 use clap::Subcommand;
@@ -141,7 +141,7 @@ pub fn exec(args: JournalArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// A run's fills (through its orders), their realized PnL minus fees, and the fees: Decimal sums
+/// A run's fills (through its orders), their realized PnL net of fees, and the fees: Decimal sums
 /// in Rust (SQLite would sum the text columns as floats).
 fn run_pnl(j: &crate::journal::Journal, run: i64) -> anyhow::Result<(u64, Decimal, Decimal)> {
     let (_, rows) = j.query(
@@ -152,7 +152,8 @@ fn run_pnl(j: &crate::journal::Journal, run: i64) -> anyhow::Result<(u64, Decima
     for r in &rows {
         let realized: Decimal = r[0].parse().unwrap_or_default();
         let fee: Decimal = r[1].parse().unwrap_or_default();
-        pnl += realized - fee;
+        // `realized` is net of the fill's own fee already.
+        pnl += realized;
         fees += fee;
     }
     Ok((rows.len() as u64, pnl.normalize(), fees.normalize()))

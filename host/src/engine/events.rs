@@ -244,6 +244,7 @@ pub enum EngineNote {
     Fill {
         fill: FillEvent,
         strategy: Option<StrategyId>,
+        /// PnL this fill realized, net of its own fee (an opening fill: −fee).
         realized: Decimal,
         /// Already contained in the reconciled account state (a snapshot replayed after a
         /// (re)connect): recorded, but not a fill of this run.

@@ -77,7 +77,8 @@ pub fn analyse(d: &Data) -> Analysis {
     let (mut equity, mut peak) = (Decimal::ZERO, Decimal::ZERO);
     for f in &d.fills {
         let signed = if f.buy { f.sz } else { -f.sz };
-        equity += f.realized - f.fee;
+        // The journal's `realized` is net of the fill's own fee (the engine's).
+        equity += f.realized;
         peak = peak.max(equity);
         a.equity.push((f.time_ms, equity));
         a.drawdown.push((f.time_ms, equity - peak));
@@ -105,7 +106,7 @@ pub fn analyse(d: &Data) -> Analysis {
         }
         o.size = after;
         o.max_size = o.max_size.max(after.abs());
-        o.pnl += f.realized;
+        o.pnl += f.realized + f.fee;
         o.fees += f.fee;
         let closed = !before.is_zero()
             && (after.is_zero() || after.is_sign_positive() != before.is_sign_positive());
@@ -215,11 +216,12 @@ mod tests {
             },
         );
         d.fills = vec![
-            fill(1, true, 100, "1", "0", "e"),
-            fill(2, true, 110, "1", "0", "e"),
-            // Sells 3 from +2: closes the long (realized +10) and opens a short of 1.
-            fill(3, false, 115, "3", "20", "x"),
-            fill(4, true, 105, "1", "10", "x"),
+            // `realized` as the journal holds it: net of the fill's fee (0.1).
+            fill(1, true, 100, "1", "-0.1", "e"),
+            fill(2, true, 110, "1", "-0.1", "e"),
+            // Sells 3 from +2: closes the long (+20 before its fee) and opens a short of 1.
+            fill(3, false, 115, "3", "19.9", "x"),
+            fill(4, true, 105, "1", "9.9", "x"),
         ];
         let a = analyse(&d);
         assert_eq!(a.trips.len(), 2);
