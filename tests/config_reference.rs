@@ -64,16 +64,17 @@ fn every_documented_table_lists_exactly_the_accepted_keys() {
         ("[record]", accepted("[record]\ndir = \"x\"\nzzz = 1\n")),
         ("[metrics]", accepted("[metrics]\nzzz = 1\n")),
         ("[backtest]", accepted("[backtest]\nzzz = 1\n")),
+        ("[paper]", accepted("[paper]\nzzz = 1\n")),
         (
             "[[backtest.markets]]",
             accepted("[[backtest.markets]]\nzzz = 1\n"),
         ),
         ("[[strategies]]", accepted("[[strategies]]\nzzz = 1\n")),
-        // `name`, `kind` and `sim` are read before the kind's own keys.
+        // `name`, `kind`, `sim` and `mode` are read before the kind's own keys.
         (
             "[[venues]]",
             with(
-                &["name", "kind", "sim"],
+                &["name", "kind", "sim", "mode"],
                 accepted(&format!("{VENUE}zzz = 1\n")),
             ),
         ),

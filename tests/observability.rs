@@ -114,7 +114,7 @@ fn a_real_run_serves_metrics_that_move() {
     let deadline = Instant::now() + Duration::from_secs(10);
     let first = loop {
         let m = parse(&scrape(&addr));
-        if m.contains_key("strategy_host_up{run=\"1\"}") {
+        if m.contains_key("strategy_host_up{run=\"1\",mode=\"live\"}") {
             break m;
         }
         assert!(Instant::now() < deadline, "no sample in 10 s");

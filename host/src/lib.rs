@@ -55,6 +55,7 @@ pub mod hex;
 pub mod journal;
 pub mod logging;
 pub mod metrics;
+pub mod paper;
 pub mod plugins;
 pub mod record;
 pub mod report;

@@ -103,6 +103,9 @@ pub struct Execution {
     pub stats: ExecStats,
     /// Funding paid (negative) or received per market, for the summary.
     pub funding: Vec<Decimal>,
+    /// The venue's side of the account per market: average entry, realized PnL and fees paid
+    /// (a paper account is this).
+    pub accounts: Vec<MarketAccount>,
     /// Events produced at once and not yet taken (due now).
     scratch: Vec<(u64, Event)>,
 }
@@ -131,7 +134,36 @@ impl Execution {
             latch,
             stats: ExecStats::default(),
             funding: vec![Decimal::ZERO; n],
+            accounts: vec![MarketAccount::default(); n],
             scratch: Vec::new(),
+        }
+    }
+
+    /// A position the account already holds (a paper account resumed).
+    pub fn restore(&mut self, market: MarketId, size: Decimal, entry_px: Decimal) {
+        if let Some(p) = self.position.get_mut(market.index()) {
+            *p = size;
+            self.accounts[market.index()].entry_px = entry_px;
+        }
+    }
+
+    /// Order and trade ids continue from `next` (a paper venue's ids must never repeat across
+    /// runs: the journal keys fills by trade id).
+    pub fn continue_ids_from(&mut self, next: u64) {
+        self.next_oid = self.next_oid.max(next);
+        self.next_tid = self.next_tid.max(next);
+    }
+
+    /// The next order or trade id this venue would give.
+    pub fn next_id(&self) -> u64 {
+        self.next_oid.max(self.next_tid) + 1
+    }
+
+    /// Runs every piece of pending work now, whatever it is due (a paper venue before it states
+    /// its account: nothing in flight is left out of it); returns the events.
+    pub fn flush(&mut self, out: &mut Vec<Event>) {
+        while self.next_due().is_some() {
+            self.run_due(out);
         }
     }
 
@@ -368,7 +400,9 @@ impl Execution {
             rules.maker_bps
         };
         let fee = (px * sz * bps / BPS).round_dp(6);
-        self.position[market.index()] += if is_buy { sz } else { -sz };
+        let signed = if is_buy { sz } else { -sz };
+        self.accounts[market.index()].fill(self.position[market.index()], signed, px, fee);
+        self.position[market.index()] += signed;
         let tid = self.next_tid;
         self.next_tid += 1;
         self.scratch.push((
@@ -535,6 +569,41 @@ impl Execution {
     /// Orders resting at the end.
     pub fn resting_count(&self) -> usize {
         self.resting.len()
+    }
+}
+
+/// One market of the venue's account.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct MarketAccount {
+    /// Average entry price of the open position (0 when flat).
+    pub entry_px: Decimal,
+    pub realized_pnl: Decimal,
+    pub fees: Decimal,
+}
+
+impl MarketAccount {
+    /// A fill of `signed` (positive: bought) at `px` on a position of `before`.
+    pub fn fill(&mut self, before: Decimal, signed: Decimal, px: Decimal, fee: Decimal) {
+        self.fees += fee;
+        let after = before + signed;
+        if before.is_zero() || before.is_sign_positive() == signed.is_sign_positive() {
+            let (b, s) = (before.abs(), signed.abs());
+            self.entry_px = ((self.entry_px * b + px * s) / (b + s)).round_dp(12);
+            return;
+        }
+        let closed = before.abs().min(signed.abs());
+        let per_unit = if before.is_sign_positive() {
+            px - self.entry_px
+        } else {
+            self.entry_px - px
+        };
+        self.realized_pnl += (closed * per_unit).round_dp(12);
+        if after.is_zero() {
+            self.entry_px = Decimal::ZERO;
+        } else if after.is_sign_positive() != before.is_sign_positive() {
+            // Through zero: what is left was opened at this fill.
+            self.entry_px = px;
+        }
     }
 }
 

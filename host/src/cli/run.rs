@@ -29,6 +29,11 @@ pub struct RunArgs {
     /// Start the in-process simulators empty: remove the accounts they kept from the last run.
     #[arg(long)]
     fresh: bool,
+    /// Paper trading: every venue's live market data, orders filled locally by the backtest's
+    /// execution model, never signed or sent; the account is kept in the journal (`--fresh`
+    /// starts a new one). No key is needed.
+    #[arg(long)]
+    paper: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -50,8 +55,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         metrics_listen,
         metrics_allow_remote,
         fresh,
+        paper,
     } = args;
-    let cfg = Config::load(&config)?;
+    let cfg = Config::load_as(&config, paper)?;
     if let Some(p) = &summary_json {
         super::args::check_output("--summary-json", p)?;
     }

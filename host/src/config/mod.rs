@@ -38,6 +38,9 @@ pub struct VenueConfig {
     /// `[venues.sim]`: a simulator the host starts in-process for this entry (a kind that
     /// wants one and has no URL to connect to).
     pub sim: Option<crate::sim::config::SimConfig>,
+    /// `mode = "live" | "paper"`: paper reads the venue's market data and fills orders locally
+    /// (`paper`); `run --paper` sets it on every entry.
+    pub mode: crate::paper::config::VenueMode,
 }
 
 /// The venue kinds the host speaks, each with its own keys. `runtime` matches on this once.
@@ -80,6 +83,9 @@ pub struct RawConfig {
     /// `[backtest]`: how `backtest` simulates execution (docs/backtest.md).
     #[serde(default)]
     pub backtest: crate::backtest::config::BacktestConfig,
+    /// `[paper]`: the local account of paper venues (docs/paper.md).
+    #[serde(default)]
+    pub paper: crate::paper::config::PaperConfig,
 }
 
 /// A parsed and checked configuration, with where it came from.
@@ -94,14 +100,25 @@ pub struct Config {
 
 impl Config {
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        Config::load_as(path, false)
+    }
+
+    /// `load`; `paper`: every venue in paper mode (`run --paper`), before the checks (a paper
+    /// venue needs no key, no account and no `allow_mainnet`).
+    pub fn load_as(path: &Path, paper: bool) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.to_path_buf(),
             cause: source,
         })?;
-        Config::parse(path, text)
+        Config::parse_as(path, text, paper)
     }
 
     pub fn parse(path: &Path, text: String) -> Result<Config, ConfigError> {
+        Config::parse_as(path, text, false)
+    }
+
+    /// `parse`; `paper` as in `load_as`.
+    pub fn parse_as(path: &Path, text: String, paper: bool) -> Result<Config, ConfigError> {
         let invalid = |e: toml::de::Error| {
             let (line, col) = e.span().map(|s| line_col(&text, s.start)).unwrap_or((1, 1));
             ConfigError::Invalid {
@@ -125,6 +142,11 @@ impl Config {
                     message,
                 }
             })?;
+        }
+        if paper {
+            for v in &mut raw.venues {
+                v.mode = crate::paper::config::VenueMode::Paper;
+            }
         }
         let config = Config {
             raw,
@@ -184,6 +206,11 @@ impl Config {
         })
     }
 
+    /// Whether this run is a paper run (every venue in paper mode; mixing is refused).
+    pub fn is_paper(&self) -> bool {
+        self.raw.venues.first().is_some_and(|v| v.mode.is_paper())
+    }
+
     /// The directory relative paths in the config are resolved against.
     pub fn base_dir(&self) -> PathBuf {
         self.path
@@ -213,9 +240,24 @@ impl Config {
             }
             match &v.kind {
                 VenueKind::Hyperliquid(h) => h
-                    .check(v.name.get_ref())
+                    .check(v.name.get_ref(), v.mode.is_paper())
                     .map_err(|(at, why)| self.error_at(at.unwrap_or(v.name.span().start), why))?,
             }
+        }
+        if let (Some(p), Some(l)) = (
+            self.raw.venues.iter().find(|v| v.mode.is_paper()),
+            self.raw.venues.iter().find(|v| !v.mode.is_paper()),
+        ) {
+            return Err(self.error_at(
+                p.name.span().start,
+                format!(
+                    "venue `{}` is paper and venue `{}` is live: a run is all paper or all live \
+                     (the gates' totals would mix simulated and real exposure); set `mode` on \
+                     both, or use `run --paper`",
+                    p.name.get_ref(),
+                    l.name.get_ref()
+                ),
+            ));
         }
         if !self.raw.venues.is_empty() {
             for s in &self.raw.strategies {
@@ -258,6 +300,9 @@ impl Config {
     /// quietly switch a safety off (a HardStop trigger at 0 never fires). None of the HardStop
     /// triggers can be switched off; a quant who wants one out of the way sets it high.
     fn check_ranges(&self) -> Result<(), ConfigError> {
+        if let Some(why) = self.raw.paper.problem() {
+            return Err(self.error_at(self.find("paper.balance"), why));
+        }
         let (e, r, j, p) = (
             &self.raw.engine,
             &self.raw.risk,
@@ -513,6 +558,11 @@ fn parse_venues(v: Spanned<DeValue<'_>>) -> Result<Vec<VenueConfig>, (usize, Str
             ),
             None => None,
         };
+        let mode = match t.remove("mode") {
+            Some(v) => crate::paper::config::VenueMode::deserialize(ValueDeserializer::from(v))
+                .map_err(located(span.start))?,
+            None => Default::default(),
+        };
         let rest = Spanned::new(span.clone(), DeValue::Table(t));
         let kind = match kind_name.get_ref().as_str() {
             "hyperliquid" => VenueKind::Hyperliquid(
@@ -529,7 +579,12 @@ fn parse_venues(v: Spanned<DeValue<'_>>) -> Result<Vec<VenueConfig>, (usize, Str
                 ));
             }
         };
-        out.push(VenueConfig { name, kind, sim });
+        out.push(VenueConfig {
+            name,
+            kind,
+            sim,
+            mode,
+        });
     }
     Ok(out)
 }

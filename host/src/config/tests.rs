@@ -256,3 +256,35 @@ fn duplicate_names_are_refused() {
     let e = parse(&text).unwrap_err().to_string();
     assert!(e.contains("duplicate strategy name `a`"), "{e}");
 }
+
+#[test]
+fn paper_venues_need_no_key_account_or_mainnet_yes_and_a_run_is_not_mixed() {
+    let bare = "\n[[venues]]\nname = \"hl\"\nkind = \"hyperliquid\"\nnetwork = \"mainnet\"\n";
+    // Live: refused (mainnet, no account, no key).
+    assert!(parse(&format!("{GOOD}{bare}")).is_err());
+    // Paper, by the key or by `run --paper`: market data only, nothing to sign.
+    let c = parse(&format!("{GOOD}{bare}mode = \"paper\"\n")).unwrap();
+    assert!(c.is_paper());
+    let c = Config::parse_as(Path::new("test.toml"), format!("{GOOD}{bare}"), true).unwrap();
+    assert!(c.is_paper());
+    assert_eq!(c.raw.paper.balance, rust_decimal::Decimal::from(10_000));
+    let e = parse(&format!("{GOOD}{bare}mode = \"papr\"\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("papr"), "{e}");
+    // One paper venue and one live: refused, naming both.
+    let two = format!(
+        "{GOOD}{VENUE}\n[[venues]]\nname = \"hl2\"\nkind = \"hyperliquid\"\nnetwork = \"testnet\"\nmode = \"paper\"\n"
+    );
+    let e = parse(&two).unwrap_err().to_string();
+    assert!(
+        e.contains("venue `hl2` is paper and venue `hl` is live"),
+        "{e}"
+    );
+    let e = parse(&format!(
+        "{GOOD}{bare}mode = \"paper\"\n[paper]\nbalance = 0\n"
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("paper.balance must be above 0"), "{e}");
+}

@@ -343,6 +343,29 @@ impl Journal {
             .map_err(|e| self.sql(e))
     }
 
+    /// Each paper venue's last account (venue, JSON).
+    pub fn paper_accounts(&self) -> Result<Vec<(String, String)>, JournalError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT venue, account FROM paper_accounts ORDER BY venue")
+            .map_err(|e| self.sql(e))?;
+        let rows = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(|e| self.sql(e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.sql(e))
+    }
+
+    /// Marks run `run` with its mode (`live`, `paper`, `backtest`).
+    pub fn set_run_mode(&self, run: i64, mode: &str) -> Result<(), JournalError> {
+        self.conn
+            .execute(
+                "UPDATE runs SET mode = ?1 WHERE id = ?2",
+                params![mode, run],
+            )
+            .map_err(|e| self.sql(e))?;
+        Ok(())
+    }
+
     /// Takes the operator commands not yet consumed, oldest first.
     pub fn take_operator_commands(&self) -> Result<Vec<String>, JournalError> {
         let mut stmt = self

@@ -4,8 +4,19 @@
 /// Migration i (0-based) takes the schema from version i to i + 1. Append, never edit: a journal
 /// written by an older host is brought forward step by step on open.
 pub(super) const MIGRATIONS: &[&str] = &[
-    SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6,
+    SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7,
 ];
+
+/// Each paper venue's account (`paper::PaperAccount` as JSON), replaced as it changes: what a
+/// paper run resumes from.
+const SCHEMA_V7: &str = r#"
+CREATE TABLE paper_accounts (
+    venue TEXT PRIMARY KEY,
+    run_id INTEGER NOT NULL,
+    ts_ms INTEGER NOT NULL,
+    account TEXT NOT NULL
+);
+"#;
 
 /// The running host's status, replaced every second (`ctl status` reads it).
 const SCHEMA_V6: &str = r#"

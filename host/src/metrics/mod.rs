@@ -73,6 +73,10 @@ pub struct Metrics {
     pub tick_to_order: hist::Histogram,
     /// Round trips, PnL net of fees and fees per strategy (the backtest's own accounting).
     pub trips: crate::backtest::report::Reporter,
+    /// The run's mode (`live`, `paper`; empty: live).
+    pub mode: &'static str,
+    /// Each paper venue's account: the last reading.
+    pub paper: Vec<crate::paper::PaperAccount>,
     /// Orders (and pairs) whose first fill was already counted as an entry or exit: the last
     /// `ENTERED` of them (`entered_order`, oldest first out), so a host that runs for months
     /// does not grow with its orders.

@@ -42,7 +42,8 @@ macro_rules! families {
 }
 
 families! {
-    UP = "strategy_host_up", Gauge, "1 while the host runs; the `run` label is the journal's run id.";
+    UP = "strategy_host_up", Gauge, "1 while the host runs; labels: the journal's run id, and the mode (live or paper).";
+    PAPER_BALANCE = "strategy_host_paper_balance_usd", Gauge, "A paper venue's local account: start balance + realized PnL + funding - fees.";
     SAMPLE_AGE = "strategy_host_sample_age_seconds", Gauge, "Age of this sample (taken once a second on the engine thread).";
     REFUSALS = "strategy_host_refusals_total", Counter, "Intents the gates refused, by reason and strategy.";
     MAXPOS_LIMIT = "strategy_host_max_position_limit_usd", Gauge, "MaxPosition limit per market (market=\"total\": over all markets).";
@@ -121,7 +122,19 @@ impl Sample {
             taken_ms: crate::timefmt::now_ms(),
             ..Sample::default()
         };
-        s.put(F::UP, vec![("run", run.to_string())], 1.0);
+        let mode = if m.mode.is_empty() { "live" } else { m.mode };
+        s.put(
+            F::UP,
+            vec![("run", run.to_string()), ("mode", mode.to_string())],
+            1.0,
+        );
+        for a in &m.paper {
+            s.put(
+                F::PAPER_BALANCE,
+                vec![("venue", a.venue.clone())],
+                f(a.balance()),
+            );
+        }
         for ((reason, strategy), n) in &m.refusals {
             s.put(
                 F::REFUSALS,

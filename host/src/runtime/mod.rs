@@ -99,6 +99,11 @@ pub async fn run(config: &Config, opts: RunOptions) -> anyhow::Result<RunOutcome
         None => None,
     };
     let started = startup::start(config, cloid_prefix)?;
+    if config.is_paper() {
+        println!(
+            "PAPER run: market data from the venues, orders filled locally, nothing signed or sent"
+        );
+    }
     let recorder = match config.record_dir() {
         Some(dir) => {
             let headers = crate::record::venue_headers(config)?;
@@ -123,6 +128,7 @@ pub async fn run(config: &Config, opts: RunOptions) -> anyhow::Result<RunOutcome
     let core = EngineCore::resumed(started.engine, started.resumed_ns);
     core.borrow_mut().journal = Some(jh.clone());
     core.borrow_mut().state_hashes = Some(hashes);
+    core.borrow_mut().metrics.mode = if config.is_paper() { "paper" } else { "live" };
     // The restored latch's own note (and the flatten it starts) are journaled like any other.
     core.borrow_mut().handle(Event::Timer, None);
     let local = tokio::task::LocalSet::new();
@@ -137,6 +143,7 @@ pub async fn run(config: &Config, opts: RunOptions) -> anyhow::Result<RunOutcome
             recorder.as_ref(),
             metrics.as_ref(),
             started.run_id,
+            &started.paper_accounts,
         ))
         .await;
     if let Some(r) = recorder {
@@ -181,7 +188,11 @@ async fn drive(
     recorder: Option<&crate::record::Recorder>,
     metrics: Option<&crate::metrics::server::MetricsServer>,
     run_id: i64,
+    paper_accounts: &[(String, String)],
 ) -> anyhow::Result<RunOutcome> {
+    // A paper venue's account, as it changes: journaled (what the next paper run resumes) and
+    // kept for the summary.
+    let paper_now: Rc<RefCell<Vec<crate::paper::PaperAccount>>> = Rc::default();
     let mut venues = Vec::new();
     let mut venue_metrics = Vec::new();
     for (i, v) in config.raw.venues.iter().enumerate() {
@@ -205,8 +216,31 @@ async fn drive(
                 .with_context(|| format!("--fresh: cannot remove {}", sim_state.display()))?;
             println!("--fresh: removed {}", sim_state.display());
         }
-        venues
-            .push(venues::start_venue(v, id, registry, latch, &core, obs, Some(&sim_state)).await?);
+        let paper = v.mode.is_paper().then(|| {
+            venues::Paper::of(
+                config,
+                v.name.get_ref(),
+                paper_accounts,
+                opts.fresh,
+                core.borrow().journal.clone(),
+                paper_now.clone(),
+            )
+        });
+        venues.push(
+            venues::start_venue(
+                v,
+                id,
+                registry,
+                latch,
+                &core,
+                obs,
+                venues::Resume {
+                    sim_state: Some(&sim_state),
+                    paper,
+                },
+            )
+            .await?,
+        );
     }
     let mut lag = crate::metrics::prom::LagWatch::default();
     let mut publish = tokio::time::interval(Duration::from_secs(1));
@@ -276,12 +310,18 @@ async fn drive(
                     j.send(crate::journal::writer::Record::Status(s));
                 }
                 if let Some(srv) = metrics {
+                    c.metrics.paper.clone_from(&paper_now.borrow());
                     srv.publish(c.sample(run_id, &mut lag));
                 }
             }
             _ = status.tick() => {
                 let c = core.borrow();
-                println!("{}", status::status_line(&c.engine, &c.metrics, started.elapsed()));
+                let line = status::status_line(&c.engine, &c.metrics, started.elapsed());
+                if config.is_paper() {
+                    println!("PAPER {line}");
+                } else {
+                    println!("{line}");
+                }
             }
             _ = &mut stop_requested => break,
         }
@@ -353,7 +393,9 @@ async fn drive(
         config: config.path.display().to_string(),
         journal: config.journal_path().display().to_string(),
         in_process_sims: kept,
+        mode: c.metrics.mode.to_string(),
     };
+    c.metrics.paper.clone_from(&paper_now.borrow());
     let summary = Summary::view(&c.metrics, &c.engine, started.elapsed().as_secs_f64(), info);
     println!("{}", summary.render());
     if let Some(path) = &opts.summary_json {

@@ -25,6 +25,8 @@ pub struct Started {
     /// states hold engine-time stamps (cooldowns, entry times): the clock goes on from there, or
     /// a restarted host would sit out each cooldown for as long as the previous run had lasted.
     pub resumed_ns: u64,
+    /// Each paper venue's account as the journal last holds it (venue, JSON).
+    pub paper_accounts: Vec<(String, String)>,
     /// This run's hold on the journal: one host per journal (released when dropped).
     pub lock: crate::journal::lock::JournalLock,
 }
@@ -99,6 +101,10 @@ pub fn start(config: &Config, cloid_prefix: u64) -> anyhow::Result<Started> {
         &journaling::run_plugins(config, &engine),
     )?;
     journal.record_cloid_prefix(run_id, cloid_prefix)?;
+    if config.is_paper() {
+        journal.set_run_mode(run_id, "paper")?;
+    }
+    let paper_accounts = journal.paper_accounts()?;
     engine.set_known_cloid_prefixes(journal.cloid_prefixes()?);
     journaling::restore_states(config, &mut engine, &journal);
     let resumed_ns = journal.engine_time_ns()?;
@@ -116,6 +122,7 @@ pub fn start(config: &Config, cloid_prefix: u64) -> anyhow::Result<Started> {
         journal,
         run_id,
         resumed_ns,
+        paper_accounts,
         lock,
     })
 }

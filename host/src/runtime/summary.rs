@@ -49,6 +49,8 @@ pub struct RunInfo {
     /// Venues whose simulator ran in-process, and the file it keeps its accounts in for the
     /// next run.
     pub in_process_sims: Vec<(String, String)>,
+    /// `live` or `paper`.
+    pub mode: String,
 }
 
 #[derive(Debug, Default, Clone, Serialize)]
@@ -67,7 +69,8 @@ pub struct Summary {
     pub strategies: BTreeMap<String, StrategyCounts>,
     pub exits_by_reason: BTreeMap<String, u64>,
     pub refusals_by_reason: BTreeMap<String, u64>,
-    /// Position tracker's realized PnL (before fees) and the open positions at the mark.
+    /// Position tracker's realized PnL, net of every fill's fee (open positions' entries
+    /// included), and the open positions at the mark.
     pub realized_pnl: Decimal,
     pub unrealized_pnl: Decimal,
     pub positions: Vec<PositionLine>,
@@ -89,6 +92,8 @@ pub struct Summary {
     /// Venues where another strategy-host trades the same account (no entries were made there).
     pub foreign_hosts: Vec<String>,
     pub journal: Option<JournalProgress>,
+    /// A paper run's local accounts, one per venue (empty when live).
+    pub paper_accounts: Vec<crate::paper::PaperAccount>,
 }
 
 /// A decimal as people read it: no trailing zeros, at most `dp` places.
@@ -180,11 +185,19 @@ impl Summary {
             }
         }
         if !open_venues.is_empty() {
+            let paper = s.run.mode == "paper";
             let (sims, real): (Vec<String>, Vec<String>) = open_venues
                 .into_iter()
-                .partition(|v| s.run.in_process_sims.iter().any(|(n, _)| n == v));
+                .partition(|v| !paper && s.run.in_process_sims.iter().any(|(n, _)| n == v));
             let mut says = Vec::new();
-            if !real.is_empty() {
+            if paper {
+                says.push(format!(
+                    "on {} (paper): the journal keeps them in the paper account; the next `strategy-host run --paper --config {}` resumes them and its exit strategies manage them (`--fresh` starts a new account)",
+                    real.join(", "),
+                    s.run.config
+                ));
+            }
+            if !real.is_empty() && !paper {
                 says.push(format!(
                     "on {}: the next `strategy-host run --config {}` reads them from the venue at start and its exit strategies manage them",
                     real.join(", "),
@@ -200,6 +213,7 @@ impl Summary {
             s.open_positions_next = Some(says.join("; "));
         }
         s.open_orders = engine.orders().active_count();
+        s.paper_accounts = metrics.paper.clone();
         s.hard_stop = engine.latch().reason().map(|r| r.name().to_string());
         s
     }
@@ -208,7 +222,12 @@ impl Summary {
     pub fn render(&self) -> String {
         let c = self.currency;
         let mut s = format!(
-            "run summary ({:.1} s, run {}): {} round trips, net PnL {} {c} after {} {c} fees ({} fills), open orders {}, HardStop {}\n",
+            "{}run summary ({:.1} s, run {}): {} round trips, net PnL {} {c} after {} {c} fees ({} fills), open orders {}, HardStop {}\n",
+            if self.run.mode == "paper" {
+                "PAPER "
+            } else {
+                ""
+            },
             self.seconds,
             self.run.run_id,
             self.round_trips,
@@ -292,6 +311,9 @@ impl Summary {
                 v.reconciles_failed,
                 self.drift_corrections.get(name).copied().unwrap_or(0)
             );
+        }
+        for a in &self.paper_accounts {
+            s += &format!("  {}\n", a.render());
         }
         for v in &self.foreign_hosts {
             s += &format!(
@@ -381,6 +403,7 @@ mod tests {
                 .iter()
                 .map(|s| (s.to_string(), format!("j.db.sim-{s}.json")))
                 .collect(),
+            mode: "live".into(),
         };
         let s = Summary::view(&metrics, &h.engine, 1.0, run(&[]));
         let text = s.render();

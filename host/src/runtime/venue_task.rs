@@ -194,9 +194,6 @@ impl Reconciles {
         policy: &SessionPolicy,
         out: &mut Outbox,
     ) {
-        let Some(http) = &self.http else {
-            return;
-        };
         if self.in_flight.is_some() {
             return;
         }
@@ -209,6 +206,15 @@ impl Reconciles {
         if !verify_due && !asked_due {
             return;
         }
+        let Some(http) = &self.http else {
+            // No HTTP API: a venue whose account is local answers at once.
+            if adapter.reconcile_local(now(), out) {
+                self.wanted = false;
+                self.last = Some(t);
+                self.next_verify = policy.verify_every.map(|d| t + d);
+            }
+            return;
+        };
         if let Some(q) = adapter.reconcile_queries(now(), out) {
             tracing::info!(
                 venue = %crate::logging::venue(adapter.venue()),

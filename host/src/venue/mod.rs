@@ -155,4 +155,10 @@ pub trait VenueAdapter {
         now: Now,
         out: &mut Outbox,
     ) -> bool;
+    /// A venue whose account is local (paper) reconciles without a query: `ReconcileStarted`
+    /// and `LiveReconciled` straight into `out`. Returns false when it cannot (not synced, or
+    /// not such a venue: the default).
+    fn reconcile_local(&mut self, _now: Now, _out: &mut Outbox) -> bool {
+        false
+    }
 }

@@ -86,6 +86,11 @@ pub enum Record {
     },
     /// The host's status for `ctl status` (JSON), replacing the last one.
     Status(String),
+    /// A paper venue's account (`paper::PaperAccount` as JSON), replacing its last one.
+    PaperAccount {
+        venue: String,
+        account: String,
+    },
     PluginState {
         strategy: String,
         plugin: String,
@@ -256,6 +261,13 @@ pub fn write(
                     updates as i64,
                     threshold_pct
                 ],
+            )?;
+        }
+        Record::PaperAccount { venue, account } => {
+            exec(
+                tx,
+                "INSERT OR REPLACE INTO paper_accounts VALUES (?1, ?2, ?3, ?4)",
+                params![venue, run, now, account],
             )?;
         }
         Record::Status(json) => {

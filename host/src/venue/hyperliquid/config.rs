@@ -94,8 +94,9 @@ fn default_dead_man_secs() -> u64 {
 pub type CheckError = (Option<usize>, String);
 
 impl HlVenueConfig {
-    /// What serde cannot check. `name` is the entry's venue name.
-    pub fn check(&self, name: &str) -> Result<(), CheckError> {
+    /// What serde cannot check. `name` is the entry's venue name; `paper`: the entry is in paper
+    /// mode (market data only: no key, no account, and mainnet needs no `allow_mainnet`).
+    pub fn check(&self, name: &str, paper: bool) -> Result<(), CheckError> {
         // A private key pasted where a name or an address belongs is refused without ever
         // being shown (errors and logs quote config values).
         let named = [
@@ -123,7 +124,7 @@ impl HlVenueConfig {
             }
         }
         let net = *self.network.get_ref();
-        if net == Network::Mainnet && !self.allow_mainnet {
+        if net == Network::Mainnet && !self.allow_mainnet && !paper {
             return Err((
                 Some(self.network.span().start),
                 format!(
@@ -131,7 +132,7 @@ impl HlVenueConfig {
                 ),
             ));
         }
-        if net != Network::Simulator && self.account.is_none() {
+        if net != Network::Simulator && self.account.is_none() && !paper {
             return Err((
                 None,
                 format!("venue `{name}` needs `account` (the address traded)"),
@@ -155,7 +156,8 @@ impl HlVenueConfig {
         if self.key_env.is_some() && self.key_file.is_some() {
             return Err((None, "give `key_env` or `key_file`, not both".into()));
         }
-        if net != Network::Simulator && self.key_env.is_none() && self.key_file.is_none() {
+        if net != Network::Simulator && self.key_env.is_none() && self.key_file.is_none() && !paper
+        {
             return Err((
                 None,
                 format!("venue `{name}` needs `key_env` or `key_file` (the agent key)"),
@@ -239,6 +241,34 @@ impl HlVenueConfig {
     }
 }
 
+impl HlVenueConfig {
+    /// The (WebSocket, HTTP) URLs to connect to: given, the network's, or the started
+    /// simulator's.
+    pub fn urls(&self, name: &str, local: Option<&LocalVenue>) -> anyhow::Result<(String, String)> {
+        let net = *self.network.get_ref();
+        Ok(
+            match (
+                self.ws_url.clone(),
+                self.info_url.clone(),
+                net.default_urls(),
+            ) {
+                (Some(ws), Some(http), _) => (ws, http),
+                (ws, http, Some((dws, dhttp))) => (
+                    ws.unwrap_or(dws.to_string()),
+                    http.unwrap_or(dhttp.to_string()),
+                ),
+                (None, None, None) => match local {
+                    Some(l) => (l.ws_url.clone(), l.info_url.clone()),
+                    None => bail!(
+                        "venue `{name}`: a simulator venue without ws_url needs a [venues.sim] table"
+                    ),
+                },
+                _ => bail!("venue `{name}`: give both ws_url and info_url"),
+            },
+        )
+    }
+}
+
 /// A Hyperliquid connection ready for its venue task.
 pub struct Prepared {
     pub adapter: HlAdapter,
@@ -259,20 +289,7 @@ pub async fn prepare(
     local: Option<&LocalVenue>,
 ) -> anyhow::Result<Prepared> {
     let net = *v.network.get_ref();
-    let (ws_url, http_url) = match (v.ws_url.clone(), v.info_url.clone(), net.default_urls()) {
-        (Some(ws), Some(http), _) => (ws, http),
-        (ws, http, Some((dws, dhttp))) => (
-            ws.unwrap_or(dws.to_string()),
-            http.unwrap_or(dhttp.to_string()),
-        ),
-        (None, None, None) => match local {
-            Some(l) => (l.ws_url.clone(), l.info_url.clone()),
-            None => {
-                bail!("venue `{name}`: a simulator venue without ws_url needs a [venues.sim] table")
-            }
-        },
-        _ => bail!("venue `{name}`: give both ws_url and info_url"),
-    };
+    let (ws_url, http_url) = v.urls(name, local)?;
     let key = match (&v.key_env, &v.key_file) {
         (Some(env), _) => Some(Arc::new(KeySource::Env(env.clone()).load()?)),
         (None, Some(f)) => Some(Arc::new(KeySource::File(f.clone()).load()?)),
