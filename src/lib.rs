@@ -87,6 +87,22 @@ pub fn host_ok<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> String {
     stdout
 }
 
+/// Runs the host binary, which must fail; returns its stderr.
+pub fn host_err<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> String {
+    let out = Command::new(host_binary())
+        .args(args)
+        .output()
+        .expect("run strategy-host");
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(
+        !out.status.success(),
+        "strategy-host {:?} should fail: {}",
+        args.iter().map(|a| a.as_ref()).collect::<Vec<_>>(),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    stderr
+}
+
 /// A fresh scratch directory for one test under `base` (pass `env!("CARGO_TARGET_TMPDIR")`).
 pub fn scratch_dir(base: &str, test: &str) -> PathBuf {
     let dir = Path::new(base).join(format!("e2e-{test}-{}", std::process::id()));

@@ -1,6 +1,7 @@
 //! `backtest --sweep` through the binary: every combination of a grid is a whole backtest of the
-//! same data with the real plugin `.so` files; the table is byte-identical for 1 and 2 threads,
-//! the parameters change the results, and a row equals a plain backtest of its parameters.
+//! same data with the real plugin `.so` files; the table is byte-identical for 1 thread, 2
+//! threads and 2 shards merged (`--shard I/N`, `backtest merge`), the parameters change the
+//! results, and a row equals a plain backtest of its parameters.
 
 use std::path::Path;
 use strategy_host::backtest::{self, Options, data::DataArg};
@@ -20,10 +21,11 @@ fn a_sweep_is_the_same_table_on_any_thread_count() {
         "[[sweep]]\nstrategy = \"dislocation\"\ngrid = { threshold_bps = [30, 40, 60], cooldown_ms = [1000, 5000] }\n\n[[sweep]]\nstrategy = \"timestop\"\nlist = [{ max_holding_ms = 20000 }, { max_holding_ms = 1500 }]\n",
     )
     .unwrap();
-    let table = |threads: &str| {
-        let csv = dir.join(format!("t{threads}.csv"));
-        let json = dir.join(format!("t{threads}.json"));
-        let out = host_ok(&[
+    let table = |threads: &str, shard: Option<&str>| {
+        let name = format!("t{threads}-{}", shard.unwrap_or("all").replace('/', "of"));
+        let csv = dir.join(format!("{name}.csv"));
+        let json = dir.join(format!("{name}.json"));
+        let mut args: Vec<&std::ffi::OsStr> = vec![
             "backtest".as_ref(),
             "--quiet".as_ref(),
             "--config".as_ref(),
@@ -38,19 +40,61 @@ fn a_sweep_is_the_same_table_on_any_thread_count() {
             csv.as_os_str(),
             "--sweep-json".as_ref(),
             json.as_os_str(),
-        ]);
-        assert!(out.contains("sweep: 12 combinations"), "{out}");
+        ];
+        if let Some(s) = shard {
+            args.push("--shard".as_ref());
+            args.push(s.as_ref());
+        }
+        let out = host_ok(&args);
         assert!(out.contains("; 0 failed"), "{out}");
-        (
-            std::fs::read_to_string(csv).unwrap(),
-            std::fs::read_to_string(json).unwrap(),
-        )
+        (out, std::fs::read_to_string(csv).unwrap(), json)
     };
-    let (one, one_json) = table("1");
-    let (two, two_json) = table("2");
+    let (out, one, one_json) = table("1", None);
+    assert!(out.contains("sweep: 12 combinations on 1 thread"), "{out}");
+    let (_, two, two_json) = table("2", None);
     assert_eq!(one, two, "the same table for 1 and 2 threads");
-    assert_eq!(one_json, two_json);
-    let rows: Vec<serde_json::Value> = serde_json::from_str(&one_json).unwrap();
+    let one_json = std::fs::read_to_string(one_json).unwrap();
+    assert_eq!(one_json, std::fs::read_to_string(two_json).unwrap());
+
+    // Two shards, each on one thread, merged: the same table again (CSV and JSON).
+    let (out0, _, s0) = table("1", Some("0/2"));
+    assert!(
+        out0.contains("sweep: 6 combinations (shard 0/2 of 12)"),
+        "{out0}"
+    );
+    let (_, _, s1) = table("1", Some("1/2"));
+    let (merged_csv, merged_json) = (dir.join("merged.csv"), dir.join("merged.json"));
+    let out = host_ok::<&std::ffi::OsStr>(&[
+        "backtest".as_ref(),
+        "merge".as_ref(),
+        s1.as_os_str(),
+        s0.as_os_str(),
+        "--sweep-csv".as_ref(),
+        merged_csv.as_os_str(),
+        "--sweep-json".as_ref(),
+        merged_json.as_os_str(),
+    ]);
+    assert!(
+        out.contains("merged 2 shard(s): 12 combinations; 0 failed"),
+        "{out}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&merged_csv).unwrap(),
+        one,
+        "2 shards merged = 1 run"
+    );
+    assert_eq!(std::fs::read_to_string(&merged_json).unwrap(), one_json);
+    // A shard missing, or a shard of another sweep, is refused.
+    let e = strategy_host_e2e::host_err::<&std::ffi::OsStr>(&[
+        "backtest".as_ref(),
+        "merge".as_ref(),
+        s0.as_os_str(),
+    ]);
+    assert!(e.contains("missing shard(s): 1/2"), "{e}");
+
+    let table: serde_json::Value = serde_json::from_str(&one_json).unwrap();
+    assert_eq!(table["combinations"], 12);
+    let rows = table["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 12);
     let pnls: std::collections::BTreeSet<String> =
         rows.iter().map(|r| r["net_pnl"].to_string()).collect();

@@ -17,12 +17,19 @@
 //! Combinations are the product over the entries, numbered in a fixed order (entries in file
 //! order, a grid's keys sorted, values in the given order). Each backtest is deterministic, rows
 //! are kept by number, so the table is the same for any thread count.
+//!
+//! `--shard I/N` runs the combinations whose number is I modulo N (I from 0: a Kubernetes
+//! Indexed Job's `JOB_COMPLETION_INDEX`), and [`merge`] puts the shards' [`Table`]s back
+//! together into the table one run gives. A table carries the sweep's fingerprint (the config,
+//! the sweep file and the data files' names and sizes), so shards of different sweeps are not
+//! merged.
 
 use super::{Options, Summary};
 use crate::config::Config;
 use anyhow::{Context, bail};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -131,7 +138,8 @@ pub fn apply(config: &Config, combo: &Combination) -> Config {
 }
 
 /// One result row.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct Row {
     pub combination: usize,
     /// `strategy.key=value`, `;`-separated, in the combination's order.
@@ -180,24 +188,31 @@ fn row(i: usize, combo: &Combination, r: anyhow::Result<Summary>) -> Row {
     row
 }
 
-/// Runs every combination on `threads` threads; rows in combination order.
-pub fn run(config: &Config, opts: &Options, combos: &[Combination], threads: usize) -> Vec<Row> {
+/// Runs the combinations numbered in `which` on `threads` threads; rows in that order.
+pub fn run(
+    config: &Config,
+    opts: &Options,
+    combos: &[Combination],
+    which: &[usize],
+    threads: usize,
+) -> Vec<Row> {
     let opts = Options {
         journal: None,
         progress: false,
         ..opts.clone()
     };
     let next = AtomicUsize::new(0);
-    let rows: Mutex<Vec<Option<Row>>> = Mutex::new(vec![None; combos.len()]);
+    let rows: Mutex<Vec<Option<Row>>> = Mutex::new(vec![None; which.len()]);
     std::thread::scope(|s| {
-        for _ in 0..threads.clamp(1, combos.len().max(1)) {
+        for _ in 0..threads.clamp(1, which.len().max(1)) {
             s.spawn(|| {
                 loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(combo) = combos.get(i) else { break };
+                    let k = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&i) = which.get(k) else { break };
+                    let combo = &combos[i];
                     let cfg = apply(config, combo);
                     let r = super::run(&cfg, &opts);
-                    rows.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(row(i, combo, r));
+                    rows.lock().unwrap_or_else(|e| e.into_inner())[k] = Some(row(i, combo, r));
                 }
             });
         }
@@ -231,11 +246,164 @@ pub fn csv(rows: &[Row]) -> String {
     out
 }
 
-/// Reads a sweep file.
-pub fn read(config: &Config, path: &std::path::Path) -> anyhow::Result<Vec<Combination>> {
+/// Reads a sweep file: its combinations and its text.
+pub fn read(config: &Config, path: &Path) -> anyhow::Result<(Vec<Combination>, String)> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read sweep file {}", path.display()))?;
-    combinations(config, &text, &path.display().to_string())
+    Ok((
+        combinations(config, &text, &path.display().to_string())?,
+        text,
+    ))
+}
+
+/// `--shard I/N`: (I, N), I from 0 to N − 1.
+pub fn parse_shard(s: &str) -> Result<(usize, usize), String> {
+    let bad = || {
+        format!(
+            "--shard `{s}`: give I/N with 0 <= I < N (e.g. 0/4; I is 0-based, as JOB_COMPLETION_INDEX)"
+        )
+    };
+    let (i, n) = s.split_once('/').ok_or_else(bad)?;
+    let (i, n): (usize, usize) = (
+        i.trim().parse().map_err(|_| bad())?,
+        n.trim().parse().map_err(|_| bad())?,
+    );
+    if n == 0 || i >= n {
+        return Err(bad());
+    }
+    Ok((i, n))
+}
+
+/// The combinations shard `i` of `n` runs: those numbered `i` modulo `n` (neighbours differ in
+/// one value and cost alike: round robin balances the shards).
+pub fn shard_of(total: usize, i: usize, n: usize) -> Vec<usize> {
+    (0..total).filter(|c| c % n == i).collect()
+}
+
+pub const TABLE_FORMAT: &str = "strategy-host-sweep";
+
+/// A sweep's table, or one shard of it: what `--sweep-json` writes and `backtest merge` reads.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Table {
+    pub format: String,
+    /// The config's text, the sweep file's and the data files' names and sizes, hashed.
+    pub fingerprint: String,
+    /// Combinations in the whole sweep.
+    pub combinations: usize,
+    /// This table is shard `shard` of `shards` (a whole sweep: 0 of 1).
+    pub shard: usize,
+    pub shards: usize,
+    pub rows: Vec<Row>,
+}
+
+/// What makes two shards parts of one sweep.
+pub fn fingerprint(
+    config: &Config,
+    sweep_text: &str,
+    data: &[super::data::DataArg],
+) -> anyhow::Result<String> {
+    let mut text = format!("{}\u{0}{sweep_text}\u{0}", config.text);
+    let mut files: Vec<(String, u64)> = Vec::new();
+    for a in super::data::expand(data)? {
+        let name = a
+            .path
+            .file_name()
+            .map_or(String::new(), |n| n.to_string_lossy().into_owned());
+        let size = std::fs::metadata(&a.path).map_or(0, |m| m.len());
+        files.push((
+            format!("{}{name}", a.venue.map(|v| v + "=").unwrap_or_default()),
+            size,
+        ));
+    }
+    files.sort();
+    for (n, size) in files {
+        text += &format!("{n}:{size}\n");
+    }
+    Ok(crate::runtime::journaling::fingerprint(text.as_bytes()))
+}
+
+/// Reads a table written by `--sweep-json`.
+pub fn read_table(path: &Path) -> anyhow::Result<Table> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let t: Table = serde_json::from_str(&text).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: not a sweep table written by `backtest --sweep --sweep-json` ({e})",
+            path.display()
+        )
+    })?;
+    if t.format != TABLE_FORMAT {
+        bail!(
+            "{}: format `{}`, not `{TABLE_FORMAT}`",
+            path.display(),
+            t.format
+        );
+    }
+    Ok(t)
+}
+
+/// Shards of one sweep (any order) → the whole table, as one run gives it. Refused: shards of
+/// different sweeps, a shard given twice or missing, a combination missing or repeated.
+pub fn merge(tables: &[(String, Table)]) -> anyhow::Result<Table> {
+    let Some((first_name, first)) = tables.first() else {
+        bail!("backtest merge: give the shards' --sweep-json files");
+    };
+    let mut seen = vec![None::<&str>; first.shards];
+    for (name, t) in tables {
+        if t.fingerprint != first.fingerprint || t.combinations != first.combinations {
+            bail!(
+                "{name} is a shard of another sweep than {first_name} (config, sweep file or data differ)"
+            );
+        }
+        if t.shards != first.shards {
+            bail!(
+                "{name} is shard {}/{} but {first_name} is of {} shards",
+                t.shard,
+                t.shards,
+                first.shards
+            );
+        }
+        match seen.get_mut(t.shard) {
+            Some(Some(other)) => bail!(
+                "shard {}/{} is given twice: {other} and {name}",
+                t.shard,
+                t.shards
+            ),
+            Some(slot) => *slot = Some(name),
+            None => bail!("{name}: shard {} of {}?", t.shard, t.shards),
+        }
+    }
+    let missing: Vec<String> = seen
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.is_none())
+        .map(|(i, _)| format!("{i}/{}", first.shards))
+        .collect();
+    if !missing.is_empty() {
+        bail!("missing shard(s): {}", missing.join(", "));
+    }
+    let mut rows: Vec<Row> = tables
+        .iter()
+        .flat_map(|(_, t)| t.rows.iter().cloned())
+        .collect();
+    rows.sort_by_key(|r| r.combination);
+    let numbers: Vec<usize> = rows.iter().map(|r| r.combination).collect();
+    if numbers != (0..first.combinations).collect::<Vec<_>>() {
+        bail!(
+            "the shards hold {} rows for {} combinations (a shard file was cut short or edited)",
+            rows.len(),
+            first.combinations
+        );
+    }
+    Ok(Table {
+        format: TABLE_FORMAT.into(),
+        fingerprint: first.fingerprint.clone(),
+        combinations: first.combinations,
+        shard: 0,
+        shards: 1,
+        rows,
+    })
 }
 
 #[cfg(test)]
@@ -261,6 +429,48 @@ mod tests {
             Some(40)
         );
         assert_eq!(applied.raw.strategies[1].params["y"].as_bool(), Some(true));
+    }
+
+    fn table(shard: usize, shards: usize, rows: &[usize]) -> (String, Table) {
+        let combo: Combination = Vec::new();
+        (
+            format!("s{shard}.json"),
+            Table {
+                format: TABLE_FORMAT.into(),
+                fingerprint: "f".into(),
+                combinations: 5,
+                shard,
+                shards,
+                rows: rows
+                    .iter()
+                    .map(|i| row(*i, &combo, Err(anyhow::anyhow!("x"))))
+                    .collect(),
+            },
+        )
+    }
+
+    #[test]
+    fn shards_partition_and_merge_back_or_say_what_is_wrong() {
+        assert_eq!(parse_shard("1/3"), Ok((1, 3)));
+        assert!(parse_shard("3/3").is_err());
+        assert!(parse_shard("0/0").is_err());
+        assert!(parse_shard("a/2").unwrap_err().contains("0-based"));
+        let parts: Vec<Vec<usize>> = (0..2).map(|i| shard_of(5, i, 2)).collect();
+        assert_eq!(parts, vec![vec![0, 2, 4], vec![1, 3]]);
+        let whole = merge(&[table(1, 2, &[1, 3]), table(0, 2, &[0, 2, 4])]).unwrap();
+        assert_eq!(
+            whole.rows.iter().map(|r| r.combination).collect::<Vec<_>>(),
+            vec![0, 1, 2, 3, 4]
+        );
+        assert_eq!((whole.shard, whole.shards), (0, 1));
+        let e = |t: &[(String, Table)]| merge(t).unwrap_err().to_string();
+        assert!(e(&[table(0, 2, &[0, 2, 4])]).contains("missing shard(s): 1/2"));
+        assert!(e(&[table(0, 2, &[0, 2, 4]), table(0, 2, &[0, 2, 4])]).contains("given twice"));
+        assert!(e(&[table(0, 2, &[0, 2]), table(1, 2, &[1, 3])]).contains("cut short"));
+        let mut other = table(1, 2, &[1, 3]);
+        other.1.fingerprint = "g".into();
+        assert!(e(&[table(0, 2, &[0, 2, 4]), other]).contains("another sweep"));
+        assert!(e(&[]).contains("give the shards"));
     }
 
     #[test]

@@ -7,7 +7,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct BacktestArgs {
+    #[command(subcommand)]
+    cmd: Option<BacktestCommand>,
     /// The config whose strategies are replayed (its [backtest] table sets the execution model).
     #[arg(long, default_value = "config/default.toml")]
     config: PathBuf,
@@ -34,12 +37,38 @@ pub struct BacktestArgs {
     /// Write the sweep's table here as CSV.
     #[arg(long, value_name = "PATH", requires = "sweep")]
     sweep_csv: Option<PathBuf>,
-    /// Write the sweep's table here as JSON.
+    /// Write the sweep's table here as JSON (what `backtest merge` reads).
     #[arg(long, value_name = "PATH", requires = "sweep")]
+    sweep_json: Option<PathBuf>,
+    /// Run only shard I of N of the sweep: the combinations numbered I modulo N (I from 0, as a
+    /// Kubernetes Indexed Job's JOB_COMPLETION_INDEX); `backtest merge` puts the shards together.
+    #[arg(long, value_name = "I/N", requires = "sweep", value_parser = crate::backtest::sweep::parse_shard)]
+    shard: Option<(usize, usize)>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum BacktestCommand {
+    /// Merge the --sweep-json tables of a sweep's shards into the table one run gives.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct MergeArgs {
+    /// The shards' --sweep-json files, in any order.
+    #[arg(required = true, value_name = "SHARD.json")]
+    shards: Vec<PathBuf>,
+    /// Write the merged table here as CSV.
+    #[arg(long, value_name = "PATH")]
+    sweep_csv: Option<PathBuf>,
+    /// Write the merged table here as JSON.
+    #[arg(long, value_name = "PATH")]
     sweep_json: Option<PathBuf>,
 }
 
 pub fn exec(args: BacktestArgs) -> anyhow::Result<ExitCode> {
+    if let Some(BacktestCommand::Merge(m)) = &args.cmd {
+        return merge(m);
+    }
     let cfg = Config::load(&args.config)?;
     if let Some(p) = &args.summary_json {
         super::args::check_output("--summary-json", p)?;
@@ -83,37 +112,87 @@ fn sweep(
     args: &BacktestArgs,
 ) -> anyhow::Result<ExitCode> {
     use crate::backtest::sweep;
-    for (flag, p) in [
-        ("--sweep-csv", &args.sweep_csv),
-        ("--sweep-json", &args.sweep_json),
-    ] {
-        if let Some(p) = p {
-            super::args::check_output(flag, p)?;
-        }
-    }
-    let combos = sweep::read(cfg, file)?;
+    let outputs = (args.sweep_csv.as_deref(), args.sweep_json.as_deref());
+    check_outputs(outputs)?;
+    let (combos, text) = sweep::read(cfg, file)?;
     let threads = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     if threads == 0 {
         anyhow::bail!("--threads must be at least 1");
     }
+    let (shard, shards) = args.shard.unwrap_or((0, 1));
+    let which = sweep::shard_of(combos.len(), shard, shards);
+    let fingerprint = sweep::fingerprint(cfg, &text, &opts.data)?;
     let t0 = std::time::Instant::now();
-    let rows = sweep::run(cfg, opts, &combos, threads);
-    let csv = sweep::csv(&rows);
-    print!("{csv}");
+    let rows = sweep::run(cfg, opts, &combos, &which, threads);
+    let table = sweep::Table {
+        format: sweep::TABLE_FORMAT.into(),
+        fingerprint,
+        combinations: combos.len(),
+        shard,
+        shards,
+        rows,
+    };
+    write_table(&table, outputs)?;
     println!(
-        "sweep: {} combinations on {threads} thread(s) in {:.2} s; {} failed",
-        rows.len(),
+        "sweep: {} combinations{} on {threads} thread(s) in {:.2} s; {} failed",
+        table.rows.len(),
+        if shards > 1 {
+            format!(" (shard {shard}/{shards} of {})", combos.len())
+        } else {
+            String::new()
+        },
         t0.elapsed().as_secs_f64(),
-        rows.iter().filter(|r| r.error.is_some()).count()
+        table.rows.iter().filter(|r| r.error.is_some()).count()
     );
-    if let Some(p) = &args.sweep_csv {
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check_outputs(
+    (csv, json): (Option<&std::path::Path>, Option<&std::path::Path>),
+) -> anyhow::Result<()> {
+    for (flag, p) in [("--sweep-csv", csv), ("--sweep-json", json)] {
+        if let Some(p) = p {
+            super::args::check_output(flag, p)?;
+        }
+    }
+    Ok(())
+}
+
+/// Prints the table as CSV and writes the files asked for.
+fn write_table(
+    table: &crate::backtest::sweep::Table,
+    (csv_path, json_path): (Option<&std::path::Path>, Option<&std::path::Path>),
+) -> anyhow::Result<()> {
+    let csv = crate::backtest::sweep::csv(&table.rows);
+    print!("{csv}");
+    if let Some(p) = csv_path {
         std::fs::write(p, &csv).with_context(|| format!("cannot write {}", p.display()))?;
     }
-    if let Some(p) = &args.sweep_json {
-        std::fs::write(p, serde_json::to_string_pretty(&rows)? + "\n")
+    if let Some(p) = json_path {
+        std::fs::write(p, serde_json::to_string_pretty(table)? + "\n")
             .with_context(|| format!("cannot write {}", p.display()))?;
     }
+    Ok(())
+}
+
+fn merge(m: &MergeArgs) -> anyhow::Result<ExitCode> {
+    use crate::backtest::sweep;
+    let outputs = (m.sweep_csv.as_deref(), m.sweep_json.as_deref());
+    check_outputs(outputs)?;
+    let tables = m
+        .shards
+        .iter()
+        .map(|p| Ok((p.display().to_string(), sweep::read_table(p)?)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let whole = sweep::merge(&tables)?;
+    write_table(&whole, outputs)?;
+    println!(
+        "merged {} shard(s): {} combinations; {} failed",
+        tables.len(),
+        whole.rows.len(),
+        whole.rows.iter().filter(|r| r.error.is_some()).count()
+    );
     Ok(ExitCode::SUCCESS)
 }
