@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What the test suite needs besides cargo, installed once (the README's test command runs this):
 #   - the official Hyperliquid Python SDK (tests/python/requirements.txt), an independent client
-#     the simulator is tested against;
+#     the simulator is tested against, and Ray (same file), the cluster the sweep driver
+#     tools/ray_sweep.py is tested on (tests/ray_sweep.rs);
 #   - Debian's Chromium, the real browser the HTML report is tested in (tests/report.rs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
