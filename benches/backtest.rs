@@ -61,6 +61,7 @@ fn run(cfg: &Config, data: &Path) -> (u64, u64, f64, u64) {
         }],
         journal: None,
         progress: false,
+        window: None,
     };
     let (s, timing) = strategy_host::backtest::run_timed(cfg, &opts).unwrap();
     (

@@ -40,6 +40,7 @@ fn options(paths: &[&Path], journal: Option<PathBuf>) -> Options {
             .collect(),
         journal,
         progress: false,
+        window: None,
     }
 }
 

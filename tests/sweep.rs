@@ -117,6 +117,7 @@ fn a_sweep_is_the_same_table_on_any_thread_count() {
             }],
             journal: None,
             progress: false,
+            window: None,
         },
     )
     .unwrap();
@@ -125,4 +126,141 @@ fn a_sweep_is_the_same_table_on_any_thread_count() {
         serde_json::json!(plain.net_pnl.to_string())
     );
     assert_eq!(rows[0]["round_trips"], plain.round_trips);
+}
+
+/// The records of a recording before `until_ns`, as a new recording (a cut made outside the
+/// host, to check its windows against).
+fn cut(rec: &Path, until_ns: u64, out: &Path) {
+    use std::io::{BufRead, Write};
+    let r = std::io::BufReader::new(lz4_flex::frame::FrameDecoder::new(
+        std::fs::File::open(rec).unwrap(),
+    ));
+    let mut w = lz4_flex::frame::FrameEncoder::new(std::fs::File::create(out).unwrap());
+    for (i, line) in r.lines().enumerate() {
+        let line = line.unwrap();
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        if i == 0 || v["t"].as_u64().unwrap() < until_ns {
+            writeln!(w, "{line}").unwrap();
+        }
+    }
+    w.finish().unwrap();
+}
+
+#[test]
+fn walk_forward_scores_each_training_best_on_the_next_period() {
+    let dir = scratch_dir(env!("CARGO_TARGET_TMPDIR"), "walk");
+    let markets = data::markets();
+    let start_ms = 1_700_000_000_000;
+    let (rec, _) = data::recording(&dir, "hl", &markets, start_ms, 300, 100);
+    let config = dir.join("bt.toml");
+    std::fs::write(&config, data::config(&markets, 40, "")).unwrap();
+    let sweep = dir.join("sweep.toml");
+    std::fs::write(
+        &sweep,
+        "[[sweep]]\nstrategy = \"dislocation\"\ngrid = { threshold_bps = [30, 60], cooldown_ms = [1000, 5000] }\n",
+    )
+    .unwrap();
+    let json = dir.join("walk.json");
+    let out = host_ok::<&std::ffi::OsStr>(&[
+        "backtest".as_ref(),
+        "--quiet".as_ref(),
+        "--config".as_ref(),
+        config.as_os_str(),
+        "--data".as_ref(),
+        rec.as_os_str(),
+        "--sweep".as_ref(),
+        sweep.as_os_str(),
+        "--train".as_ref(),
+        "2m".as_ref(),
+        "--test".as_ref(),
+        "1m".as_ref(),
+        "--sweep-json".as_ref(),
+        json.as_os_str(),
+    ]);
+    assert!(
+        out.contains(
+            "walk-forward: 3 window(s) of 120 s training + 60 s test, 4 combinations each"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("in sample (the chosen combinations"), "{out}");
+    assert!(
+        out.contains("out of sample (the same on the test periods"),
+        "{out}"
+    );
+    let w: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let windows = w["windows"].as_array().unwrap();
+    assert_eq!(windows.len(), 3);
+    let dec = |v: &serde_json::Value| {
+        v.as_str()
+            .unwrap()
+            .parse::<rust_decimal::Decimal>()
+            .unwrap()
+    };
+    let oos: rust_decimal::Decimal = windows.iter().map(|x| dec(&x["test_net_pnl"])).sum();
+    assert_eq!(oos, dec(&w["out_of_sample_net_pnl"]));
+    let ins: rust_decimal::Decimal = windows.iter().map(|x| dec(&x["train_net_pnl"])).sum();
+    assert_eq!(ins, dec(&w["in_sample_net_pnl"]));
+    assert!(
+        windows
+            .iter()
+            .all(|x| x["test_round_trips"].as_u64().unwrap() > 0)
+    );
+
+    // Window 0's choice is the best row of a plain sweep over the data cut at its training end.
+    let cut_rec = dir.join("cut/rec-hl-first-2m.jsonl.lz4");
+    std::fs::create_dir_all(cut_rec.parent().unwrap()).unwrap();
+    // The data's first record is the session line at the start.
+    cut(&rec, start_ms * 1_000_000 + 120_000_000_000, &cut_rec);
+    let plain = dir.join("plain.json");
+    host_ok::<&std::ffi::OsStr>(&[
+        "backtest".as_ref(),
+        "--quiet".as_ref(),
+        "--config".as_ref(),
+        config.as_os_str(),
+        "--data".as_ref(),
+        cut_rec.as_os_str(),
+        "--sweep".as_ref(),
+        sweep.as_os_str(),
+        "--sweep-json".as_ref(),
+        plain.as_os_str(),
+    ]);
+    let t: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&plain).unwrap()).unwrap();
+    let rows = t["rows"].as_array().unwrap();
+    let best = rows
+        .iter()
+        .max_by(|a, b| {
+            dec(&a["net_pnl"])
+                .cmp(&dec(&b["net_pnl"]))
+                .then(b["combination"].as_u64().cmp(&a["combination"].as_u64()))
+        })
+        .unwrap();
+    assert_eq!(windows[0]["combination"], best["combination"], "{out}");
+    assert_eq!(windows[0]["train_net_pnl"], best["net_pnl"]);
+    assert_eq!(windows[0]["params"], best["params"]);
+    let pnls: std::collections::BTreeSet<String> =
+        rows.iter().map(|r| r["net_pnl"].to_string()).collect();
+    assert!(
+        pnls.len() > 1,
+        "the combinations differ on the training period"
+    );
+
+    // Windows that cannot fit say so.
+    let e = strategy_host_e2e::host_err::<&std::ffi::OsStr>(&[
+        "backtest".as_ref(),
+        "--quiet".as_ref(),
+        "--config".as_ref(),
+        config.as_os_str(),
+        "--data".as_ref(),
+        rec.as_os_str(),
+        "--sweep".as_ref(),
+        sweep.as_os_str(),
+        "--train".as_ref(),
+        "4m".as_ref(),
+        "--test".as_ref(),
+        "2m".as_ref(),
+    ]);
+    assert!(e.contains("do not fit"), "{e}");
 }

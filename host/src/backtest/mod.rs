@@ -22,6 +22,7 @@ pub mod latency;
 pub mod replay;
 pub mod report;
 pub mod sweep;
+pub mod walk;
 
 use crate::config::Config;
 use crate::engine::events::Event;
@@ -47,6 +48,9 @@ pub struct Options {
     pub journal: Option<PathBuf>,
     /// Show a progress bar (when stderr is a terminal).
     pub progress: bool,
+    /// Replay only the records in [from, to) (ns since the epoch; None: all): a walk-forward
+    /// window. The strategies start fresh at its first record.
+    pub window: Option<(u64, u64)>,
 }
 
 /// The venue rules and fees of every configured market.
@@ -145,16 +149,24 @@ pub fn run_timed(config: &Config, opts: &Options) -> anyhow::Result<(Summary, Ti
     let mut heap = BinaryHeap::new();
     let mut total_bytes = 0u64;
     let mut file_lines = Vec::new();
+    let (from, to) = opts.window.unwrap_or((0, u64::MAX));
     for (i, a) in files.iter().enumerate() {
         let mut r = Reader::open(a, bt.on_bad_line)?;
         total_bytes += r.size;
-        if r.advance(&wanted)? {
+        let mut more = r.advance(&wanted)?;
+        while more && r.t_ns < from {
+            more = r.advance(&wanted)?;
+        }
+        if more && r.t_ns < to {
             heap.push(Reverse((r.t_ns, i)));
         }
         file_lines.push(0u64);
         readers.push(r);
     }
     let Some(Reverse((first_ns, _))) = heap.peek().copied() else {
+        if opts.window.is_some() {
+            bail!("the data files hold no records in this window");
+        }
         bail!("the data files hold no records");
     };
     let headers: Vec<format::Header> = readers.iter().filter_map(|r| r.header.clone()).collect();
@@ -210,9 +222,12 @@ pub fn run_timed(config: &Config, opts: &Options) -> anyhow::Result<(Summary, Ti
             .map(|m| (m, registry.key(m).coin.clone()))
             .collect();
         venues.push(VenueState {
-            recorded_sessions: headers
-                .iter()
-                .any(|h| h.venues.iter().any(|x| x.name == name)),
+            // A window starts ready at its first record (its session line may be before it);
+            // the recording's later session lines still take the venue down and up.
+            recorded_sessions: opts.window.is_none()
+                && headers
+                    .iter()
+                    .any(|h| h.venues.iter().any(|x| x.name == name)),
             name,
             markets: Markets::new(list, &AssetTable::default()),
             ready: false,
@@ -279,7 +294,7 @@ pub fn run_timed(config: &Config, opts: &Options) -> anyhow::Result<(Summary, Ti
             file_lines[i] += 1;
             replay.reporter.summary.records += 1;
             replay_line(&mut replay, r, &files[i], t)?;
-            if r.advance(&wanted)? {
+            if r.advance(&wanted)? && r.t_ns < to {
                 heap.push(Reverse((r.t_ns, i)));
             }
             progress.tick(readers.iter().map(|r| r.bytes_read.get()).sum());
@@ -339,6 +354,29 @@ pub fn run_timed(config: &Config, opts: &Options) -> anyhow::Result<(Summary, Ti
         tracing::info!(path = %path.display(), "backtest journal written");
     }
     Ok((reporter.summary, timing))
+}
+
+/// The first and last record times (ns) of the data, for the configured coins (a read of it
+/// all, parsing timestamps only where the format allows).
+pub fn span(config: &Config, data: &[DataArg]) -> anyhow::Result<(u64, u64)> {
+    let files = data::expand(data)?;
+    let coins: Vec<String> = crate::record::venue_headers(config)?
+        .into_iter()
+        .flat_map(|(_, c)| c)
+        .collect();
+    let wanted = |coin: &str| coins.iter().any(|c| c == coin);
+    let (mut first, mut last) = (u64::MAX, 0u64);
+    for a in &files {
+        let mut r = Reader::open(a, config.raw.backtest.on_bad_line)?;
+        while r.advance(&wanted)? {
+            first = first.min(r.t_ns);
+            last = last.max(r.t_ns);
+        }
+    }
+    if last == 0 {
+        bail!("the data files hold no records");
+    }
+    Ok((first, last))
 }
 
 /// A progress bar on stderr (only when it is a terminal): share of the input read, rate, ETA.

@@ -44,6 +44,13 @@ pub struct BacktestArgs {
     /// Kubernetes Indexed Job's JOB_COMPLETION_INDEX); `backtest merge` puts the shards together.
     #[arg(long, value_name = "I/N", requires = "sweep", value_parser = crate::backtest::sweep::parse_shard)]
     shard: Option<(usize, usize)>,
+    /// Walk-forward: each window's training period (`2h`, `30m`, …); the best combination there
+    /// is then scored on the --test period after it (docs/backtest.md, "Walk-forward").
+    #[arg(long, value_name = "DURATION", requires_all = ["sweep", "test"], conflicts_with = "shard", value_parser = super::args::positive_duration)]
+    train: Option<std::time::Duration>,
+    /// Walk-forward: each window's test period (out of sample); windows step by it.
+    #[arg(long, value_name = "DURATION", requires = "train", value_parser = super::args::positive_duration)]
+    test: Option<std::time::Duration>,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -77,6 +84,7 @@ pub fn exec(args: BacktestArgs) -> anyhow::Result<ExitCode> {
         data: args.data.iter().map(|d| DataArg::parse(d)).collect(),
         journal: args.journal.clone(),
         progress: !args.quiet,
+        window: None,
     };
     if let Some(file) = &args.sweep {
         return sweep(&cfg, &opts, file, &args);
@@ -121,6 +129,9 @@ fn sweep(
     if threads == 0 {
         anyhow::bail!("--threads must be at least 1");
     }
+    if let (Some(train), Some(test)) = (args.train, args.test) {
+        return walk(cfg, opts, &combos, threads, (train, test), outputs);
+    }
     let (shard, shards) = args.shard.unwrap_or((0, 1));
     let which = sweep::shard_of(combos.len(), shard, shards);
     let fingerprint = sweep::fingerprint(cfg, &text, &opts.data)?;
@@ -146,6 +157,53 @@ fn sweep(
         t0.elapsed().as_secs_f64(),
         table.rows.iter().filter(|r| r.error.is_some()).count()
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn walk(
+    cfg: &Config,
+    opts: &Options,
+    combos: &[crate::backtest::sweep::Combination],
+    threads: usize,
+    (train, test): (std::time::Duration, std::time::Duration),
+    (csv_path, json_path): (Option<&std::path::Path>, Option<&std::path::Path>),
+) -> anyhow::Result<ExitCode> {
+    use crate::backtest::walk;
+    let t0 = std::time::Instant::now();
+    let w = walk::run(
+        cfg,
+        opts,
+        combos,
+        threads,
+        train.as_nanos() as u64,
+        test.as_nanos() as u64,
+    )?;
+    let csv = walk::csv(&w);
+    print!("{csv}");
+    println!(
+        "walk-forward: {} window(s) of {} s training + {} s test, {} combinations each, on {threads} thread(s) in {:.2} s",
+        w.windows.len(),
+        w.train_secs,
+        w.test_secs,
+        w.combinations,
+        t0.elapsed().as_secs_f64()
+    );
+    println!(
+        "  in sample (the chosen combinations on their training periods): net PnL {}",
+        w.in_sample_net_pnl.normalize()
+    );
+    println!(
+        "  out of sample (the same on the test periods after them): net PnL {}, {} round trips",
+        w.out_of_sample_net_pnl.normalize(),
+        w.out_of_sample_round_trips
+    );
+    if let Some(p) = csv_path {
+        std::fs::write(p, &csv).with_context(|| format!("cannot write {}", p.display()))?;
+    }
+    if let Some(p) = json_path {
+        std::fs::write(p, serde_json::to_string_pretty(&w)? + "\n")
+            .with_context(|| format!("cannot write {}", p.display()))?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 
