@@ -34,9 +34,11 @@ use std::process::ExitCode;
                   built against the `plugin-api` crate and named in a TOML config."
 )]
 pub struct Cli {
-    /// Log filter (env-filter syntax, e.g. `info` or `debug,plugin=trace`).
-    #[arg(long, global = true, env = "STRATEGY_HOST_LOG", default_value = "info")]
-    pub log: String,
+    /// Log filter (env-filter syntax, e.g. `info` or `debug,plugin=trace`). Default: `info`;
+    /// `warn` for `backtest`, whose entry and exit lines would be thousands (and, in a sweep on
+    /// every core, threads waiting on stderr).
+    #[arg(long, global = true, env = "STRATEGY_HOST_LOG")]
+    pub log: Option<String>,
     /// Log line format.
     #[arg(long, global = true, value_enum, default_value = "text")]
     pub log_format: crate::logging::LogFormat,
@@ -91,7 +93,14 @@ pub enum Command {
 /// Parses the command line and runs it.
 pub fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
-    crate::logging::init(&cli.log, cli.log_format, cli.log_file.as_deref())?;
+    let filter = cli.log.clone().unwrap_or_else(|| {
+        match cli.command {
+            Command::Backtest(_) => "warn",
+            _ => "info",
+        }
+        .to_string()
+    });
+    crate::logging::init(&filter, cli.log_format, cli.log_file.as_deref())?;
     match cli.command {
         Command::Plugin(c) => plugin::exec(c),
         Command::Config(c) => config::exec(c),
