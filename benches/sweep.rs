@@ -87,7 +87,11 @@ fn main() {
     let longest = alone.iter().copied().fold(0.0, f64::max);
     println!(
         "each combination alone: {} s; ideal 2-thread scaling of this set {:.2}x",
-        alone.iter().map(|t| format!("{t:.3}")).collect::<Vec<_>>().join(" "),
+        alone
+            .iter()
+            .map(|t| format!("{t:.3}"))
+            .collect::<Vec<_>>()
+            .join(" "),
         sum / (sum / 2.0).max(longest)
     );
     let all: Vec<usize> = (0..combos.len()).collect();

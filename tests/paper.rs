@@ -118,7 +118,46 @@ fn recorded_books(dir: &Path) -> Books {
 async fn paper_fills_follow_the_simulators_books_and_nothing_is_sent() {
     logs();
     let (cfg, dir) = paper_config("paper", &[]);
-    let out = run_for(&cfg, 12).await;
+    // The metrics endpoint on a free port, scraped while the run goes on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let opts = strategy_host::runtime::RunOptions {
+        duration: Some(std::time::Duration::from_secs(12)),
+        status_every: std::time::Duration::from_secs(60),
+        metrics_listen: Some(format!("127.0.0.1:{port}")),
+        ..Default::default()
+    };
+    let scrape = async {
+        tokio::time::sleep(std::time::Duration::from_secs(8)).await;
+        tokio::task::spawn_blocking(move || {
+            use std::io::{Read, Write};
+            let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+            c.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .unwrap();
+            let mut body = String::new();
+            c.read_to_string(&mut body).unwrap();
+            body
+        })
+        .await
+        .unwrap()
+    };
+    let (out, metrics) = tokio::join!(strategy_host::runtime::run(&cfg, opts), scrape);
+    let out = out.unwrap();
+    assert!(
+        metrics.contains("strategy_host_up{run=\"1\",mode=\"paper\"} 1"),
+        "{metrics}"
+    );
+    for venue in ["simA", "simB"] {
+        assert!(
+            metrics.contains(&format!(
+                "strategy_host_paper_balance_usd{{venue=\"{venue}\"}}"
+            )),
+            "{metrics}"
+        );
+    }
     let s = &out.summary;
     assert_eq!(s.run.mode, "paper");
     assert!(s.fills > 0, "paper trades happen: {}", s.render());
@@ -143,6 +182,16 @@ async fn paper_fills_follow_the_simulators_books_and_nothing_is_sent() {
         .query_row("SELECT mode FROM runs", [], |r| r.get(0))
         .unwrap();
     assert_eq!(mode, "paper");
+    let html = dir.join("report.html");
+    strategy_host_e2e::host_ok::<&std::ffi::OsStr>(&[
+        "report".as_ref(),
+        "--journal".as_ref(),
+        cfg.journal_path().as_os_str(),
+        "--out".as_ref(),
+        html.as_os_str(),
+    ]);
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("run 1 (paper)"), "the report says paper");
     let fills = fills(&journal);
     assert_eq!(fills.len() as u64, s.fills);
 
