@@ -64,3 +64,50 @@ async fn the_official_python_sdk_trades_on_the_simulator() {
     assert_eq!(sim.position(&address, "BTC"), Decimal::new(1, 2));
     sim.stop();
 }
+
+/// The check list (`tests/python/sdk_checklist.py`): every call of the list in issue #19, through
+/// the SDK's own methods, with the answers' shapes and money invariants asserted there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_python_sdk_check_list_passes_on_the_simulator() {
+    let address = PrivateKey::from_hex(KEY).unwrap().address();
+    let cfg: SimConfig = toml::from_str(&format!(
+        "markets = [{{ coin = \"BTC\", sz_decimals = 5, price = 64000, dislocation_every_ms = 0 }}, {{ coin = \"xyz:TSLA\", sz_decimals = 2, price = 250 }}]\n\
+         accounts = [{{ address = \"{address}\", usdc = 100000 }}]\n"
+    ))
+    .unwrap();
+    let sim = spawn(cfg, 0).await.unwrap();
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/sdk_checklist.py");
+    let url = sim.http_url();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("python3")
+            .arg(script)
+            .arg(url)
+            .arg(KEY)
+            .output()
+    })
+    .await
+    .unwrap()
+    .expect("python3 runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "the check list script failed (is the SDK installed? `bash tests/setup.sh`):\n{stderr}"
+    );
+    let v: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&output.stdout).unwrap();
+    let failed: Vec<String> = v
+        .iter()
+        .filter(|(_, r)| *r != "ok")
+        .map(|(k, r)| format!("{k}: {r}"))
+        .collect();
+    assert!(v.len() >= 43, "the whole list ran: {} checks", v.len());
+    assert!(
+        failed.is_empty(),
+        "{} of {} checks failed:\n{}",
+        failed.len(),
+        v.len(),
+        failed.join("\n")
+    );
+    sim.stop();
+}

@@ -8,6 +8,16 @@ use std::collections::{BTreeSet, HashMap};
 pub struct Position {
     pub szi: Decimal,
     pub entry_px: Decimal,
+    /// Margin added to (or, negative, taken from) an isolated position (`updateIsolatedMargin`).
+    pub margin_extra: Decimal,
+}
+
+impl Position {
+    /// An isolated position's margin at `leverage`: its entry notional over the leverage, plus
+    /// what was added.
+    pub fn isolated_margin(&self, leverage: u32) -> Decimal {
+        (self.szi.abs() * self.entry_px / Decimal::from(leverage) + self.margin_extra).round_dp(6)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -22,6 +32,17 @@ pub struct RestingOrder {
     pub orig_sz: Decimal,
     pub reduce_only: bool,
     pub timestamp: u64,
+    /// `Gtc` or `Alo` (an `Ioc` never rests).
+    pub tif: String,
+}
+
+/// A size as the venue writes it in order objects: zero is `"0.0"`.
+fn size_wire(d: Decimal) -> String {
+    if d.is_zero() {
+        "0.0".into()
+    } else {
+        crate::venue::hyperliquid::tick::wire(d)
+    }
 }
 
 impl RestingOrder {
@@ -31,7 +52,7 @@ impl RestingOrder {
             "coin": self.coin,
             "side": if self.is_buy { "B" } else { "A" },
             "limitPx": crate::venue::hyperliquid::tick::wire(self.px),
-            "sz": crate::venue::hyperliquid::tick::wire(self.sz),
+            "sz": size_wire(self.sz),
             "oid": self.oid,
             "timestamp": self.timestamp,
             "origSz": crate::venue::hyperliquid::tick::wire(self.orig_sz),
@@ -41,6 +62,25 @@ impl RestingOrder {
         }
         if self.reduce_only {
             o["reduceOnly"] = json!(true);
+        }
+        o
+    }
+
+    /// The `frontendOpenOrders` entry (and `historicalOrders`' `order`): every field the venue's
+    /// front end reads.
+    pub fn frontend(&self) -> Value {
+        let mut o = self.wire();
+        for (k, v) in [
+            ("orderType", json!("Limit")),
+            ("tif", json!(self.tif)),
+            ("reduceOnly", json!(self.reduce_only)),
+            ("isTrigger", json!(false)),
+            ("triggerPx", json!("0.0")),
+            ("triggerCondition", json!("N/A")),
+            ("isPositionTpsl", json!(false)),
+            ("children", json!([])),
+        ] {
+            o[k] = v;
         }
         o
     }
@@ -59,6 +99,10 @@ pub struct Account {
     pub volume: Decimal,
     pub scheduled_cancel: Option<u64>,
     pub schedule_triggers: u32,
+    /// `updateLeverage` per coin: (cross, leverage). Unset: cross at the market's maximum.
+    pub leverage: HashMap<String, (bool, u32)>,
+    /// Trigger orders waiting for their price.
+    pub triggers: Vec<crate::sim::exchange::triggers::TriggerOrder>,
 }
 
 /// What a fill did: closed PnL and the position before.

@@ -158,6 +158,11 @@ impl SimMarket {
     }
 
     /// The book's mid (= the mark).
+    /// The hourly funding rate the market pays (constant in the simulator).
+    pub fn funding_rate(&self) -> Decimal {
+        Decimal::new(125, 7)
+    }
+
     pub fn mid(&self, now_ms: u64) -> Decimal {
         self.round(self.oracle * (Decimal::ONE + self.dislocation_bps(now_ms) / BPS))
     }

@@ -130,8 +130,14 @@ pub fn restore(handle: &SimHandle, venue: &str, path: &Path) -> anyhow::Result<O
         acct.positions.clear();
         for (coin, (szi, entry_px)) in a.positions {
             if ex_has(&ex.markets, &coin) {
-                acct.positions
-                    .insert(coin, super::account::Position { szi, entry_px });
+                acct.positions.insert(
+                    coin,
+                    super::account::Position {
+                        szi,
+                        entry_px,
+                        margin_extra: Decimal::ZERO,
+                    },
+                );
                 n += 1;
             } else {
                 tracing::warn!(%venue, %coin, "the saved simulator position is in a market this config does not have: dropped");

@@ -1,5 +1,5 @@
-//! `/exchange`: signed actions (order, cancel, cancelByCloid, scheduleCancel, noop), checked as
-//! the venue checks them.
+//! `/exchange`: signed actions (order, cancel, cancelByCloid, modify, batchModify,
+//! updateLeverage, scheduleCancel, noop), checked as the venue checks them.
 
 use super::*;
 use crate::sim::matching;
@@ -93,25 +93,50 @@ impl Exchange {
                 json!({"status":"ok","response":{"type":"default"}})
             }
             Some("noop") => json!({"status":"ok","response":{"type":"default"}}),
+            Some("modify") => {
+                let one = json!({"modifies": [{"oid": action["oid"], "order": action["order"]}]});
+                match self.modifies(user, &one, pushes)["response"]["data"]["statuses"][0]
+                    .get("error")
+                {
+                    Some(e) => err(e.as_str().unwrap_or("modify failed").to_string()),
+                    None => json!({"status":"ok","response":{"type":"default"}}),
+                }
+            }
+            Some("batchModify") => self.modifies(user, action, pushes),
+            Some("updateLeverage") => self.update_leverage(user, action),
+            Some("updateIsolatedMargin") => self.update_isolated_margin(user, action),
             other => err(format!("unknown action type {other:?}")),
         }
     }
 
     fn orders(&mut self, user: Address, action: &Value, pushes: &mut Vec<Push>) -> Value {
+        let grouping = action["grouping"].as_str().unwrap_or("na").to_string();
         let statuses: Vec<Value> = action["orders"]
             .as_array()
             .map(|v| v.as_slice())
             .unwrap_or(&[])
             .iter()
-            .map(|o| match self.order(user, o, pushes) {
-                Ok(s) => s,
-                Err(e) => json!({"error": e}),
+            .map(|o| {
+                let r = if o["t"].get("trigger").is_some() {
+                    self.trigger_order(user, o, &grouping, pushes)
+                } else {
+                    self.order(user, o, pushes)
+                };
+                match r {
+                    Ok(s) => s,
+                    Err(e) => json!({"error": e}),
+                }
             })
             .collect();
         json!({"status":"ok","response":{"type":"order","data":{"statuses":statuses}}})
     }
 
-    fn order(&mut self, user: Address, o: &Value, pushes: &mut Vec<Push>) -> Result<Value, String> {
+    pub(super) fn order(
+        &mut self,
+        user: Address,
+        o: &Value,
+        pushes: &mut Vec<Push>,
+    ) -> Result<Value, String> {
         let asset = o["a"].as_u64().ok_or("missing asset")? as u32;
         let (coin, i, spec) = self
             .spec_of(asset)
@@ -146,6 +171,12 @@ impl Exchange {
             Decimal::ZERO
         };
         let sz = matching::check_order(&spec, px, sz, reduce_only, reducible)?;
+        // The venue's price band: a limit price more than 80% away from the reference (the
+        // oracle) is refused.
+        let reference = self.markets[i].oracle;
+        if reference > Decimal::ZERO && ((px - reference).abs() / reference) > Decimal::new(8, 1) {
+            return Err("Order price cannot be more than 80% away from the reference price".into());
+        }
         if cloid.as_ref().is_some_and(|c| {
             self.accounts[&user]
                 .orders
@@ -170,7 +201,11 @@ impl Exchange {
                     .map(|x| x.px * x.sz)
                     .sum::<Decimal>();
             let equity = acct.usdc + acct.unrealized(&marks);
-            let lev = Decimal::from(self.markets[i].spec.max_leverage);
+            let lev = Decimal::from(
+                acct.leverage
+                    .get(&coin)
+                    .map_or(self.markets[i].spec.max_leverage, |(_, l)| *l),
+            );
             if (used + px * sz) / lev > equity {
                 return Err("Insufficient margin to place order.".into());
             }
@@ -220,6 +255,7 @@ impl Exchange {
             orig_sz: sz,
             reduce_only,
             timestamp: now,
+            tif: o["t"]["limit"]["tif"].as_str().unwrap_or("Gtc").to_string(),
         };
         let cloid_json = |mut v: Value| {
             if let Some(c) = &cloid {
@@ -256,6 +292,97 @@ impl Exchange {
         Ok(json!({"resting": cloid_json(json!({"oid": oid}))}))
     }
 
+    /// `batchModify`: each named order (by oid, or cloid `0x…`) is replaced by its new one, as
+    /// the venue does (the new order gets a new oid; a cloid goes with it).
+    fn modifies(&mut self, user: Address, action: &Value, pushes: &mut Vec<Push>) -> Value {
+        let now = self.now_ms;
+        let mut statuses = Vec::new();
+        for m in action["modifies"]
+            .as_array()
+            .map(|v| v.as_slice())
+            .unwrap_or(&[])
+        {
+            let acct = self.accounts.get_mut(&user).expect("account");
+            let found = acct.orders.iter().position(|o| match &m["oid"] {
+                Value::Number(n) => n.as_u64() == Some(o.oid),
+                Value::String(c) => o.cloid.as_deref() == Some(c.as_str()),
+                _ => false,
+            });
+            let Some(i) = found else {
+                statuses.push(json!({"error": "Cannot modify canceled or filled order"}));
+                continue;
+            };
+            let old = acct.orders.remove(i);
+            pushes.push(Push { user, frame: json!({"channel":"orderUpdates","data":[{"order": old.wire(), "status":"canceled","statusTimestamp":now}]}).to_string() });
+            statuses.push(match self.order(user, &m["order"], pushes) {
+                Ok(s) => s,
+                Err(e) => json!({"error": e}),
+            });
+        }
+        json!({"status":"ok","response":{"type":"order","data":{"statuses":statuses}}})
+    }
+
+    /// `updateLeverage`: cross or isolated, 1 to the market's maximum.
+    fn update_leverage(&mut self, user: Address, action: &Value) -> Value {
+        let Some((coin, _, _)) = action["asset"]
+            .as_u64()
+            .and_then(|a| self.spec_of(a as u32))
+        else {
+            return err("Unknown asset.");
+        };
+        let i = self.market_index(&coin).expect("a market of the table");
+        let max = self.markets[i].spec.max_leverage;
+        let cross = action["isCross"].as_bool().unwrap_or(true);
+        let lev = action["leverage"].as_u64().unwrap_or(0);
+        if lev == 0 || lev > u64::from(max) {
+            return err(format!(
+                "Invalid leverage value: {lev} (1 to {max} on {coin})"
+            ));
+        }
+        if cross && coin.contains(':') {
+            return err(format!(
+                "{coin} is isolated only: cross margin is not allowed"
+            ));
+        }
+        self.accounts
+            .get_mut(&user)
+            .expect("account")
+            .leverage
+            .insert(coin, (cross, lev as u32));
+        json!({"status":"ok","response":{"type":"default"}})
+    }
+
+    /// `updateIsolatedMargin`: `ntli` (USDC × 1e6) added to an isolated position's margin, or
+    /// taken from it (never below what its leverage needs).
+    fn update_isolated_margin(&mut self, user: Address, action: &Value) -> Value {
+        let Some((coin, _, _)) = action["asset"]
+            .as_u64()
+            .and_then(|a| self.spec_of(a as u32))
+        else {
+            return err("Unknown asset.");
+        };
+        let Some(ntli) = action["ntli"].as_i64() else {
+            return err("missing ntli");
+        };
+        let amount = Decimal::new(ntli, 6);
+        let acct = &self.accounts[&user];
+        let (cross, _) = self.leverage_of(acct, &coin);
+        let acct = self.accounts.get_mut(&user).expect("account");
+        let Some(p) = acct.positions.get_mut(&coin).filter(|p| !p.szi.is_zero()) else {
+            return err(format!("No position on {coin} to update its margin."));
+        };
+        if cross {
+            return err(format!(
+                "{coin} is cross margin: set isolated with updateLeverage first."
+            ));
+        }
+        if p.margin_extra + amount < Decimal::ZERO {
+            return err("Insufficient margin: cannot remove more than was added.");
+        }
+        p.margin_extra += amount;
+        json!({"status":"ok","response":{"type":"default"}})
+    }
+
     fn cancels(
         &mut self,
         user: Address,
@@ -271,6 +398,16 @@ impl Exchange {
             .unwrap_or(&[])
         {
             let acct = self.accounts.get_mut(&user).expect("account");
+            // A trigger order is cancelled by its oid (or cloid) too.
+            if let Some(i) = acct.triggers.iter().position(|t| {
+                Some(t.oid) == c["o"].as_u64()
+                    || (t.cloid.is_some() && t.cloid.as_deref() == c["cloid"].as_str())
+            }) {
+                let t = acct.triggers.remove(i);
+                pushes.push(Push { user, frame: json!({"channel":"orderUpdates","data":[{"order": t.frontend(), "status":"canceled","statusTimestamp":now}]}).to_string() });
+                statuses.push(json!("success"));
+                continue;
+            }
             match acct.orders.iter().position(|o| matches(o, c)) {
                 Some(i) => {
                     let o = acct.orders.remove(i);

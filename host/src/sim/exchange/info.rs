@@ -22,7 +22,11 @@ impl Exchange {
             }
             "meta" => self.meta(dex),
             "spotMeta" => {
-                json!({"universe": [], "tokens": [{"name":"USDC","szDecimals":8,"weiDecimals":8,"index":0,"tokenId":"0x00000000000000000000000000000000","isCanonical":true,"evmContract":null,"fullName":null}]})
+                // One pair, listed as the venue lists its first (orders on it are refused:
+                // spot trading is not simulated).
+                json!({"universe": [{"tokens": [1, 0], "name": "PURR/USDC", "index": 0, "isCanonical": true}],
+                    "tokens": [{"name":"USDC","szDecimals":8,"weiDecimals":8,"index":0,"tokenId":"0x00000000000000000000000000000000","isCanonical":true,"evmContract":null,"fullName":null},
+                        {"name":"PURR","szDecimals":0,"weiDecimals":5,"index":1,"tokenId":"0x00000000000000000000000000000001","isCanonical":true,"evmContract":null,"fullName":null}]})
             }
             "metaAndAssetCtxs" => json!([
                 self.meta(dex),
@@ -43,28 +47,46 @@ impl Exchange {
                 let i = self
                     .market_index(coin)
                     .ok_or_else(|| format!("unknown coin {coin}"))?;
-                self.book_json(i, now)
+                match req.get("nSigFigs").and_then(Value::as_u64) {
+                    None => self.book_json(i, now),
+                    Some(n @ 2..=5) => {
+                        let (bids, asks) = self.markets[i].levels(now);
+                        let side = |v: Vec<(Decimal, Decimal)>| {
+                            v.into_iter()
+                                .map(|(p, s)| json!({"px": wire(p), "sz": wire(s), "n": 1}))
+                                .collect::<Vec<_>>()
+                        };
+                        json!({"coin": coin, "time": now, "levels": [
+                            side(history::aggregate(&bids, n as u32, true)),
+                            side(history::aggregate(&asks, n as u32, false))]})
+                    }
+                    Some(n) => return Err(format!("nSigFigs must be 2 to 5 or null, got {n}")),
+                }
             }
-            "clearinghouseState" => {
-                let u = user()?;
-                let acct = self.accounts.get(&u);
-                let marks = |c: &str| self.market_index(c).map(|j| self.markets[j].mid(now));
-                let positions: Vec<Value> = acct.map(|a| {
-                    a.positions.iter().filter(|(c, p)| !p.szi.is_zero() && on_dex(c)).map(|(c, p)| {
-                        let mark = marks(c).unwrap_or_default();
-                        json!({"type":"oneWay","position":{"coin": c, "szi": wire(p.szi), "entryPx": wire(p.entry_px),
-                            "positionValue": wire((p.szi.abs() * mark).round_dp(6)), "unrealizedPnl": wire((p.szi * (mark - p.entry_px)).round_dp(6)),
-                            "leverage": {"type":"cross","value": 20}, "liquidationPx": null, "marginUsed": "0", "maxLeverage": 20, "returnOnEquity": "0",
-                            "cumFunding": {"allTime":"0","sinceChange":"0","sinceOpen":"0"}}})
-                    }).collect()
-                }).unwrap_or_default();
-                let value = acct.map_or(Decimal::ZERO, |a| a.usdc + a.unrealized(&marks));
-                json!({"assetPositions": positions, "marginSummary": {"accountValue": wire(value.round_dp(6)), "totalNtlPos":"0","totalRawUsd": wire(value.round_dp(6)),"totalMarginUsed":"0"},
-                    "crossMarginSummary": {"accountValue": wire(value.round_dp(6)), "totalNtlPos":"0","totalRawUsd": wire(value.round_dp(6)),"totalMarginUsed":"0"},
-                    "crossMaintenanceMarginUsed": "0", "withdrawable": wire(value.round_dp(6)), "time": now})
+            "fundingHistory" => {
+                let coin = req["coin"].as_str().ok_or("missing `coin`")?;
+                let start = req["startTime"]
+                    .as_u64()
+                    .ok_or("missing or bad `startTime`")?;
+                self.funding_history(coin, start, req["endTime"].as_u64().unwrap_or(u64::MAX))?
             }
+            "candleSnapshot" => {
+                let r = &req["req"];
+                let coin = r["coin"].as_str().ok_or("missing `req.coin`")?;
+                if self.market_index(coin).is_none() {
+                    return Err(format!("unknown coin {coin}"));
+                }
+                let interval = r["interval"].as_str().ok_or("missing `req.interval`")?;
+                let start = r["startTime"].as_u64().ok_or("missing `req.startTime`")?;
+                let end = r["endTime"].as_u64().unwrap_or(now);
+                Value::Array(self.candles(coin, interval, start, end)?)
+            }
+            "userFees" => self.user_fees(&user()?),
+            "historicalOrders" => self.historical_orders(&user()?),
+            "clearinghouseState" => self.clearinghouse_state(&user()?, dex),
             "openOrders" | "frontendOpenOrders" => {
                 let u = user()?;
+                let front = req["type"] == "frontendOpenOrders";
                 let orders: Vec<Value> = self
                     .accounts
                     .get(&u)
@@ -72,7 +94,16 @@ impl Exchange {
                         a.orders
                             .iter()
                             .filter(|o| on_dex(&o.coin))
-                            .map(RestingOrder::wire)
+                            .map(|o| if front { o.frontend() } else { o.wire() })
+                            .chain(a.triggers.iter().filter(|t| on_dex(&t.coin)).map(|t| {
+                                let f = t.frontend();
+                                if front {
+                                    f
+                                } else {
+                                    json!({"coin": f["coin"], "side": f["side"], "limitPx": f["limitPx"], "sz": f["sz"],
+                                        "oid": f["oid"], "timestamp": f["timestamp"], "origSz": f["origSz"]})
+                                }
+                            }))
                             .collect()
                     })
                     .unwrap_or_default();
@@ -122,6 +153,88 @@ impl Exchange {
         })
     }
 
+    /// (cross, leverage) of `coin` for an account: what `updateLeverage` set, else cross at the
+    /// market's maximum (HIP-3 markets are isolated only).
+    pub fn leverage_of(&self, a: &Account, coin: &str) -> (bool, u32) {
+        let max = self
+            .market_index(coin)
+            .map_or(20, |j| self.markets[j].spec.max_leverage);
+        a.leverage
+            .get(coin)
+            .copied()
+            .unwrap_or((!coin.contains(':'), max))
+    }
+
+    /// `clearinghouseState` of one dex. A HIP-3 dex's account is its positions' isolated margin
+    /// plus their unrealized PnL; the main dex's is the USDC balance less that margin plus its
+    /// own positions' unrealized PnL (summed over the dexes: deposits + closed PnL − fees +
+    /// unrealized).
+    fn clearinghouse_state(&self, u: &Address, dex: &str) -> Value {
+        let now = self.now_ms;
+        let on_dex = |coin: &str| crate::venue::hyperliquid::info::dex_of(coin) == dex;
+        let marks = |c: &str| self.market_index(c).map(|j| self.markets[j].mid(now));
+        let Some(a) = self.accounts.get(u) else {
+            return json!({"assetPositions": [], "marginSummary": {"accountValue":"0.0","totalNtlPos":"0.0","totalRawUsd":"0.0","totalMarginUsed":"0.0"},
+                "crossMarginSummary": {"accountValue":"0.0","totalNtlPos":"0.0","totalRawUsd":"0.0","totalMarginUsed":"0.0"},
+                "crossMaintenanceMarginUsed": "0.0", "withdrawable": "0.0", "time": now});
+        };
+        let (mut value, mut ntl, mut used) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
+        let mut positions = Vec::new();
+        let mut moved_out = Decimal::ZERO;
+        for (c, p) in a.positions.iter().filter(|(_, p)| !p.szi.is_zero()) {
+            let mark = marks(c).unwrap_or_default();
+            let (cross, lev) = self.leverage_of(a, c);
+            let upnl = (p.szi * (mark - p.entry_px)).round_dp(6);
+            let margin = if cross {
+                (p.szi.abs() * mark / Decimal::from(lev)).round_dp(6)
+            } else {
+                p.isolated_margin(lev)
+            };
+            if c.contains(':') {
+                moved_out += margin;
+            }
+            if !on_dex(c) {
+                continue;
+            }
+            let max = self
+                .market_index(c)
+                .map_or(20, |j| self.markets[j].spec.max_leverage);
+            let notional = (p.szi.abs() * mark).round_dp(6);
+            // Liquidation of an isolated position: where its margin falls to the maintenance
+            // margin (half the initial margin at the market's maximum leverage).
+            let liq = (!cross).then(|| {
+                let maint = notional / Decimal::from(2 * max);
+                let room = (margin - maint) / p.szi.abs();
+                let px = if p.szi.is_sign_positive() {
+                    p.entry_px - room
+                } else {
+                    p.entry_px + room
+                };
+                wire(px.max(Decimal::ZERO).round_dp(6))
+            });
+            ntl += notional;
+            used += margin;
+            if !dex.is_empty() {
+                value += margin + upnl;
+            } else {
+                value += upnl;
+            }
+            positions.push(json!({"type":"oneWay","position":{"coin": c, "szi": wire(p.szi), "entryPx": wire(p.entry_px),
+                "positionValue": wire(notional), "unrealizedPnl": wire(upnl),
+                "leverage": if cross { json!({"type": "cross", "value": lev}) } else { json!({"type": "isolated", "value": lev, "rawUsd": wire(-p.szi * p.entry_px + margin)}) },
+                "liquidationPx": liq, "marginUsed": wire(margin), "maxLeverage": max,
+                "returnOnEquity": wire(if margin.is_zero() { Decimal::ZERO } else { (upnl / margin).round_dp(6) }),
+                "cumFunding": {"allTime":"0.0","sinceChange":"0.0","sinceOpen":"0.0"}}}));
+        }
+        if dex.is_empty() {
+            value += a.usdc - moved_out;
+        }
+        let summary = json!({"accountValue": wire(value.round_dp(6)), "totalNtlPos": wire(ntl), "totalRawUsd": wire(value.round_dp(6)), "totalMarginUsed": wire(used)});
+        json!({"assetPositions": positions, "marginSummary": summary, "crossMarginSummary": summary,
+            "crossMaintenanceMarginUsed": wire((used / Decimal::TWO).round_dp(6)),
+            "withdrawable": wire((value - used).max(Decimal::ZERO).round_dp(6)), "time": now})
+    }
+
     fn sorted(&self, dex: &str) -> Vec<&SimMarket> {
         let mut v: Vec<(u32, &SimMarket)> = self
             .markets
@@ -145,7 +258,7 @@ impl Exchange {
     /// An asset context (strings, as the venue sends them).
     pub fn ctx(&self, m: &SimMarket, now: u64) -> Value {
         let mid = m.mid(now);
-        json!({"funding":"0.0000125","openInterest":"1000.0","prevDayPx": wire(m.spec.price),"dayNtlVlm":"0.0",
+        json!({"funding": wire(m.funding_rate()),"openInterest":"1000.0","prevDayPx": wire(m.spec.price),"dayNtlVlm":"0.0",
             "premium": wire(((mid - m.oracle) / m.oracle).round_dp(10)), "oraclePx": wire(m.oracle), "markPx": wire(mid),
             "midPx": wire(mid), "impactPxs": [wire(m.bbo(now).0), wire(m.bbo(now).1)], "dayBaseVlm":"0.0"})
     }

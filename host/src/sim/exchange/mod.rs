@@ -19,7 +19,9 @@ use std::collections::HashMap;
 use std::str::FromStr;
 
 mod actions;
+pub mod history;
 mod info;
+pub mod triggers;
 
 const BPS: Decimal = Decimal::from_parts(10_000, 0, 0, false, 0);
 
@@ -63,6 +65,8 @@ pub struct Exchange {
     order_log: HashMap<u64, (Address, Value)>,
     /// cloid → oid, for `orderStatus` by cloid.
     cloid_oid: HashMap<String, u64>,
+    /// Every fill, public: the `trades` channel, candles.
+    pub tape: history::Tape,
 }
 
 fn err(msg: impl Into<String>) -> Value {
@@ -126,6 +130,7 @@ impl Exchange {
             order_log: HashMap::new(),
             order_arrivals: Vec::new(),
             cloid_oid: HashMap::new(),
+            tape: history::Tape::default(),
         }
     }
 
@@ -241,6 +246,7 @@ impl Exchange {
         let users: Vec<Address> = self.accounts.keys().copied().collect();
         for user in users {
             self.match_resting(user, &mut pushes);
+            self.fire_triggers(user, &mut pushes);
             let due = self.accounts[&user]
                 .scheduled_cancel
                 .is_some_and(|t| t <= now_ms);
@@ -368,6 +374,15 @@ impl Exchange {
         if let Some(c) = cloid {
             f["cloid"] = json!(c);
         }
+        self.tape.push(history::Trade {
+            coin: coin.to_string(),
+            buy: is_buy,
+            px,
+            sz,
+            time: self.now_ms,
+            tid,
+            user,
+        });
         acct.fills.push(f.clone());
         if acct.fills.len() > 2_000 {
             acct.fills.remove(0);

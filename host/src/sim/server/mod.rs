@@ -35,8 +35,15 @@ enum Topic {
     Bbo(String),
     Ctx(String),
     Book(String),
+    AllMids,
+    Trades(String),
+    /// (coin, interval)
+    Candle(String, String),
     OrderUpdates(Address),
     UserFills(Address),
+    /// The `user` channel: the user's fills (and funding, liquidations: not simulated).
+    UserEvents(Address),
+    WebData2(Address),
 }
 
 struct Sub {
@@ -65,6 +72,9 @@ pub struct State {
     pub bad_frames: u64,
     pub truncated_frames: u64,
     frames_pushed: u64,
+    /// The last bbo pushed per market: the venue pushes a bbo only when it changed.
+    last_bbo: Vec<Option<(Decimal, Decimal)>>,
+    ticks: u64,
 }
 
 impl State {
@@ -203,6 +213,8 @@ pub async fn spawn(cfg: SimConfig, port: u16) -> Result<SimHandle, SimError> {
         bad_frames: 0,
         truncated_frames: 0,
         frames_pushed: 0,
+        last_bbo: Vec::new(),
+        ticks: 0,
     }));
     let (shutdown, shutdown_rx) = watch::channel(false);
     tokio::spawn(accept_loop(listener, state.clone(), shutdown_rx.clone()));
@@ -254,10 +266,16 @@ async fn tick_loop(state: Arc<Mutex<State>>, tick_ms: u64, mut shutdown: watch::
                 s.phantom_fills += 1;
             }
         }
-        for i in 0..s.exchange.markets.len() {
+        s.ticks += 1;
+        let n = s.exchange.markets.len();
+        s.last_bbo.resize(n, None);
+        for i in 0..n {
             if s.exchange.markets[i].stalled {
                 continue;
             }
+            let top = s.exchange.markets[i].bbo(now);
+            let bbo_changed = s.last_bbo[i] != Some(top);
+            s.last_bbo[i] = Some(top);
             let coin = s.exchange.markets[i].spec.coin.clone();
             let (mut bbo, mut ctx) = s.exchange.market_frames(i);
             let f = &s.faults;
@@ -273,7 +291,7 @@ async fn tick_loop(state: Arc<Mutex<State>>, tick_ms: u64, mut shutdown: watch::
             let (bbo, ctx) = (s.maybe_truncate(bbo), s.maybe_truncate(ctx));
             s.subs.retain(|sub| {
                 let frame = match &sub.topic {
-                    Topic::Bbo(c) if *c == coin => &bbo,
+                    Topic::Bbo(c) if *c == coin && bbo_changed => &bbo,
                     Topic::Ctx(c) if *c == coin => &ctx,
                     Topic::Book(c) if *c == coin => &book,
                     _ => return true,
@@ -282,7 +300,70 @@ async fn tick_loop(state: Arc<Mutex<State>>, tick_ms: u64, mut shutdown: watch::
             });
         }
         deliver(&mut s, pushes);
+        publish(&mut s, now);
     }
+}
+
+/// The public and per-user channels not tied to one market tick: allMids (every tick), new
+/// trades and the candles they change, webData2 (every 10th tick, about a second).
+fn publish(s: &mut State, now: u64) {
+    let mids = s
+        .exchange
+        .info(&json!({"type": "allMids"}))
+        .unwrap_or_default();
+    let mids = json!({"channel": "allMids", "data": {"mids": mids}}).to_string();
+    let fresh = std::mem::take(&mut s.exchange.tape.fresh);
+    let web = s.ticks % 10 == 1;
+    let subs = std::mem::take(&mut s.subs);
+    let mut kept = Vec::with_capacity(subs.len());
+    for sub in subs {
+        let frames: Vec<String> = match &sub.topic {
+            Topic::AllMids => vec![mids.clone()],
+            Topic::Trades(c) => {
+                let t: Vec<Value> = fresh
+                    .iter()
+                    .filter(|t| t.coin == *c)
+                    .map(|t| t.wire())
+                    .collect();
+                if t.is_empty() {
+                    vec![]
+                } else {
+                    vec![json!({"channel": "trades", "data": t}).to_string()]
+                }
+            }
+            Topic::Candle(c, i) if fresh.iter().any(|t| t.coin == *c) => s
+                .exchange
+                .current_candle(c, i)
+                .map(|k| json!({"channel": "candle", "data": k}).to_string())
+                .into_iter()
+                .collect(),
+            Topic::WebData2(u) if web => vec![web_data2(&s.exchange, u, now)],
+            _ => vec![],
+        };
+        if frames.into_iter().all(|f| sub.tx.send(f).is_ok()) {
+            kept.push(sub);
+        }
+    }
+    s.subs = kept;
+}
+
+/// A `webData2` frame: what the venue's front end shows of a user.
+fn web_data2(ex: &Exchange, user: &Address, now: u64) -> String {
+    let u = user.to_string();
+    let state = ex
+        .info(&json!({"type": "clearinghouseState", "user": u}))
+        .unwrap_or_default();
+    let orders = ex
+        .info(&json!({"type": "frontendOpenOrders", "user": u}))
+        .unwrap_or_default();
+    let meta = ex
+        .info(&json!({"type": "metaAndAssetCtxs"}))
+        .unwrap_or_default();
+    json!({"channel": "webData2", "data": {"user": u, "clearinghouseState": state, "openOrders": orders,
+        "meta": meta[0], "assetCtxs": meta[1], "serverTime": now, "isVault": false,
+        "cumLedger": "0.0", "leadingVaults": [], "twapStates": [], "agentAddress": null,
+        "agentValidUntil": null}})
+    .to_string()
 }
 
 /// The `bad_book` fault: the bbo and activeAssetCtx frames of a market, broken as asked.
@@ -325,13 +406,22 @@ fn deliver(s: &mut State, pushes: Vec<Push>) {
             }
         }
         let frame = s.maybe_truncate(p.frame);
+        // The `user` channel carries the same fills.
+        let user_event = fills.then(|| {
+            let v: Value = serde_json::from_str(&frame).unwrap_or_default();
+            json!({"channel": "user", "data": {"fills": v["data"]["fills"]}}).to_string()
+        });
         s.subs.retain(|sub| {
-            let wanted = match &sub.topic {
-                Topic::OrderUpdates(u) => !fills && *u == p.user,
-                Topic::UserFills(u) => fills && *u == p.user,
-                _ => false,
+            let frame = match &sub.topic {
+                Topic::OrderUpdates(u) if !fills && *u == p.user => &frame,
+                Topic::UserFills(u) if fills && *u == p.user => &frame,
+                Topic::UserEvents(u) if *u == p.user => match &user_event {
+                    Some(f) => f,
+                    None => return true,
+                },
+                _ => return true,
             };
-            !wanted || sub.tx.send(frame.clone()).is_ok()
+            sub.tx.send(frame.clone()).is_ok()
         });
     }
 }
@@ -420,7 +510,12 @@ async fn handle_connection(mut tcp: TcpStream, state: Arc<Mutex<State>>) {
     let (status, answer) = match (method, path, req) {
         ("POST", "/info", Ok(v)) => match info(&state, &v) {
             Ok(data) => (200, data.to_string()),
-            Err(e) => (422, json!({"error": e}).to_string()),
+            // The venue answers a request it cannot read with 422 and a plain-text reason
+            // (the SDKs raise their client error on it).
+            Err(e) => (
+                422,
+                format!("Failed to deserialize the JSON body into the target type: {e}"),
+            ),
         },
         ("POST", "/exchange", Ok(v)) => (200, exchange(&state, &v).await.to_string()),
         ("POST", _, Err(e)) => (400, json!({"error": format!("bad JSON: {e}")}).to_string()),
@@ -433,7 +528,12 @@ async fn handle_connection(mut tcp: TcpStream, state: Arc<Mutex<State>>) {
         _ => "Unprocessable Entity",
     };
     let resp = format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+        if status == 422 {
+            "text/plain; charset=utf-8"
+        } else {
+            "application/json"
+        },
         answer.len()
     );
     let _ = tcp.write_all(resp.as_bytes()).await;

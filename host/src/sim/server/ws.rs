@@ -61,14 +61,37 @@ async fn on_message(
         Some("ping") => vec![r#"{"channel":"pong"}"#.to_string()],
         Some("subscribe") | Some("unsubscribe") => {
             let sub = &v["subscription"];
-            let coin = || sub["coin"].as_str().map(str::to_string);
+            // A coin the venue does not list is an invalid subscription, as on the venue.
+            let known = |c: &str| {
+                state
+                    .lock()
+                    .expect("sim state")
+                    .exchange
+                    .market_index(c)
+                    .is_some()
+            };
+            let coin = || {
+                sub["coin"]
+                    .as_str()
+                    .filter(|c| known(c))
+                    .map(str::to_string)
+            };
             let user = || sub["user"].as_str().and_then(Address::parse);
             let topic = match sub["type"].as_str() {
                 Some("bbo") => coin().map(Topic::Bbo),
                 Some("activeAssetCtx") => coin().map(Topic::Ctx),
                 Some("l2Book") => coin().map(Topic::Book),
+                Some("trades") => coin().map(Topic::Trades),
+                Some("allMids") => Some(Topic::AllMids),
+                Some("candle") => coin().and_then(|c| {
+                    let i = sub["interval"].as_str()?;
+                    crate::sim::exchange::history::interval_ms(i)?;
+                    Some(Topic::Candle(c, i.to_string()))
+                }),
                 Some("orderUpdates") => user().map(Topic::OrderUpdates),
                 Some("userFills") => user().map(Topic::UserFills),
+                Some("userEvents") => user().map(Topic::UserEvents),
+                Some("webData2") => user().map(Topic::WebData2),
                 _ => None,
             };
             let Some(topic) = topic else {

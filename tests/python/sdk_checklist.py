@@ -1,0 +1,511 @@
+"""A check list: the official Hyperliquid Python SDK, unmodified, against the strategy-host simulator.
+
+Usage: python3 sdk_checklist.py BASE_URL PRIVATE_KEY
+Each check drives the SDK's own methods and asserts the answer's shape and values as the venue
+gives them. Prints one JSON object {check: "ok" | "FAIL: why"}; tests/python_sdk.rs requires
+every one to be "ok". Checks run in order and later ones build on earlier ones (orders placed,
+fills made).
+"""
+import json
+import sys
+import threading
+import time
+import traceback
+from decimal import Decimal
+
+from eth_account import Account
+from hyperliquid.exchange import Exchange
+from hyperliquid.info import Info
+from hyperliquid.utils.error import ClientError
+from hyperliquid.utils.types import Cloid
+
+base_url, key = sys.argv[1], sys.argv[2]
+wallet = Account.from_key(key)
+addr = wallet.address
+DEXES = ["", "xyz"]
+info = Info(base_url, skip_ws=True, perp_dexs=DEXES)
+exchange = Exchange(wallet, base_url, perp_dexs=DEXES)
+results = {}
+state = {}
+
+
+def check(name):
+    def wrap(f):
+        try:
+            f()
+            results[name] = "ok"
+        except Exception as e:  # noqa: BLE001 - a failed check is reported, not raised
+            tb = traceback.format_exc().strip().splitlines()[-3:]
+            results[name] = f"FAIL: {type(e).__name__}: {e} | {' / '.join(tb)}"
+        return f
+    return wrap
+
+
+def D(x):
+    return Decimal(str(x))
+
+
+def is_num_str(s):
+    return isinstance(s, str) and D(s) == D(s)
+
+
+def status0(r):
+    assert r["status"] == "ok", r
+    return r["response"]["data"]["statuses"][0]
+
+
+def best(coin):
+    b = info.l2_snapshot(coin)
+    return D(b["levels"][0][0]["px"]), D(b["levels"][1][0]["px"])
+
+
+# --- market data over HTTP ------------------------------------------------------------------
+
+@check("info.meta")
+def _():
+    m = info.meta()
+    names = [a["name"] for a in m["universe"]]
+    assert "BTC" in names, names
+    for a in m["universe"]:
+        assert isinstance(a["szDecimals"], int) and isinstance(a["maxLeverage"], int), a
+
+
+@check("info.meta_and_asset_ctxs")
+def _():
+    meta, ctxs = info.meta_and_asset_ctxs()
+    assert len(meta["universe"]) == len(ctxs)
+    for c in ctxs:
+        for k in ("funding", "openInterest", "oraclePx", "markPx", "midPx", "premium", "dayNtlVlm"):
+            assert is_num_str(c[k]), (k, c)
+
+
+@check("info.perp_dexs")
+def _():
+    d = info.perp_dexs()
+    assert d[0] is None and d[1]["name"] == "xyz", d
+
+
+@check("info.spot_meta")
+def _():
+    s = info.spot_meta()
+    assert s["universe"], "a spot pair"
+    pair = s["universe"][0]
+    tokens = {t["index"]: t for t in s["tokens"]}
+    assert all(t in tokens for t in pair["tokens"]), pair
+    assert info.name_to_asset(pair["name"]) == 10000 + pair["index"]
+
+
+@check("info.name_to_asset hip3")
+def _():
+    assert info.name_to_asset("xyz:TSLA") == 110000
+
+
+@check("info.all_mids")
+def _():
+    mids = info.all_mids()
+    bid, ask = best("BTC")
+    assert bid <= D(mids["BTC"]) <= ask, (mids, bid, ask)
+
+
+@check("info.l2_snapshot")
+def _():
+    b = info.l2_snapshot("BTC")
+    bids, asks = b["levels"]
+    assert b["coin"] == "BTC" and isinstance(b["time"], int)
+    assert all(D(x["px"]) > D(y["px"]) for x, y in zip(bids, bids[1:]))
+    assert all(D(x["px"]) < D(y["px"]) for x, y in zip(asks, asks[1:]))
+    assert D(bids[0]["px"]) < D(asks[0]["px"])
+    assert all(isinstance(l["n"], int) and D(l["sz"]) > 0 for l in bids + asks)
+
+
+@check("info l2Book nSigFigs")
+def _():
+    full = info.l2_snapshot("BTC")
+    coarse = info.post("/info", {"type": "l2Book", "coin": "BTC", "nSigFigs": 2})
+    for lv in coarse["levels"][0] + coarse["levels"][1]:
+        digits = D(lv["px"]).normalize().as_tuple().digits
+        assert len(digits) <= 2, lv
+    total = lambda side: sum(D(l["sz"]) for l in side)
+    assert total(coarse["levels"][0]) >= D(full["levels"][0][0]["sz"])
+    assert D(coarse["levels"][0][0]["px"]) <= D(full["levels"][0][0]["px"])
+    assert D(coarse["levels"][1][0]["px"]) >= D(full["levels"][1][0]["px"])
+
+
+@check("info.funding_history")
+def _():
+    now = int(time.time() * 1000)
+    h = info.funding_history("BTC", now - 5 * 3600 * 1000, now)
+    assert len(h) >= 4, h
+    for x in h:
+        assert x["coin"] == "BTC" and is_num_str(x["fundingRate"]) and is_num_str(x["premium"])
+        assert x["time"] % 3600000 == 0
+    assert [x["time"] for x in h] == sorted(x["time"] for x in h)
+
+
+@check("info unsupported request -> ClientError")
+def _():
+    try:
+        info.post("/info", {"type": "noSuchRequest"})
+    except ClientError as e:
+        assert e.status_code == 422, e.status_code
+        return
+    raise AssertionError("no error")
+
+
+# --- orders ---------------------------------------------------------------------------------
+
+@check("exchange.order Gtc rests")
+def _():
+    bid, _ = best("BTC")
+    px = float(int(bid * D("0.98")))
+    st = status0(exchange.order("BTC", True, 0.01, px, {"limit": {"tif": "Gtc"}}, cloid=Cloid.from_int(7)))
+    state["rest_oid"] = st["resting"]["oid"]
+    state["rest_px"] = px
+
+
+@check("info.open_orders")
+def _():
+    oo = info.open_orders(addr)
+    o = [x for x in oo if x["oid"] == state["rest_oid"]][0]
+    assert o["coin"] == "BTC" and o["side"] == "B" and D(o["sz"]) == D("0.01"), o
+
+
+@check("info.frontend_open_orders")
+def _():
+    o = [x for x in info.frontend_open_orders(addr) if x["oid"] == state["rest_oid"]][0]
+    assert o["orderType"] == "Limit" and o["tif"] == "Gtc", o
+    assert o["reduceOnly"] is False and o["isTrigger"] is False and o["isPositionTpsl"] is False, o
+    assert o["triggerCondition"] == "N/A" and D(o["triggerPx"]) == 0 and o["children"] == [], o
+    assert D(o["origSz"]) == D("0.01") and o["cloid"] == Cloid.from_int(7).to_raw(), o
+
+
+@check("info.query_order_by_oid")
+def _():
+    r = info.query_order_by_oid(addr, state["rest_oid"])
+    assert r["status"] == "order", r
+    assert r["order"]["status"] == "open" and r["order"]["order"]["oid"] == state["rest_oid"], r
+    assert isinstance(r["order"]["statusTimestamp"], int)
+    assert info.query_order_by_oid(addr, 1)["status"] == "unknownOid"
+
+
+@check("info.query_order_by_cloid")
+def _():
+    r = info.query_order_by_cloid(addr, Cloid.from_int(7))
+    assert r["status"] == "order" and r["order"]["order"]["oid"] == state["rest_oid"], r
+
+
+@check("exchange.modify_order")
+def _():
+    px = state["rest_px"] - 10
+    r = exchange.modify_order(state["rest_oid"], "BTC", True, 0.02, px, {"limit": {"tif": "Gtc"}})
+    assert r["status"] == "ok", r
+    o = [x for x in info.open_orders(addr) if x["coin"] == "BTC"]
+    assert len(o) == 1 and D(o[0]["limitPx"]) == D(px) and D(o[0]["sz"]) == D("0.02"), o
+    state["rest_oid"] = o[0]["oid"]
+
+
+@check("exchange.bulk_modify_orders_new")
+def _():
+    px = state["rest_px"] - 20
+    r = exchange.bulk_modify_orders_new([{
+        "oid": state["rest_oid"], "order": {"coin": "BTC", "is_buy": True, "sz": 0.03, "limit_px": px,
+                                            "order_type": {"limit": {"tif": "Gtc"}}, "reduce_only": False}}])
+    assert r["status"] == "ok", r
+    o = [x for x in info.open_orders(addr) if x["coin"] == "BTC"]
+    assert len(o) == 1 and D(o[0]["limitPx"]) == D(px) and D(o[0]["sz"]) == D("0.03"), o
+    state["rest_oid"] = o[0]["oid"]
+
+
+@check("exchange.cancel")
+def _():
+    assert status0(exchange.cancel("BTC", state["rest_oid"])) == "success"
+    assert not [x for x in info.open_orders(addr) if x["oid"] == state["rest_oid"]]
+    r = info.query_order_by_oid(addr, state["rest_oid"])
+    assert r["order"]["status"] == "canceled", r
+
+
+@check("exchange.cancel_by_cloid")
+def _():
+    bid, _ = best("BTC")
+    exchange.order("BTC", True, 0.01, float(int(bid * D("0.97"))), {"limit": {"tif": "Gtc"}}, cloid=Cloid.from_int(8))
+    assert status0(exchange.cancel_by_cloid("BTC", Cloid.from_int(8))) == "success"
+
+
+@check("exchange.order Ioc fills")
+def _():
+    _, ask = best("BTC")
+    st = status0(exchange.order("BTC", True, 0.01, float(int(ask * D("1.01"))), {"limit": {"tif": "Ioc"}}))
+    assert D(st["filled"]["totalSz"]) == D("0.01") and D(st["filled"]["avgPx"]) >= ask, st
+
+
+@check("exchange.order too small")
+def _():
+    _, ask = best("BTC")
+    st = status0(exchange.order("BTC", True, 0.0001, float(int(ask * D("1.01"))), {"limit": {"tif": "Ioc"}}))
+    assert st["error"] == "Order must have minimum value of $10.", st
+
+
+@check("exchange.order outside the price band")
+def _():
+    bid, _ = best("BTC")
+    st = status0(exchange.order("BTC", True, 0.01, float(int(bid * D("0.1"))), {"limit": {"tif": "Gtc"}}))
+    assert "80% away from the reference price" in st["error"], st
+
+
+@check("exchange.market_open and market_close")
+def _():
+    st = status0(exchange.market_open("BTC", False, 0.02))
+    assert D(st["filled"]["totalSz"]) == D("0.02"), st
+    st = status0(exchange.market_close("BTC", 0.01))
+    assert D(st["filled"]["totalSz"]) == D("0.01"), st
+
+
+@check("exchange.update_leverage")
+def _():
+    assert exchange.update_leverage(5, "BTC", is_cross=True)["status"] == "ok"
+    status0(exchange.market_open("BTC", True, 0.01))
+    p = [x for x in info.user_state(addr)["assetPositions"] if x["position"]["coin"] == "BTC"][0]["position"]
+    assert p["leverage"] == {"type": "cross", "value": 5}, p
+    assert abs(D(p["marginUsed"]) - D(p["positionValue"]) / 5) <= D("0.000001"), p
+    status0(exchange.market_close("BTC"))
+    bad = exchange.update_leverage(500, "BTC")
+    assert bad["status"] == "err", bad
+
+
+@check("exchange.update_isolated_margin")
+def _():
+    _, ask = best("xyz:TSLA")
+    assert exchange.update_leverage(3, "xyz:TSLA", is_cross=False)["status"] == "ok"
+    st = status0(exchange.order("xyz:TSLA", True, 1, float(round(ask * D("1.01"), 2)), {"limit": {"tif": "Ioc"}}))
+    assert "filled" in st, st
+    before = [x for x in info.user_state(addr, "xyz")["assetPositions"]][0]["position"]
+    assert before["leverage"]["type"] == "isolated", before
+    assert exchange.update_isolated_margin(20, "xyz:TSLA")["status"] == "ok"
+    after = [x for x in info.user_state(addr, "xyz")["assetPositions"]][0]["position"]
+    assert D(after["marginUsed"]) == D(before["marginUsed"]) + 20, (before, after)
+    assert D(after["liquidationPx"]) < D(before["liquidationPx"]), (before, after)
+
+
+@check("exchange trigger orders (tp/sl)")
+def _():
+    status0(exchange.market_open("BTC", False, 0.01))
+    bid, ask = best("BTC")
+    # Closing the short: a stop above the mark (market), a take profit below it (limit).
+    sl = {"trigger": {"triggerPx": float(int(ask * D("1.5"))), "isMarket": True, "tpsl": "sl"}}
+    tp = {"trigger": {"triggerPx": float(int(bid * D("0.6"))), "isMarket": False, "tpsl": "tp"}}
+    r = exchange.bulk_orders([
+        {"coin": "BTC", "is_buy": True, "sz": 0.01, "limit_px": float(int(ask * D("1.6"))), "order_type": sl, "reduce_only": True},
+        {"coin": "BTC", "is_buy": True, "sz": 0.01, "limit_px": float(int(bid * D("0.6"))), "order_type": tp, "reduce_only": True},
+    ], grouping="positionTpsl")
+    assert r["status"] == "ok" and all("resting" in s for s in r["response"]["data"]["statuses"]), r
+    trig = [x for x in info.frontend_open_orders(addr) if x["isTrigger"]]
+    assert len(trig) == 2 and all(x["isPositionTpsl"] for x in trig), trig
+    kinds = sorted(x["orderType"] for x in trig)
+    assert kinds == ["Stop Market", "Take Profit Limit"], kinds
+    assert any(x["triggerCondition"].startswith("Price above") for x in trig), trig
+    for x in trig:
+        assert status0(exchange.cancel("BTC", x["oid"])) == "success"
+    # A stop the mark has already passed fires on the next tick and closes the position.
+    st = status0(exchange.order("BTC", True, 0.01, float(int(ask * D("1.05"))),
+                                {"trigger": {"triggerPx": float(int(bid * D("0.9"))), "isMarket": True, "tpsl": "sl"}},
+                                reduce_only=True))
+    assert "resting" in st, st
+    end = time.time() + 5
+    while time.time() < end:
+        pos = [x for x in info.user_state(addr)["assetPositions"] if x["position"]["coin"] == "BTC"]
+        if not pos:
+            break
+        time.sleep(0.1)
+    assert not pos, f"the stop fired and closed the short: {pos}"
+
+
+# --- the account ----------------------------------------------------------------------------
+
+@check("info.user_fills and user_fills_by_time")
+def _():
+    fills = info.user_fills(addr)
+    assert fills and all(f["coin"] for f in fills)
+    for f in fills:
+        for k in ("px", "sz", "fee", "closedPnl", "startPosition"):
+            assert is_num_str(f[k]), (k, f)
+        assert f["side"] in ("A", "B") and isinstance(f["tid"], int) and isinstance(f["time"], int)
+    t0 = min(f["time"] for f in fills)
+    by_time = info.user_fills_by_time(addr, t0, int(time.time() * 1000) + 1000)
+    assert sorted(f["tid"] for f in by_time) == sorted(f["tid"] for f in fills)
+
+
+@check("money: sum of fills = position")
+def _():
+    fills = info.user_fills(addr)
+    for dex in DEXES:
+        for p in info.user_state(addr, dex)["assetPositions"]:
+            pos = p["position"]
+            signed = sum(D(f["sz"]) * (1 if f["side"] == "B" else -1) for f in fills if f["coin"] == pos["coin"])
+            assert signed == D(pos["szi"]), (pos, signed)
+
+
+@check("money: account value = deposits + closed PnL - fees + unrealized")
+def _():
+    fills = info.user_fills(addr)
+    closed = sum(D(f["closedPnl"]) for f in fills)
+    fees = sum(D(f["fee"]) for f in fills)
+    states = [info.user_state(addr, dex) for dex in DEXES]
+    upnl = sum(D(p["position"]["unrealizedPnl"]) for st in states for p in st["assetPositions"])
+    value = sum(D(st["marginSummary"]["accountValue"]) for st in states)
+    assert abs(value - (D(100000) + closed - fees + upnl)) <= D("0.00001"), (value, closed, fees, upnl)
+
+
+@check("info.user_state hip3 dex is its own")
+def _():
+    main = info.user_state(addr)
+    dex = info.user_state(addr, "xyz")
+    assert dex["marginSummary"]["accountValue"] != main["marginSummary"]["accountValue"]
+    for p in dex["assetPositions"]:
+        assert p["position"]["leverage"]["type"] == "isolated", p
+
+
+@check("info.historical_orders")
+def _():
+    h = info.historical_orders(addr)
+    statuses = {x["status"] for x in h}
+    assert {"filled", "canceled"} <= statuses, statuses
+    for x in h:
+        assert isinstance(x["statusTimestamp"], int) and x["order"]["coin"], x
+
+
+@check("info.user_fees")
+def _():
+    f = info.user_fees(addr)
+    assert is_num_str(f["userCrossRate"]) and is_num_str(f["userAddRate"]), f
+    assert isinstance(f["dailyUserVlm"], list) and "feeSchedule" in f, f
+
+
+@check("info.candles_snapshot")
+def _():
+    now = int(time.time() * 1000)
+    c = info.candles_snapshot("BTC", "1m", now - 3600 * 1000, now + 60000)
+    assert c, "candles from the simulator's own trades"
+    for k in c:
+        assert k["s"] == "BTC" and k["i"] == "1m" and k["T"] - k["t"] == 59999, k
+        assert D(k["l"]) <= min(D(k["o"]), D(k["c"])) <= max(D(k["o"]), D(k["c"])) <= D(k["h"]), k
+        assert k["n"] >= 1 and D(k["v"]) > 0, k
+
+
+@check("info.user_rate_limit")
+def _():
+    r = info.user_rate_limit(addr)
+    assert r["nRequestsUsed"] > 0 and r["nRequestsCap"] >= 10000, r
+
+
+# --- the WebSocket --------------------------------------------------------------------------
+
+def hear(sub, n=1, timeout=10):
+    ws = Info(base_url, skip_ws=False, perp_dexs=DEXES)
+    got, frames = threading.Event(), []
+
+    def cb(msg):
+        frames.append(msg)
+        if len(frames) >= n:
+            got.set()
+    ws.subscribe(sub, cb)
+    ok = got.wait(timeout)
+    ws.disconnect_websocket()
+    assert ok, f"heard {len(frames)} of {n} frames for {sub}"
+    return frames
+
+
+@check("ws bbo")
+def _():
+    f = hear({"type": "bbo", "coin": "BTC"})[0]
+    assert f["channel"] == "bbo" and f["data"]["coin"] == "BTC"
+
+
+@check("ws l2Book")
+def _():
+    f = hear({"type": "l2Book", "coin": "BTC"})[0]
+    assert f["channel"] == "l2Book" and len(f["data"]["levels"]) == 2
+
+
+@check("ws allMids")
+def _():
+    f = hear({"type": "allMids"})[0]
+    assert f["channel"] == "allMids" and "BTC" in f["data"]["mids"], f
+
+
+@check("ws trades")
+def _():
+    ws = Info(base_url, skip_ws=False, perp_dexs=DEXES)
+    got, frames = threading.Event(), []
+    ws.subscribe({"type": "trades", "coin": "BTC"}, lambda m: (frames.append(m), got.set()))
+    time.sleep(0.5)
+    _, ask = best("BTC")
+    exchange.order("BTC", True, 0.01, float(int(ask * D("1.01"))), {"limit": {"tif": "Ioc"}})
+    ok = got.wait(10)
+    ws.disconnect_websocket()
+    assert ok, "a trade was heard"
+    t = frames[0]["data"][0]
+    assert t["coin"] == "BTC" and t["side"] in ("A", "B") and is_num_str(t["px"]) and len(t["users"]) == 2, t
+
+
+@check("ws candle")
+def _():
+    ws = Info(base_url, skip_ws=False, perp_dexs=DEXES)
+    got, frames = threading.Event(), []
+    ws.subscribe({"type": "candle", "coin": "BTC", "interval": "1m"}, lambda m: (frames.append(m), got.set()))
+    time.sleep(0.5)
+    _, ask = best("BTC")
+    exchange.order("BTC", True, 0.01, float(int(ask * D("1.01"))), {"limit": {"tif": "Ioc"}})
+    ok = got.wait(10)
+    ws.disconnect_websocket()
+    assert ok, "a candle was heard after a trade"
+    k = frames[0]["data"]
+    assert k["s"] == "BTC" and k["i"] == "1m" and k["n"] >= 1, k
+
+
+@check("ws userEvents")
+def _():
+    ws = Info(base_url, skip_ws=False, perp_dexs=DEXES)
+    got, frames = threading.Event(), []
+    ws.subscribe({"type": "userEvents", "user": addr}, lambda m: (frames.append(m), got.set()))
+    time.sleep(0.5)
+    _, ask = best("BTC")
+    exchange.order("BTC", False, 0.01, float(int(ask * D("0.9"))), {"limit": {"tif": "Ioc"}})
+    ok = got.wait(10)
+    ws.disconnect_websocket()
+    assert ok and "fills" in frames[0]["data"], frames
+
+
+@check("ws webData2")
+def _():
+    f = hear({"type": "webData2", "user": addr})[0]
+    d = f["data"]
+    assert f["channel"] == "webData2" and "clearinghouseState" in d and "openOrders" in d, f
+
+
+@check("ws orderUpdates")
+def _():
+    ws = Info(base_url, skip_ws=False, perp_dexs=DEXES)
+    got, frames = threading.Event(), []
+    ws.subscribe({"type": "orderUpdates", "user": addr}, lambda m: (frames.append(m), got.set()))
+    time.sleep(0.5)
+    _, ask = best("BTC")
+    exchange.order("BTC", True, 0.01, float(int(ask * D("1.01"))), {"limit": {"tif": "Ioc"}})
+    ok = got.wait(10)
+    ws.disconnect_websocket()
+    assert ok, "an order update"
+    u = frames[0]["data"][0]
+    assert u["status"] == "filled" and u["order"]["sz"] == "0.0", u
+
+
+@check("ws unknown coin is refused")
+def _():
+    import websocket
+    ws = websocket.create_connection(base_url.replace("http", "ws") + "/ws", timeout=5)
+    assert ws.recv() == "Websocket connection established.", "the venue's greeting"
+    ws.send(json.dumps({"method": "subscribe", "subscription": {"type": "bbo", "coin": "NOPE"}}))
+    msg = json.loads(ws.recv())
+    ws.close()
+    assert msg["channel"] == "error" and "Invalid subscription" in msg["data"], msg
+
+
+print(json.dumps(results))
