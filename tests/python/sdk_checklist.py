@@ -344,15 +344,17 @@ def _():
             assert signed == D(pos["szi"]), (pos, signed)
 
 
-@check("money: account value = deposits + closed PnL - fees + unrealized")
+@check("money: account value = deposits + closed PnL - fees + funding + unrealized")
 def _():
     fills = info.user_fills(addr)
     closed = sum(D(f["closedPnl"]) for f in fills)
     fees = sum(D(f["fee"]) for f in fills)
+    funding = sum(D(f["delta"]["usdc"]) for f in info.user_funding_history(addr, 0))
     states = [info.user_state(addr, dex) for dex in DEXES]
     upnl = sum(D(p["position"]["unrealizedPnl"]) for st in states for p in st["assetPositions"])
     value = sum(D(st["marginSummary"]["accountValue"]) for st in states)
-    assert abs(value - (D(100000) + closed - fees + upnl)) <= D("0.00001"), (value, closed, fees, upnl)
+    expected = D(100000) + closed - fees + funding + upnl
+    assert abs(value - expected) <= D("0.00001"), (value, closed, fees, funding, upnl)
 
 
 @check("info.user_state hip3 dex is its own")
@@ -371,6 +373,15 @@ def _():
     assert {"filled", "canceled"} <= statuses, statuses
     for x in h:
         assert isinstance(x["statusTimestamp"], int) and x["order"]["coin"], x
+
+
+@check("info.user_funding_history")
+def _():
+    h = info.user_funding_history(addr, 0, int(time.time() * 1000) + 1000)
+    assert isinstance(h, list), h
+    for f in h:
+        assert f["delta"]["type"] == "funding" and is_num_str(f["delta"]["usdc"]), f
+        assert f["time"] % 3600000 == 0, f
 
 
 @check("info.user_fees")

@@ -10,6 +10,8 @@ pub struct Position {
     pub entry_px: Decimal,
     /// Margin added to (or, negative, taken from) an isolated position (`updateIsolatedMargin`).
     pub margin_extra: Decimal,
+    /// Funding paid (negative) or received since the position opened.
+    pub funding_since_open: Decimal,
 }
 
 impl Position {
@@ -103,6 +105,8 @@ pub struct Account {
     pub leverage: HashMap<String, (bool, u32)>,
     /// Trigger orders waiting for their price.
     pub triggers: Vec<crate::sim::exchange::triggers::TriggerOrder>,
+    /// Hourly funding payments (`userFunding` entries), oldest first (the last 2,000).
+    pub funding: Vec<Value>,
 }
 
 /// What a fill did: closed PnL and the position before.
@@ -151,8 +155,11 @@ impl Account {
             p.szi += q;
             if p.szi.is_zero() {
                 p.entry_px = Decimal::ZERO;
+                p.margin_extra = Decimal::ZERO;
+                p.funding_since_open = Decimal::ZERO;
             } else if p.szi.is_sign_positive() != old.is_sign_positive() {
                 p.entry_px = px;
+                p.funding_since_open = Decimal::ZERO;
             }
         }
         self.usdc += closed - fee;

@@ -135,7 +135,7 @@ pub fn restore(handle: &SimHandle, venue: &str, path: &Path) -> anyhow::Result<O
                     super::account::Position {
                         szi,
                         entry_px,
-                        margin_extra: Decimal::ZERO,
+                        ..Default::default()
                     },
                 );
                 n += 1;

@@ -302,3 +302,84 @@ fn signatures_without_zero_padding_are_accepted_like_the_venue_does() {
     }
     panic!("no signature with a leading zero nibble in 200 nonces");
 }
+
+#[test]
+fn open_positions_pay_funding_on_the_hour_and_user_funding_lists_it() {
+    let mut e = ex();
+    let owner = PrivateKey::from_hex(KEY).unwrap().address();
+    let (_, ask) = e.markets[0].bbo(e.now_ms);
+    let (r, _) = e.exchange(&signed(
+        AGENT,
+        &order(
+            0,
+            true,
+            &(ask + Decimal::ONE).to_string(),
+            "1",
+            TifWire::Ioc,
+            false,
+        ),
+        e.now_ms,
+    ));
+    assert_eq!(status(&r)["filled"]["totalSz"], "1", "{r}");
+    let before = e.accounts[&owner].usdc;
+    let oracle = e.markets[0].oracle;
+    // The next hour: a long of 1 pays 1 × oracle × 0.0000125.
+    let hour = (e.now_ms / 3_600_000 + 1) * 3_600_000;
+    e.tick(hour - 1);
+    assert_eq!(e.accounts[&owner].usdc, before, "nothing before the hour");
+    e.tick(hour);
+    let oracle_then = e.markets[0].oracle;
+    let paid = (oracle_then * Decimal::new(125, 7)).round_dp(6);
+    assert_eq!(
+        e.accounts[&owner].usdc,
+        before - paid,
+        "oracle {oracle} then {oracle_then}"
+    );
+    let f = e
+        .info(&json!({"type":"userFunding","user": owner.to_string(),"startTime": 0}))
+        .unwrap();
+    assert_eq!(f.as_array().unwrap().len(), 1, "{f}");
+    assert_eq!(f[0]["time"], hour);
+    assert_eq!(f[0]["delta"]["type"], "funding");
+    assert_eq!(
+        f[0]["delta"]["usdc"],
+        crate::venue::hyperliquid::tick::wire(-paid)
+    );
+    let state = e
+        .info(&json!({"type":"clearinghouseState","user": owner.to_string(),"dex":""}))
+        .unwrap();
+    assert_eq!(
+        state["assetPositions"][0]["position"]["cumFunding"]["sinceOpen"],
+        crate::venue::hyperliquid::tick::wire(paid)
+    );
+    // The HIP-3 market is isolated only: cross leverage is refused, isolated accepted.
+    let lev = |e: &mut Exchange, cross: bool| {
+        raw(
+            e,
+            json!({"type": "updateLeverage", "asset": 110000, "isCross": cross, "leverage": 3}),
+        )
+    };
+    let r = lev(&mut e, true);
+    assert_eq!(r["status"], "err", "{r}");
+    assert!(
+        r["response"].as_str().unwrap().contains("isolated only"),
+        "{r}"
+    );
+    assert_eq!(lev(&mut e, false)["status"], "ok");
+}
+
+/// Sends a raw action (one the host's own Action type does not build), signed by the agent.
+fn raw(e: &mut Exchange, action: Value) -> Value {
+    use crate::hex::Prefixed;
+    use crate::venue::hyperliquid::actions::msgpack_into;
+    use crate::venue::hyperliquid::signing::{action_hash, agent_digest};
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let nonce = e.now_ms + N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut buf = Vec::new();
+    msgpack_into(&action, &mut buf).unwrap();
+    let digest = agent_digest(&action_hash(&buf, nonce, None, None), false);
+    let sig = PrivateKey::from_hex(AGENT).unwrap().sign_digest(&digest);
+    let req = json!({"action": action, "nonce": nonce, "signature": {
+        "r": Prefixed::<66>::new(&sig.r).as_str(), "s": Prefixed::<66>::new(&sig.s).as_str(), "v": sig.v}});
+    e.exchange(&req).0
+}

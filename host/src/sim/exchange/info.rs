@@ -82,6 +82,28 @@ impl Exchange {
                 Value::Array(self.candles(coin, interval, start, end)?)
             }
             "userFees" => self.user_fees(&user()?),
+            "userFunding" => {
+                let u = user()?;
+                let start = req["startTime"]
+                    .as_u64()
+                    .ok_or("missing or bad `startTime`")?;
+                let end = req["endTime"].as_u64().unwrap_or(u64::MAX);
+                Value::Array(
+                    self.accounts
+                        .get(&u)
+                        .map(|a| {
+                            a.funding
+                                .iter()
+                                .filter(|f| {
+                                    f["time"].as_u64().is_some_and(|t| t >= start && t <= end)
+                                })
+                                .take(500)
+                                .cloned()
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                )
+            }
             "historicalOrders" => self.historical_orders(&user()?),
             "clearinghouseState" => self.clearinghouse_state(&user()?, dex),
             "openOrders" | "frontendOpenOrders" => {
@@ -224,7 +246,7 @@ impl Exchange {
                 "leverage": if cross { json!({"type": "cross", "value": lev}) } else { json!({"type": "isolated", "value": lev, "rawUsd": wire(-p.szi * p.entry_px + margin)}) },
                 "liquidationPx": liq, "marginUsed": wire(margin), "maxLeverage": max,
                 "returnOnEquity": wire(if margin.is_zero() { Decimal::ZERO } else { (upnl / margin).round_dp(6) }),
-                "cumFunding": {"allTime":"0.0","sinceChange":"0.0","sinceOpen":"0.0"}}}));
+                "cumFunding": {"allTime": wire(-p.funding_since_open), "sinceChange": wire(-p.funding_since_open), "sinceOpen": wire(-p.funding_since_open)}}}));
         }
         if dex.is_empty() {
             value += a.usdc - moved_out;

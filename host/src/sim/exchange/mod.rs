@@ -24,6 +24,7 @@ mod info;
 pub mod triggers;
 
 const BPS: Decimal = Decimal::from_parts(10_000, 0, 0, false, 0);
+const HOUR_MS: u64 = 3_600_000;
 
 /// A frame to push to the WebSocket subscribers of one user.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,6 +68,8 @@ pub struct Exchange {
     cloid_oid: HashMap<String, u64>,
     /// Every fill, public: the `trades` channel, candles.
     pub tape: history::Tape,
+    /// The next hour on which open positions pay funding (ms).
+    next_funding_ms: u64,
 }
 
 fn err(msg: impl Into<String>) -> Value {
@@ -131,6 +134,35 @@ impl Exchange {
             order_arrivals: Vec::new(),
             cloid_oid: HashMap::new(),
             tape: history::Tape::default(),
+            next_funding_ms: (now_ms / HOUR_MS + 1) * HOUR_MS,
+        }
+    }
+
+    /// Funding on every hour passed: each open position pays size × oracle × rate (a long pays a
+    /// positive rate, a short receives it), from the account's balance.
+    fn pay_funding(&mut self, now_ms: u64) {
+        while now_ms >= self.next_funding_ms {
+            let at = self.next_funding_ms;
+            for acct in self.accounts.values_mut() {
+                for (coin, p) in acct.positions.iter_mut().filter(|(_, p)| !p.szi.is_zero()) {
+                    let Some((_, i)) = self.assets.get(coin) else {
+                        continue;
+                    };
+                    let m = &self.markets[*i];
+                    let rate = m.funding_rate();
+                    let usdc = -(p.szi * m.oracle * rate).round_dp(6);
+                    acct.usdc += usdc;
+                    p.funding_since_open += usdc;
+                    acct.funding.push(json!({"time": at, "hash": format!("0x{:064x}", at),
+                        "delta": {"type": "funding", "coin": coin, "usdc": wire(usdc), "szi": wire(p.szi),
+                            "fundingRate": wire(rate), "nSamples": null}}));
+                }
+                if acct.funding.len() > 2_000 {
+                    let extra = acct.funding.len() - 2_000;
+                    acct.funding.drain(..extra);
+                }
+            }
+            self.next_funding_ms += HOUR_MS;
         }
     }
 
@@ -242,6 +274,7 @@ impl Exchange {
         for m in &mut self.markets {
             m.step(now_ms, &mut self.rng);
         }
+        self.pay_funding(now_ms);
         let mut pushes = Vec::new();
         let users: Vec<Address> = self.accounts.keys().copied().collect();
         for user in users {
