@@ -157,12 +157,12 @@ impl SimMarket {
         (self.episode_bps * left).round_dp(2)
     }
 
-    /// The book's mid (= the mark).
     /// The hourly funding rate the market pays (constant in the simulator).
     pub fn funding_rate(&self) -> Decimal {
         Decimal::new(125, 7)
     }
 
+    /// The book's mid (= the mark).
     pub fn mid(&self, now_ms: u64) -> Decimal {
         self.round(self.oracle * (Decimal::ONE + self.dislocation_bps(now_ms) / BPS))
     }

@@ -383,3 +383,71 @@ fn raw(e: &mut Exchange, action: Value) -> Value {
         "r": Prefixed::<66>::new(&sig.r).as_str(), "s": Prefixed::<66>::new(&sig.s).as_str(), "v": sig.v}});
     e.exchange(&req).0
 }
+
+#[test]
+fn an_account_under_its_maintenance_margin_is_liquidated_at_the_mark() {
+    let spec: MarketSpec = toml::from_str(
+        "coin = \"BTC\"\nsz_decimals = 3\nprice = 100\ndislocation_every_ms = 0\nvol_bps = 0\nlevel_size = 100000\nmax_leverage = 20\n",
+    )
+    .unwrap();
+    let owner = PrivateKey::from_hex(KEY).unwrap().address();
+    let agent = PrivateKey::from_hex(AGENT).unwrap().address();
+    let t0 = 1_700_000_000_000;
+    let mut e = Exchange::new(
+        1,
+        vec![spec],
+        vec![AccountSpec {
+            address: owner,
+            usdc: Decimal::from(10_000),
+            agents: vec![agent],
+        }],
+        t0,
+    );
+    e.tick(t0);
+    let (_, ask) = e.markets[0].bbo(e.now_ms);
+    // 1,900 at about 100: 19x on 10,000.
+    let (r, _) = e.exchange(&signed(
+        AGENT,
+        &order(
+            0,
+            true,
+            &(ask + Decimal::ONE).to_string(),
+            "1900",
+            TifWire::Ioc,
+            false,
+        ),
+        e.now_ms,
+    ));
+    assert_eq!(status(&r)["filled"]["totalSz"], "1900", "{r}");
+    assert!(
+        e.tick(t0 + 100)
+            .iter()
+            .all(|p| !p.frame.contains("liquidation"))
+    );
+    assert_eq!(e.accounts[&owner].position("BTC"), Decimal::from(1_900));
+    // The price falls 4%: equity (about 2,300) is under maintenance (1,900 × 96 / 40 = 4,560).
+    e.markets[0].oracle = Decimal::from(96);
+    let pushes = e.tick(t0 + 200);
+    assert_eq!(
+        e.accounts[&owner].position("BTC"),
+        Decimal::ZERO,
+        "liquidated"
+    );
+    let fill = e.accounts[&owner].fills.last().unwrap().clone();
+    assert_eq!(fill["liquidation"]["method"], "market", "{fill}");
+    assert_eq!(fill["side"], "A");
+    assert_eq!(fill["px"], fill["liquidation"]["markPx"]);
+    assert!(
+        pushes
+            .iter()
+            .any(|p| p.frame.starts_with("{\"channel\":\"user\"")
+                && p.frame.contains("liquidated_user")),
+        "a liquidation event for the user channel"
+    );
+    // The loss is taken: the balance is what is left.
+    assert!(
+        e.accounts[&owner].usdc < Decimal::from(3_000),
+        "{}",
+        e.accounts[&owner].usdc
+    );
+}

@@ -70,6 +70,8 @@ pub struct Exchange {
     pub tape: history::Tape,
     /// The next hour on which open positions pay funding (ms).
     next_funding_ms: u64,
+    /// Set while a liquidation's fills are made: the mark they are at (the fills say so).
+    liquidating: Option<Decimal>,
 }
 
 fn err(msg: impl Into<String>) -> Value {
@@ -135,6 +137,70 @@ impl Exchange {
             cloid_oid: HashMap::new(),
             tape: history::Tape::default(),
             next_funding_ms: (now_ms / HOUR_MS + 1) * HOUR_MS,
+            liquidating: None,
+        }
+    }
+
+    /// Liquidations, as the venue makes them at the mark: every cross position of an account
+    /// whose cross equity (balance less isolated margin, plus the cross positions' unrealized
+    /// PnL) fell below their maintenance margin (half the initial margin at the market's maximum
+    /// leverage); an isolated position whose margin plus unrealized PnL fell below its own.
+    fn liquidate(&mut self, user: Address, pushes: &mut Vec<Push>) {
+        let now = self.now_ms;
+        let acct = &self.accounts[&user];
+        let mut cross = Vec::new();
+        let mut isolated_out = Vec::new();
+        let (mut equity, mut maint) = (acct.usdc, Decimal::ZERO);
+        for (coin, p) in acct.positions.iter().filter(|(_, p)| !p.szi.is_zero()) {
+            let Some(i) = self.market_index(coin) else {
+                continue;
+            };
+            let m = &self.markets[i];
+            let mark = m.mid(now);
+            let upnl = p.szi * (mark - p.entry_px);
+            let mm = p.szi.abs() * mark / Decimal::from(2 * m.spec.max_leverage);
+            let (is_cross, lev) = self.leverage_of(acct, coin);
+            if is_cross {
+                equity += upnl;
+                maint += mm;
+                cross.push((coin.clone(), p.szi, mark));
+            } else {
+                let margin = p.isolated_margin(lev);
+                equity -= margin;
+                if margin + upnl < mm {
+                    isolated_out.push((coin.clone(), p.szi, mark));
+                }
+            }
+        }
+        let mut out = isolated_out;
+        if !cross.is_empty() && equity < maint {
+            out.extend(cross);
+        }
+        for (coin, szi, mark) in out {
+            let tid = self.next_tid;
+            self.liquidating = Some(mark);
+            self.next_oid += 1;
+            let oid = self.next_oid;
+            self.fill(
+                user,
+                &coin,
+                szi.is_sign_negative(),
+                mark,
+                szi.abs(),
+                oid,
+                None,
+                true,
+                pushes,
+            );
+            self.liquidating = None;
+            pushes.push(Push {
+                user,
+                frame: json!({"channel": "user", "data": {"liquidation": {"lid": tid,
+                    "liquidator": history::BOOK_SIDE, "liquidated_user": user.to_string(),
+                    "liquidated_ntl_pos": wire((szi.abs() * mark).round_dp(6)),
+                    "liquidated_account_value": wire(equity.round_dp(6))}}})
+                .to_string(),
+            });
         }
     }
 
@@ -280,6 +346,7 @@ impl Exchange {
         for user in users {
             self.match_resting(user, &mut pushes);
             self.fire_triggers(user, &mut pushes);
+            self.liquidate(user, &mut pushes);
             let due = self.accounts[&user]
                 .scheduled_cancel
                 .is_some_and(|t| t <= now_ms);
@@ -406,6 +473,9 @@ impl Exchange {
         });
         if let Some(c) = cloid {
             f["cloid"] = json!(c);
+        }
+        if let Some(mark) = self.liquidating {
+            f["liquidation"] = json!({"liquidatedUser": user.to_string(), "markPx": wire(mark), "method": "market"});
         }
         self.tape.push(history::Trade {
             coin: coin.to_string(),

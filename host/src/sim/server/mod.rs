@@ -398,6 +398,14 @@ fn corrupt(kind: &str, bbo: &str, ctx: &str) -> (String, String) {
 fn deliver(s: &mut State, pushes: Vec<Push>) {
     for p in pushes {
         let fills = p.frame.starts_with("{\"channel\":\"userFills\"");
+        // A `user` event (a liquidation) goes to that channel alone.
+        if p.frame.starts_with("{\"channel\":\"user\"") {
+            s.subs.retain(|sub| match &sub.topic {
+                Topic::UserEvents(u) if *u == p.user => sub.tx.send(p.frame.clone()).is_ok(),
+                _ => true,
+            });
+            continue;
+        }
         if fills && s.faults.drop_fill_every > 0 {
             s.fill_frames += 1;
             if s.fill_frames % u64::from(s.faults.drop_fill_every) == 0 {
