@@ -493,6 +493,13 @@ def _():
     assert f["channel"] == "webData2" and "clearinghouseState" in d and "openOrders" in d, f
 
 
+@check("ws userFundings")
+def _():
+    f = hear({"type": "userFundings", "user": addr})[0]
+    assert f["channel"] == "userFundings" and f["data"]["isSnapshot"] is True, f
+    assert isinstance(f["data"]["fundings"], list), f
+
+
 @check("ws orderUpdates")
 def _():
     ws = Info(base_url, skip_ws=False, perp_dexs=DEXES)

@@ -327,7 +327,13 @@ fn open_positions_pay_funding_on_the_hour_and_user_funding_lists_it() {
     let hour = (e.now_ms / 3_600_000 + 1) * 3_600_000;
     e.tick(hour - 1);
     assert_eq!(e.accounts[&owner].usdc, before, "nothing before the hour");
-    e.tick(hour);
+    let pushes = e.tick(hour);
+    assert!(
+        pushes
+            .iter()
+            .any(|p| p.frame.starts_with("{\"channel\":\"userFundings\"")),
+        "the payment is pushed to userFundings"
+    );
     let oracle_then = e.markets[0].oracle;
     let paid = (oracle_then * Decimal::new(125, 7)).round_dp(6);
     assert_eq!(

@@ -206,10 +206,11 @@ impl Exchange {
 
     /// Funding on every hour passed: each open position pays size × oracle × rate (a long pays a
     /// positive rate, a short receives it), from the account's balance.
-    fn pay_funding(&mut self, now_ms: u64) {
+    fn pay_funding(&mut self, now_ms: u64, pushes: &mut Vec<Push>) {
         while now_ms >= self.next_funding_ms {
             let at = self.next_funding_ms;
-            for acct in self.accounts.values_mut() {
+            for (user, acct) in self.accounts.iter_mut() {
+                let mut paid = Vec::new();
                 for (coin, p) in acct.positions.iter_mut().filter(|(_, p)| !p.szi.is_zero()) {
                     let Some((_, i)) = self.assets.get(coin) else {
                         continue;
@@ -222,6 +223,17 @@ impl Exchange {
                     acct.funding.push(json!({"time": at, "hash": format!("0x{:064x}", at),
                         "delta": {"type": "funding", "coin": coin, "usdc": wire(usdc), "szi": wire(p.szi),
                             "fundingRate": wire(rate), "nSamples": null}}));
+                    paid.push(
+                        json!({"time": at, "coin": coin, "usdc": wire(usdc), "szi": wire(p.szi),
+                        "fundingRate": wire(rate), "nSamples": null}),
+                    );
+                }
+                if !paid.is_empty() {
+                    pushes.push(Push {
+                        user: *user,
+                        frame: json!({"channel": "userFundings", "data": {"user": user.to_string(), "fundings": paid}})
+                            .to_string(),
+                    });
                 }
                 if acct.funding.len() > 2_000 {
                     let extra = acct.funding.len() - 2_000;
@@ -340,8 +352,8 @@ impl Exchange {
         for m in &mut self.markets {
             m.step(now_ms, &mut self.rng);
         }
-        self.pay_funding(now_ms);
         let mut pushes = Vec::new();
+        self.pay_funding(now_ms, &mut pushes);
         let users: Vec<Address> = self.accounts.keys().copied().collect();
         for user in users {
             self.match_resting(user, &mut pushes);

@@ -41,8 +41,9 @@ enum Topic {
     Candle(String, String),
     OrderUpdates(Address),
     UserFills(Address),
-    /// The `user` channel: the user's fills (and funding, liquidations: not simulated).
+    /// The `user` channel: the user's fills and liquidations.
     UserEvents(Address),
+    UserFundings(Address),
     WebData2(Address),
 }
 
@@ -398,10 +399,22 @@ fn corrupt(kind: &str, bbo: &str, ctx: &str) -> (String, String) {
 fn deliver(s: &mut State, pushes: Vec<Push>) {
     for p in pushes {
         let fills = p.frame.starts_with("{\"channel\":\"userFills\"");
-        // A `user` event (a liquidation) goes to that channel alone.
-        if p.frame.starts_with("{\"channel\":\"user\"") {
+        // A `user` event (a liquidation) and a funding payment go to their own channel alone.
+        let only = if p.frame.starts_with("{\"channel\":\"user\"") {
+            Some(true)
+        } else if p.frame.starts_with("{\"channel\":\"userFundings\"") {
+            Some(false)
+        } else {
+            None
+        };
+        if let Some(events) = only {
             s.subs.retain(|sub| match &sub.topic {
-                Topic::UserEvents(u) if *u == p.user => sub.tx.send(p.frame.clone()).is_ok(),
+                Topic::UserEvents(u) if events && *u == p.user => {
+                    sub.tx.send(p.frame.clone()).is_ok()
+                }
+                Topic::UserFundings(u) if !events && *u == p.user => {
+                    sub.tx.send(p.frame.clone()).is_ok()
+                }
                 _ => true,
             });
             continue;

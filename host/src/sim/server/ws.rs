@@ -91,6 +91,7 @@ async fn on_message(
                 Some("orderUpdates") => user().map(Topic::OrderUpdates),
                 Some("userFills") => user().map(Topic::UserFills),
                 Some("userEvents") => user().map(Topic::UserEvents),
+                Some("userFundings") => user().map(Topic::UserFundings),
                 Some("webData2") => user().map(Topic::WebData2),
                 _ => None,
             };
@@ -112,6 +113,25 @@ async fn on_message(
                 ];
             }
             let mut out = vec![json!({"channel":"subscriptionResponse","data":{"method":"subscribe","subscription":sub}}).to_string()];
+            if let Topic::UserFundings(u) = &topic {
+                let fundings: Vec<Value> = s
+                    .exchange
+                    .accounts
+                    .get(u)
+                    .map(|a| {
+                        a.funding
+                            .iter()
+                            .map(|f| {
+                                let mut d = f["delta"].clone();
+                                d["time"] = f["time"].clone();
+                                d.as_object_mut().map(|o| o.remove("type"));
+                                d
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                out.push(json!({"channel":"userFundings","data":{"isSnapshot": true, "user": u.to_string(), "fundings": fundings}}).to_string());
+            }
             if let Topic::UserFills(u) = &topic {
                 out.push(s.exchange.fills_snapshot(u));
                 if s.faults.resend_fills_on_reconnect {
