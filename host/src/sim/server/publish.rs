@@ -1,0 +1,66 @@
+//! The channels published on the tick that are not one market's: allMids, trades, candle,
+//! webData2.
+
+use super::*;
+
+/// The public and per-user channels not tied to one market tick: allMids (every tick), new
+/// trades and the candles they change, webData2 (every 10th tick, about a second).
+pub(super) fn publish(s: &mut State, now: u64) {
+    let mids = s
+        .exchange
+        .info(&json!({"type": "allMids"}))
+        .unwrap_or_default();
+    let mids = json!({"channel": "allMids", "data": {"mids": mids}}).to_string();
+    let fresh = std::mem::take(&mut s.exchange.tape.fresh);
+    let web = s.ticks % 10 == 1;
+    let subs = std::mem::take(&mut s.subs);
+    let mut kept = Vec::with_capacity(subs.len());
+    for sub in subs {
+        let frames: Vec<String> = match &sub.topic {
+            Topic::AllMids => vec![mids.clone()],
+            Topic::Trades(c) => {
+                let t: Vec<Value> = fresh
+                    .iter()
+                    .filter(|t| t.coin == *c)
+                    .map(|t| t.wire())
+                    .collect();
+                if t.is_empty() {
+                    vec![]
+                } else {
+                    vec![json!({"channel": "trades", "data": t}).to_string()]
+                }
+            }
+            Topic::Candle(c, i) if fresh.iter().any(|t| t.coin == *c) => s
+                .exchange
+                .current_candle(c, i)
+                .map(|k| json!({"channel": "candle", "data": k}).to_string())
+                .into_iter()
+                .collect(),
+            Topic::WebData2(u) if web => vec![web_data2(&s.exchange, u, now)],
+            _ => vec![],
+        };
+        if frames.into_iter().all(|f| sub.tx.send(f).is_ok()) {
+            kept.push(sub);
+        }
+    }
+    s.subs = kept;
+}
+
+/// A `webData2` frame: what the venue's front end shows of a user.
+fn web_data2(ex: &Exchange, user: &Address, now: u64) -> String {
+    let u = user.to_string();
+    let state = ex
+        .info(&json!({"type": "clearinghouseState", "user": u}))
+        .unwrap_or_default();
+    let orders = ex
+        .info(&json!({"type": "frontendOpenOrders", "user": u}))
+        .unwrap_or_default();
+    let meta = ex
+        .info(&json!({"type": "metaAndAssetCtxs"}))
+        .unwrap_or_default();
+    json!({"channel": "webData2", "data": {"user": u, "clearinghouseState": state, "openOrders": orders,
+        "meta": meta[0], "assetCtxs": meta[1], "serverTime": now, "isVault": false,
+        "cumLedger": "0.0", "leadingVaults": [], "twapStates": [], "agentAddress": null,
+        "agentValidUntil": null}})
+    .to_string()
+}
