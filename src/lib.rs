@@ -235,6 +235,40 @@ pub mod data {
         ))
     }
 
+    /// What a sweep test needs in `dir`: a recording of `secs` of venue `hl`, a config of the
+    /// default markets' strategies, and the sweep file `sweep`. Returns (recording, config,
+    /// sweep file).
+    pub fn sweep_fixture(dir: &Path, secs: u64, sweep: &str) -> (PathBuf, PathBuf, PathBuf) {
+        let markets = markets();
+        let (rec, _) = recording(dir, "hl", &markets, 1_700_000_000_000, secs, 100);
+        let cfg = dir.join("bt.toml");
+        std::fs::write(&cfg, config(&markets, 40, "")).expect("config");
+        let file = dir.join("sweep.toml");
+        std::fs::write(&file, sweep).expect("sweep file");
+        (rec, cfg, file)
+    }
+
+    /// `strategy-host backtest --quiet --config C --data D --sweep S` and `more`.
+    pub fn sweep_args<'a>(
+        config: &'a Path,
+        rec: &'a Path,
+        sweep: &'a Path,
+        more: &[&'a str],
+    ) -> Vec<&'a std::ffi::OsStr> {
+        let mut v: Vec<&std::ffi::OsStr> = vec![
+            "backtest".as_ref(),
+            "--quiet".as_ref(),
+            "--config".as_ref(),
+            config.as_os_str(),
+            "--data".as_ref(),
+            rec.as_os_str(),
+            "--sweep".as_ref(),
+            sweep.as_os_str(),
+        ];
+        v.extend(more.iter().map(|m| std::ffi::OsStr::new(*m)));
+        v
+    }
+
     /// A recording of venue `venue`: bbo and activeAssetCtx of every market every `tick_ms`,
     /// for `secs` from `start_ms`, as one file; returns its path and the number of data lines.
     pub fn recording(

@@ -9,8 +9,9 @@ use strategy_host::venue::hyperliquid::signing::PrivateKey;
 
 const KEY: &str = "0x0123456789012345678901234567890123456789012345678901234567890123";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_official_python_sdk_trades_on_the_simulator() {
+/// A simulator with BTC and a HIP-3 market and one funded account for `KEY`, and what the
+/// Python script `script` (in tests/python) printed when run against it.
+async fn sdk_script(script: &str) -> (strategy_host::sim::server::SimHandle, Vec<u8>) {
     let address = PrivateKey::from_hex(KEY).unwrap().address();
     let cfg: SimConfig = toml::from_str(&format!(
         "markets = [{{ coin = \"BTC\", sz_decimals = 5, price = 64000, dislocation_every_ms = 0 }}, {{ coin = \"xyz:TSLA\", sz_decimals = 2, price = 250 }}]\n\
@@ -18,8 +19,9 @@ async fn the_official_python_sdk_trades_on_the_simulator() {
     ))
     .unwrap();
     let sim = spawn(cfg, 0).await.unwrap();
-    let script =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/sdk_against_sim.py");
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/python")
+        .join(script);
     let url = sim.http_url();
     let output = tokio::task::spawn_blocking(move || {
         Command::new("python3")
@@ -34,9 +36,16 @@ async fn the_official_python_sdk_trades_on_the_simulator() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         output.status.success(),
-        "the SDK script failed (is it installed? `python3 -m pip install -r tests/python/requirements.txt`):\n{stderr}"
+        "the SDK script failed (is it installed? `bash tests/setup.sh`):\n{stderr}"
     );
-    let v: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    (sim, output.stdout)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_official_python_sdk_trades_on_the_simulator() {
+    let address = PrivateKey::from_hex(KEY).unwrap().address();
+    let (sim, stdout) = sdk_script("sdk_against_sim.py").await;
+    let v: serde_json::Value = serde_json::from_slice(&stdout).unwrap();
     assert_eq!(v["address"], address.to_string());
     assert_eq!(v["meta"], serde_json::json!(["BTC"]));
     assert_eq!(
@@ -69,33 +78,8 @@ async fn the_official_python_sdk_trades_on_the_simulator() {
 /// the SDK's own methods, with the answers' shapes and money invariants asserted there.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_python_sdk_check_list_passes_on_the_simulator() {
-    let address = PrivateKey::from_hex(KEY).unwrap().address();
-    let cfg: SimConfig = toml::from_str(&format!(
-        "markets = [{{ coin = \"BTC\", sz_decimals = 5, price = 64000, dislocation_every_ms = 0 }}, {{ coin = \"xyz:TSLA\", sz_decimals = 2, price = 250 }}]\n\
-         accounts = [{{ address = \"{address}\", usdc = 100000 }}]\n"
-    ))
-    .unwrap();
-    let sim = spawn(cfg, 0).await.unwrap();
-    let script =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/sdk_checklist.py");
-    let url = sim.http_url();
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new("python3")
-            .arg(script)
-            .arg(url)
-            .arg(KEY)
-            .output()
-    })
-    .await
-    .unwrap()
-    .expect("python3 runs");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "the check list script failed (is the SDK installed? `bash tests/setup.sh`):\n{stderr}"
-    );
-    let v: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_slice(&output.stdout).unwrap();
+    let (sim, stdout) = sdk_script("sdk_checklist.py").await;
+    let v: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&stdout).unwrap();
     let failed: Vec<String> = v
         .iter()
         .filter(|(_, r)| *r != "ok")

@@ -47,31 +47,18 @@ fn a_sweep_sharded_over_a_ray_cluster_is_the_table_of_one_run() {
         String::from_utf8_lossy(&has_ray.stderr)
     );
     let dir = scratch_dir(env!("CARGO_TARGET_TMPDIR"), "ray");
-    let markets = data::markets();
-    let (rec, _) = data::recording(&dir, "hl", &markets, 1_700_000_000_000, 120, 100);
-    let config = dir.join("bt.toml");
-    std::fs::write(&config, data::config(&markets, 40, "")).unwrap();
-    let sweep = dir.join("sweep.toml");
-    std::fs::write(
-        &sweep,
+    let (rec, config, sweep) = data::sweep_fixture(
+        &dir,
+        120,
         "[[sweep]]\nstrategy = \"dislocation\"\ngrid = { threshold_bps = [30, 60], cooldown_ms = [1000, 5000] }\n\n[[sweep]]\nstrategy = \"timestop\"\nlist = [{ max_holding_ms = 20000 }, { max_holding_ms = 1500 }]\n",
-    )
-    .unwrap();
+    );
     let local_csv = dir.join("local.csv");
-    host_ok::<&std::ffi::OsStr>(&[
-        "backtest".as_ref(),
-        "--quiet".as_ref(),
-        "--config".as_ref(),
-        config.as_os_str(),
-        "--data".as_ref(),
-        rec.as_os_str(),
-        "--sweep".as_ref(),
-        sweep.as_os_str(),
-        "--threads".as_ref(),
-        "1".as_ref(),
-        "--sweep-csv".as_ref(),
-        local_csv.as_os_str(),
-    ]);
+    host_ok(&data::sweep_args(
+        &config,
+        &rec,
+        &sweep,
+        &["--threads", "1", "--sweep-csv", local_csv.to_str().unwrap()],
+    ));
 
     // A head node on loopback (its socket paths must be short: a temp dir under /tmp).
     let port = free_port();

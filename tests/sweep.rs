@@ -11,16 +11,11 @@ use strategy_host_e2e::{data, host_ok, scratch_dir};
 #[test]
 fn a_sweep_is_the_same_table_on_any_thread_count() {
     let dir = scratch_dir(env!("CARGO_TARGET_TMPDIR"), "sweep");
-    let markets = data::markets();
-    let (rec, _) = data::recording(&dir, "hl", &markets, 1_700_000_000_000, 300, 100);
-    let config = dir.join("bt.toml");
-    std::fs::write(&config, data::config(&markets, 40, "")).unwrap();
-    let sweep = dir.join("sweep.toml");
-    std::fs::write(
-        &sweep,
+    let (rec, config, sweep) = data::sweep_fixture(
+        &dir,
+        300,
         "[[sweep]]\nstrategy = \"dislocation\"\ngrid = { threshold_bps = [30, 40, 60], cooldown_ms = [1000, 5000] }\n\n[[sweep]]\nstrategy = \"timestop\"\nlist = [{ max_holding_ms = 20000 }, { max_holding_ms = 1500 }]\n",
-    )
-    .unwrap();
+    );
     let table = |threads: &str, shard: Option<&str>| {
         let name = format!("t{threads}-{}", shard.unwrap_or("all").replace('/', "of"));
         let csv = dir.join(format!("{name}.csv"));
@@ -149,34 +144,26 @@ fn cut(rec: &Path, until_ns: u64, out: &Path) {
 #[test]
 fn walk_forward_scores_each_training_best_on_the_next_period() {
     let dir = scratch_dir(env!("CARGO_TARGET_TMPDIR"), "walk");
-    let markets = data::markets();
     let start_ms = 1_700_000_000_000;
-    let (rec, _) = data::recording(&dir, "hl", &markets, start_ms, 300, 100);
-    let config = dir.join("bt.toml");
-    std::fs::write(&config, data::config(&markets, 40, "")).unwrap();
-    let sweep = dir.join("sweep.toml");
-    std::fs::write(
-        &sweep,
+    let (rec, config, sweep) = data::sweep_fixture(
+        &dir,
+        300,
         "[[sweep]]\nstrategy = \"dislocation\"\ngrid = { threshold_bps = [30, 60], cooldown_ms = [1000, 5000] }\n",
-    )
-    .unwrap();
+    );
     let json = dir.join("walk.json");
-    let out = host_ok::<&std::ffi::OsStr>(&[
-        "backtest".as_ref(),
-        "--quiet".as_ref(),
-        "--config".as_ref(),
-        config.as_os_str(),
-        "--data".as_ref(),
-        rec.as_os_str(),
-        "--sweep".as_ref(),
-        sweep.as_os_str(),
-        "--train".as_ref(),
-        "2m".as_ref(),
-        "--test".as_ref(),
-        "1m".as_ref(),
-        "--sweep-json".as_ref(),
-        json.as_os_str(),
-    ]);
+    let out = host_ok(&data::sweep_args(
+        &config,
+        &rec,
+        &sweep,
+        &[
+            "--train",
+            "2m",
+            "--test",
+            "1m",
+            "--sweep-json",
+            json.to_str().unwrap(),
+        ],
+    ));
     assert!(
         out.contains(
             "walk-forward: 3 window(s) of 120 s training + 60 s test, 4 combinations each"
@@ -214,18 +201,12 @@ fn walk_forward_scores_each_training_best_on_the_next_period() {
     // The data's first record is the session line at the start.
     cut(&rec, start_ms * 1_000_000 + 120_000_000_000, &cut_rec);
     let plain = dir.join("plain.json");
-    host_ok::<&std::ffi::OsStr>(&[
-        "backtest".as_ref(),
-        "--quiet".as_ref(),
-        "--config".as_ref(),
-        config.as_os_str(),
-        "--data".as_ref(),
-        cut_rec.as_os_str(),
-        "--sweep".as_ref(),
-        sweep.as_os_str(),
-        "--sweep-json".as_ref(),
-        plain.as_os_str(),
-    ]);
+    host_ok(&data::sweep_args(
+        &config,
+        &cut_rec,
+        &sweep,
+        &["--sweep-json", plain.to_str().unwrap()],
+    ));
     let t: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&plain).unwrap()).unwrap();
     let rows = t["rows"].as_array().unwrap();
@@ -248,19 +229,11 @@ fn walk_forward_scores_each_training_best_on_the_next_period() {
     );
 
     // Windows that cannot fit say so.
-    let e = strategy_host_e2e::host_err::<&std::ffi::OsStr>(&[
-        "backtest".as_ref(),
-        "--quiet".as_ref(),
-        "--config".as_ref(),
-        config.as_os_str(),
-        "--data".as_ref(),
-        rec.as_os_str(),
-        "--sweep".as_ref(),
-        sweep.as_os_str(),
-        "--train".as_ref(),
-        "4m".as_ref(),
-        "--test".as_ref(),
-        "2m".as_ref(),
-    ]);
+    let e = strategy_host_e2e::host_err(&data::sweep_args(
+        &config,
+        &rec,
+        &sweep,
+        &["--train", "4m", "--test", "2m"],
+    ));
     assert!(e.contains("do not fit"), "{e}");
 }

@@ -425,6 +425,25 @@ def hear(sub, n=1, timeout=10):
     return frames
 
 
+def hear_after(sub, act, timeout=10):
+    """The first frame of `sub` heard after `act()` ran (subscribed first)."""
+    ws = Info(base_url, skip_ws=False, perp_dexs=DEXES)
+    got, frames = threading.Event(), []
+    ws.subscribe(sub, lambda m: (frames.append(m), got.set()))
+    time.sleep(0.5)
+    act()
+    ok = got.wait(timeout)
+    ws.disconnect_websocket()
+    assert ok, f"nothing heard for {sub}"
+    return frames[0]
+
+
+def take_ask(buy=True):
+    _, ask = best("BTC")
+    px = ask * D("1.01") if buy else ask * D("0.9")
+    exchange.order("BTC", buy, 0.01, float(int(px)), {"limit": {"tif": "Ioc"}})
+
+
 @check("ws bbo")
 def _():
     f = hear({"type": "bbo", "coin": "BTC"})[0]
@@ -445,45 +464,20 @@ def _():
 
 @check("ws trades")
 def _():
-    ws = Info(base_url, skip_ws=False, perp_dexs=DEXES)
-    got, frames = threading.Event(), []
-    ws.subscribe({"type": "trades", "coin": "BTC"}, lambda m: (frames.append(m), got.set()))
-    time.sleep(0.5)
-    _, ask = best("BTC")
-    exchange.order("BTC", True, 0.01, float(int(ask * D("1.01"))), {"limit": {"tif": "Ioc"}})
-    ok = got.wait(10)
-    ws.disconnect_websocket()
-    assert ok, "a trade was heard"
-    t = frames[0]["data"][0]
+    t = hear_after({"type": "trades", "coin": "BTC"}, take_ask)["data"][0]
     assert t["coin"] == "BTC" and t["side"] in ("A", "B") and is_num_str(t["px"]) and len(t["users"]) == 2, t
 
 
 @check("ws candle")
 def _():
-    ws = Info(base_url, skip_ws=False, perp_dexs=DEXES)
-    got, frames = threading.Event(), []
-    ws.subscribe({"type": "candle", "coin": "BTC", "interval": "1m"}, lambda m: (frames.append(m), got.set()))
-    time.sleep(0.5)
-    _, ask = best("BTC")
-    exchange.order("BTC", True, 0.01, float(int(ask * D("1.01"))), {"limit": {"tif": "Ioc"}})
-    ok = got.wait(10)
-    ws.disconnect_websocket()
-    assert ok, "a candle was heard after a trade"
-    k = frames[0]["data"]
+    k = hear_after({"type": "candle", "coin": "BTC", "interval": "1m"}, take_ask)["data"]
     assert k["s"] == "BTC" and k["i"] == "1m" and k["n"] >= 1, k
 
 
 @check("ws userEvents")
 def _():
-    ws = Info(base_url, skip_ws=False, perp_dexs=DEXES)
-    got, frames = threading.Event(), []
-    ws.subscribe({"type": "userEvents", "user": addr}, lambda m: (frames.append(m), got.set()))
-    time.sleep(0.5)
-    _, ask = best("BTC")
-    exchange.order("BTC", False, 0.01, float(int(ask * D("0.9"))), {"limit": {"tif": "Ioc"}})
-    ok = got.wait(10)
-    ws.disconnect_websocket()
-    assert ok and "fills" in frames[0]["data"], frames
+    f = hear_after({"type": "userEvents", "user": addr}, lambda: take_ask(buy=False))
+    assert "fills" in f["data"], f
 
 
 @check("ws webData2")
@@ -502,16 +496,7 @@ def _():
 
 @check("ws orderUpdates")
 def _():
-    ws = Info(base_url, skip_ws=False, perp_dexs=DEXES)
-    got, frames = threading.Event(), []
-    ws.subscribe({"type": "orderUpdates", "user": addr}, lambda m: (frames.append(m), got.set()))
-    time.sleep(0.5)
-    _, ask = best("BTC")
-    exchange.order("BTC", True, 0.01, float(int(ask * D("1.01"))), {"limit": {"tif": "Ioc"}})
-    ok = got.wait(10)
-    ws.disconnect_websocket()
-    assert ok, "an order update"
-    u = frames[0]["data"][0]
+    u = hear_after({"type": "orderUpdates", "user": addr}, take_ask)["data"][0]
     assert u["status"] == "filled" and u["order"]["sz"] == "0.0", u
 
 
