@@ -113,6 +113,27 @@ fn default_gap() -> u64 {
     60
 }
 
+impl BacktestConfig {
+    /// (taker, maker) fee rates in bps of market `key` (`venue/coin`): its `[[backtest.markets]]`
+    /// entry's, else the table's, times `hip3_fee_multiplier` on a HIP-3 (`dex:COIN`) market.
+    pub fn fees_bps(&self, key: &str) -> (Decimal, Decimal) {
+        let given = self.markets.iter().find(|r| r.market == key);
+        let hip3 = if key.split_once('/').is_some_and(|(_, c)| c.contains(':')) {
+            self.hip3_fee_multiplier
+        } else {
+            Decimal::ONE
+        };
+        (
+            given
+                .and_then(|g| g.taker_fee_bps)
+                .unwrap_or(self.taker_fee_bps * hip3),
+            given
+                .and_then(|g| g.maker_fee_bps)
+                .unwrap_or(self.maker_fee_bps * hip3),
+        )
+    }
+}
+
 impl Default for BacktestConfig {
     fn default() -> Self {
         toml::from_str("").expect("every key has a default")

@@ -35,7 +35,6 @@ use anyhow::bail;
 use data::{DataArg, Kind, Reader};
 use replay::{BacktestJournal, HOUR_NS, Replay, VenueState, replay_line};
 use report::{Reporter, Summary};
-use rust_decimal::Decimal;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::path::PathBuf;
@@ -86,11 +85,7 @@ fn market_rules(
                 config.path.display()
             );
         };
-        let hip3 = if key.coin.contains(':') {
-            bt.hip3_fee_multiplier
-        } else {
-            Decimal::ONE
-        };
+        let (taker_bps, maker_bps) = bt.fees_bps(&key.to_string());
         out.push(Some(exec::MarketRules {
             venue,
             spec: crate::venue::hyperliquid::tick::AssetSpec {
@@ -98,12 +93,8 @@ fn market_rules(
                 sz_decimals,
                 is_spot: false,
             },
-            taker_bps: given
-                .and_then(|g| g.taker_fee_bps)
-                .unwrap_or(bt.taker_fee_bps * hip3),
-            maker_bps: given
-                .and_then(|g| g.maker_fee_bps)
-                .unwrap_or(bt.maker_fee_bps * hip3),
+            taker_bps,
+            maker_bps,
         }));
     }
     Ok(out)

@@ -95,24 +95,12 @@ impl PaperAdapter {
             let spec = markets
                 .spec(*m)
                 .ok_or_else(|| anyhow::anyhow!("venue `{}`: no spec for coin `{coin}`", s.name))?;
-            let hip3 = if coin.contains(':') {
-                bt.hip3_fee_multiplier
-            } else {
-                Decimal::ONE
-            };
-            let given = bt
-                .markets
-                .iter()
-                .find(|r| r.market == format!("{}/{coin}", s.name));
+            let (taker_bps, maker_bps) = bt.fees_bps(&format!("{}/{coin}", s.name));
             rules[m.index()] = Some(MarketRules {
                 venue: s.venue,
                 spec,
-                taker_bps: given
-                    .and_then(|g| g.taker_fee_bps)
-                    .unwrap_or(bt.taker_fee_bps * hip3),
-                maker_bps: given
-                    .and_then(|g| g.maker_fee_bps)
-                    .unwrap_or(bt.maker_fee_bps * hip3),
+                taker_bps,
+                maker_bps,
             });
         }
         // A paper run has no recorded round trips: the constant latency.
