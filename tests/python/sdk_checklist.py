@@ -456,6 +456,13 @@ def _():
     assert f["channel"] == "l2Book" and len(f["data"]["levels"]) == 2
 
 
+@check("ws l2Book nSigFigs")
+def _():
+    f = hear({"type": "l2Book", "coin": "BTC", "nSigFigs": 2})[0]
+    for lv in f["data"]["levels"][0] + f["data"]["levels"][1]:
+        assert len(D(lv["px"]).normalize().as_tuple().digits) <= 2, lv
+
+
 @check("ws allMids")
 def _():
     f = hear({"type": "allMids"})[0]

@@ -36,7 +36,8 @@ pub enum SimError {
 enum Topic {
     Bbo(String),
     Ctx(String),
-    Book(String),
+    /// (coin, nSigFigs: None for the full book)
+    Book(String, Option<u32>),
     AllMids,
     Trades(String),
     /// (coin, interval)
@@ -291,12 +292,32 @@ async fn tick_loop(state: Arc<Mutex<State>>, tick_ms: u64, mut shutdown: watch::
                 s.bad_frames += 1;
             }
             let book = json!({"channel":"l2Book","data": s.exchange.book_json(i, now)}).to_string();
+            // Books aggregated to the significant figures their subscribers asked for.
+            let mut sig: Vec<(u32, String)> = Vec::new();
+            for sub in &s.subs {
+                if let Topic::Book(c, Some(n)) = &sub.topic
+                    && *c == coin
+                    && !sig.iter().any(|(m, _)| m == n)
+                {
+                    let data = s
+                        .exchange
+                        .info(&json!({"type": "l2Book", "coin": coin, "nSigFigs": n}))
+                        .unwrap_or_default();
+                    sig.push((*n, json!({"channel": "l2Book", "data": data}).to_string()));
+                }
+            }
             let (bbo, ctx) = (s.maybe_truncate(bbo), s.maybe_truncate(ctx));
             s.subs.retain(|sub| {
                 let frame = match &sub.topic {
                     Topic::Bbo(c) if *c == coin && bbo_changed => &bbo,
                     Topic::Ctx(c) if *c == coin => &ctx,
-                    Topic::Book(c) if *c == coin => &book,
+                    Topic::Book(c, None) if *c == coin => &book,
+                    Topic::Book(c, Some(n)) if *c == coin => {
+                        match sig.iter().find(|(m, _)| m == n) {
+                            Some((_, f)) => f,
+                            None => return true,
+                        }
+                    }
                     _ => return true,
                 };
                 sub.tx.send(frame.clone()).is_ok()

@@ -80,7 +80,13 @@ async fn on_message(
             let topic = match sub["type"].as_str() {
                 Some("bbo") => coin().map(Topic::Bbo),
                 Some("activeAssetCtx") => coin().map(Topic::Ctx),
-                Some("l2Book") => coin().map(Topic::Book),
+                Some("l2Book") => coin().and_then(|c| match &sub["nSigFigs"] {
+                    Value::Null => Some(Topic::Book(c, None)),
+                    n => n
+                        .as_u64()
+                        .filter(|n| (2..=5).contains(n))
+                        .map(|n| Topic::Book(c, Some(n as u32))),
+                }),
                 Some("trades") => coin().map(Topic::Trades),
                 Some("allMids") => Some(Topic::AllMids),
                 Some("candle") => coin().and_then(|c| {
