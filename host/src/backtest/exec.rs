@@ -24,6 +24,10 @@ use rust_decimal::Decimal;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
+pub use super::account::MarketAccount;
+use super::book::Book;
+
+const HOUR_NS: u64 = 3_600_000_000_000;
 const BPS: Decimal = Decimal::from_parts(10_000, 0, 0, false, 0);
 
 /// A market's venue rules and fees.
@@ -34,18 +38,6 @@ pub struct MarketRules {
     pub taker_bps: Decimal,
     pub maker_bps: Decimal,
 }
-
-#[derive(Debug, Clone, Default)]
-struct Book {
-    bids: Vec<BookLevel>,
-    asks: Vec<BookLevel>,
-    /// An l2Book snapshot was seen: a bbo updates its top and keeps its deeper levels.
-    /// Otherwise the book is the bbo alone.
-    has_depth: bool,
-}
-
-/// Levels a side holds at most (the venue's l2Book sends 20).
-const MAX_LEVELS: usize = 20;
 
 #[derive(Debug, Clone)]
 struct Resting {
@@ -103,6 +95,9 @@ pub struct Execution {
     pub stats: ExecStats,
     /// Funding paid (negative) or received per market, for the summary.
     pub funding: Vec<Decimal>,
+    /// Latest (oracle, funding rate) per market, and the next hour boundary funding is paid on.
+    ctx: Vec<Option<(Decimal, Decimal)>>,
+    next_hour: Option<u64>,
     /// The venue's side of the account per market: average entry, realized PnL and fees paid
     /// (a paper account is this).
     pub accounts: Vec<MarketAccount>,
@@ -134,6 +129,8 @@ impl Execution {
             latch,
             stats: ExecStats::default(),
             funding: vec![Decimal::ZERO; n],
+            ctx: vec![None; n],
+            next_hour: None,
             accounts: vec![MarketAccount::default(); n],
             scratch: Vec::new(),
         }
@@ -436,19 +433,7 @@ impl Execution {
         if m >= self.books.len() {
             return;
         }
-        let b = &mut self.books[m];
-        if depth {
-            b.has_depth = true;
-            b.bids.clear();
-            b.bids
-                .extend_from_slice(&bids[..bids.len().min(MAX_LEVELS)]);
-            b.asks.clear();
-            b.asks
-                .extend_from_slice(&asks[..asks.len().min(MAX_LEVELS)]);
-        } else {
-            replace_top(&mut b.bids, bids.first().copied(), true, b.has_depth);
-            replace_top(&mut b.asks, asks.first().copied(), false, b.has_depth);
-        }
+        self.books[m].update(bids, asks, depth);
         if !self.resting.iter().any(|r| r.market == market) {
             return;
         }
@@ -526,14 +511,38 @@ impl Execution {
         }
     }
 
-    /// Hourly funding at `t`: every open position pays (or receives) size × oracle × rate.
-    pub fn pay_funding(&mut self, market: MarketId, oracle: Decimal, rate: Decimal) {
-        let m = market.index();
-        if let Some(p) = self.position.get(m).copied()
-            && !p.is_zero()
-        {
-            self.funding[m] -= (p * oracle * rate).round_dp(6);
+    /// The latest asset context of `market`: what its next hour's funding is paid at.
+    pub fn on_ctx(&mut self, market: MarketId, oracle: Decimal, rate: Decimal) {
+        if let Some(c) = self.ctx.get_mut(market.index()) {
+            *c = Some((oracle, rate));
         }
+    }
+
+    /// Hourly funding at every hour boundary after `from` (the first call's `t` when not set
+    /// before) up to `t`: every open position pays (or receives) size × oracle × rate at its
+    /// market's latest context. `paid(market, amount)` for each payment (negative: paid).
+    pub fn funding_until(&mut self, t: u64, mut paid: impl FnMut(MarketId, Decimal)) {
+        let mut next = *self.next_hour.get_or_insert((t / HOUR_NS + 1) * HOUR_NS);
+        while t >= next {
+            for m in 0..self.ctx.len() {
+                if let (Some((oracle, rate)), Some(p)) = (self.ctx[m], self.position.get(m))
+                    && !p.is_zero()
+                {
+                    let amount = -(*p * oracle * rate).round_dp(6);
+                    self.funding[m] += amount;
+                    if !amount.is_zero() {
+                        paid(MarketId(m as u32), amount);
+                    }
+                }
+            }
+            next += HOUR_NS;
+        }
+        self.next_hour = Some(next);
+    }
+
+    /// Funding starts with the first hour boundary after `t`.
+    pub fn funding_from(&mut self, t: u64) {
+        self.next_hour = Some((t / HOUR_NS + 1) * HOUR_NS);
     }
 
     /// The venue's position in `market`.
@@ -570,58 +579,6 @@ impl Execution {
     pub fn resting_count(&self) -> usize {
         self.resting.len()
     }
-}
-
-/// One market of the venue's account.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct MarketAccount {
-    /// Average entry price of the open position (0 when flat).
-    pub entry_px: Decimal,
-    pub realized_pnl: Decimal,
-    pub fees: Decimal,
-}
-
-impl MarketAccount {
-    /// A fill of `signed` (positive: bought) at `px` on a position of `before`.
-    pub fn fill(&mut self, before: Decimal, signed: Decimal, px: Decimal, fee: Decimal) {
-        self.fees += fee;
-        let after = before + signed;
-        if before.is_zero() || before.is_sign_positive() == signed.is_sign_positive() {
-            let (b, s) = (before.abs(), signed.abs());
-            self.entry_px = ((self.entry_px * b + px * s) / (b + s)).round_dp(12);
-            return;
-        }
-        let closed = before.abs().min(signed.abs());
-        let per_unit = if before.is_sign_positive() {
-            px - self.entry_px
-        } else {
-            self.entry_px - px
-        };
-        self.realized_pnl += (closed * per_unit).round_dp(12);
-        if after.is_zero() {
-            self.entry_px = Decimal::ZERO;
-        } else if after.is_sign_positive() != before.is_sign_positive() {
-            // Through zero: what is left was opened at this fill.
-            self.entry_px = px;
-        }
-    }
-}
-
-/// Sets the best level of one side: with a snapshot's depth, the levels the new best passed are
-/// dropped and the rest kept (at most `MAX_LEVELS`); without, the side is that level alone.
-fn replace_top(side: &mut Vec<BookLevel>, best: Option<BookLevel>, bids: bool, depth: bool) {
-    let Some((px, sz)) = best else {
-        side.clear();
-        return;
-    };
-    if !depth {
-        side.clear();
-        side.push((px, sz));
-        return;
-    }
-    side.retain(|(p, _)| if bids { *p < px } else { *p > px });
-    side.insert(0, (px, sz));
-    side.truncate(MAX_LEVELS);
 }
 
 fn update(rules: &[Option<MarketRules>], r: &Resting, status: VenueOrderStatus) -> Event {

@@ -277,8 +277,11 @@ fn funding_is_paid_on_open_positions_and_hard_stopped_orders_never_reach_the_boo
         1,
     );
     drain(&mut e, u64::MAX);
-    e.pay_funding(MarketId(0), d("100"), d("0.0001"));
-    e.pay_funding(MarketId(1), d("100"), d("0.0001"));
+    e.on_ctx(MarketId(0), d("100"), d("0.0001"));
+    e.on_ctx(MarketId(1), d("100"), d("0.0001"));
+    // The first hour boundary after t = 0 is paid on.
+    e.funding_from(0);
+    e.funding_until(3_600_000_000_000, |_, _| {});
     assert_eq!(
         e.funding,
         vec![d("-0.02"), d("0")],

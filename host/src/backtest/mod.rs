@@ -15,6 +15,8 @@
 //! venue decoding is the live adapter's (`venue::hyperliquid::decode`); the journal rows are the
 //! live journal's (`runtime::journaling::records` → `journal::writer::write_record`).
 
+pub mod account;
+pub mod book;
 pub mod config;
 pub mod data;
 pub mod exec;
@@ -33,7 +35,7 @@ use crate::venue::hyperliquid::info::AssetTable;
 use crate::venue::hyperliquid::markets::Markets;
 use anyhow::bail;
 use data::{DataArg, Kind, Reader};
-use replay::{BacktestJournal, HOUR_NS, Replay, VenueState, replay_line};
+use replay::{BacktestJournal, Replay, VenueState, replay_line};
 use report::{Reporter, Summary};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -231,7 +233,6 @@ pub fn run_timed(config: &Config, opts: &Options) -> anyhow::Result<(Summary, Ti
         reporter: Reporter::default(),
         journal,
         bbo_seen: vec![false; n],
-        ctx: vec![None; n],
         seen_data: vec![false; n],
         cfg: bt,
         batch_events: Vec::new(),
@@ -257,7 +258,6 @@ pub fn run_timed(config: &Config, opts: &Options) -> anyhow::Result<(Summary, Ti
     }
     let timer_ns = config.raw.engine.timer_interval_ms * 1_000_000;
     let mut next_timer = first_ns + timer_ns;
-    let mut next_hour = (first_ns / HOUR_NS + 1) * HOUR_NS;
     let mut progress = Progress::new(opts.progress, total_bytes);
     let mut last_t = first_ns;
     let loop_started = std::time::Instant::now();
@@ -268,7 +268,7 @@ pub fn run_timed(config: &Config, opts: &Options) -> anyhow::Result<(Summary, Ti
         let t_timer = t_data.map(|_| next_timer);
         let next = [t_data, t_exec, t_timer].into_iter().flatten().min();
         let Some(t) = next else { break };
-        replay.funding_until(t, &mut next_hour);
+        replay.funding_until(t);
         last_t = last_t.max(t);
         if t_exec == Some(t) {
             let mut evs = std::mem::take(&mut replay.batch_events);

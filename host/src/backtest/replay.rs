@@ -14,9 +14,6 @@ use crate::venue::hyperliquid::decode;
 use crate::venue::hyperliquid::markets::Markets;
 use crate::venue::hyperliquid::wire::WsMessage;
 use anyhow::{Context, bail};
-use rust_decimal::Decimal;
-
-pub(super) const HOUR_NS: u64 = 3_600_000_000_000;
 
 /// Per venue: its coins and session state.
 pub(super) struct VenueState {
@@ -72,8 +69,6 @@ pub(super) struct Replay<'a> {
     /// Whether a market's data has bbo frames (then its l2Book frames feed execution only, as
     /// live trades on the bbo channel).
     pub(super) bbo_seen: Vec<bool>,
-    /// Latest (oracle, funding rate) per market, for hourly funding.
-    pub(super) ctx: Vec<Option<(Decimal, Decimal)>>,
     pub(super) seen_data: Vec<bool>,
     pub(super) cfg: &'a config::BacktestConfig,
     pub(super) batch_events: Vec<Event>,
@@ -106,22 +101,11 @@ impl Replay<'_> {
         Ok(())
     }
 
-    /// Hourly funding, at each hour boundary passed.
-    pub(super) fn funding_until(&mut self, t: u64, next_hour: &mut u64) {
-        while t >= *next_hour {
-            for m in 0..self.ctx.len() {
-                if let Some((oracle, rate)) = self.ctx[m] {
-                    let market = MarketId(m as u32);
-                    let before = self.exec.funding[m];
-                    self.exec.pay_funding(market, oracle, rate);
-                    let paid = self.exec.funding[m] - before;
-                    if !paid.is_zero() {
-                        self.reporter.funding(market, paid);
-                    }
-                }
-            }
-            *next_hour += HOUR_NS;
-        }
+    /// Hourly funding, at each hour boundary passed (execution pays it; the summary counts it).
+    pub(super) fn funding_until(&mut self, t: u64) {
+        let reporter = &mut self.reporter;
+        self.exec
+            .funding_until(t, |m, paid| reporter.funding(m, paid));
     }
 
     pub(super) fn session(&mut self, v: usize, what: &str, t: u64) -> anyhow::Result<()> {
@@ -313,7 +297,7 @@ impl Replay<'_> {
                     ..
                 } = &ev
                 {
-                    self.ctx[market.index()] = Some((*oracle, *funding));
+                    self.exec.on_ctx(*market, *oracle, *funding);
                     self.seen_data[market.index()] = true;
                 }
                 self.handle(ev, t)
@@ -448,7 +432,7 @@ pub(super) fn replay_line(
                 .markets
                 .by_coin(&coin)
                 .context("coin of the venue")?;
-            replay.ctx[market.index()] = Some((oracle, funding));
+            replay.exec.on_ctx(market, oracle, funding);
             replay.seen_data[market.index()] = true;
             replay.handle(
                 Event::AssetCtx {

@@ -24,11 +24,9 @@ use crate::venue::hyperliquid::markets::Markets;
 use crate::venue::hyperliquid::wire::WsMessage;
 use crate::venue::hyperliquid::writer;
 use crate::venue::{AdapterStats, HttpQuery, Now, Outbox, SessionEnd, SessionPolicy, VenueAdapter};
-use rust_decimal::Decimal;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const HOUR_NS: u64 = 3_600_000_000_000;
 const PING_EVERY: Duration = Duration::from_secs(20);
 const PONG_TIMEOUT: Duration = Duration::from_secs(10);
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -70,9 +68,6 @@ pub struct PaperAdapter {
     exec: Execution,
     /// The account as this run began (totals of earlier runs).
     carried: PaperAccount,
-    /// Latest (oracle, funding rate) per market, for hourly funding.
-    ctx: Vec<Option<(Decimal, Decimal)>>,
-    next_hour: u64,
     /// The clock: (monotonic, wall ns) at the start; execution's times are wall ns from it.
     anchor: (Instant, u64),
     live: Option<Liveness>,
@@ -124,6 +119,7 @@ impl PaperAdapter {
             .map_or(0, |d| d.as_nanos() as u64);
         // Ids from the clock (in µs) or the account's, whichever is later: never repeated.
         exec.continue_ids_from(s.account.next_id.max(wall_ns / 1_000));
+        exec.funding_from(wall_ns);
         let policy = SessionPolicy {
             ws_url: s.ws_url,
             connect_timeout: SYNC_TIMEOUT,
@@ -140,8 +136,6 @@ impl PaperAdapter {
             markets,
             exec,
             carried: s.account,
-            ctx: vec![None; s.market_count],
-            next_hour: (wall_ns / HOUR_NS + 1) * HOUR_NS,
             anchor: (Instant::now(), wall_ns),
             live: None,
             acks_due: 0,
@@ -230,15 +224,8 @@ impl PaperAdapter {
     }
 
     fn funding(&mut self, t: u64) {
-        while t >= self.next_hour {
-            for (m, _) in &self.markets.list {
-                if let Some((oracle, rate)) = self.ctx[m.index()] {
-                    self.exec.pay_funding(*m, oracle, rate);
-                    self.dirty = true;
-                }
-            }
-            self.next_hour += HOUR_NS;
-        }
+        let dirty = &mut self.dirty;
+        self.exec.funding_until(t, |_, _| *dirty = true);
     }
 
     fn subscriptions(&self) -> Vec<String> {
@@ -329,7 +316,7 @@ impl VenueAdapter for PaperAdapter {
                         ..
                     } = &ev
                     {
-                        self.ctx[market.index()] = Some((*oracle, *funding));
+                        self.exec.on_ctx(*market, *oracle, *funding);
                     }
                     out.events.push(ev);
                 }

@@ -1,6 +1,7 @@
 //! The paper adapter, sans I/O: frames and times in, events and saved accounts out.
 use super::*;
 use crate::venue::hyperliquid::info::Meta;
+use rust_decimal::Decimal;
 use std::cell::RefCell;
 use std::rc::Rc;
 
