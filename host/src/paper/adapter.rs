@@ -23,14 +23,18 @@ use crate::venue::hyperliquid::info::AssetTable;
 use crate::venue::hyperliquid::markets::Markets;
 use crate::venue::hyperliquid::wire::WsMessage;
 use crate::venue::hyperliquid::writer;
-use crate::venue::{AdapterStats, HttpQuery, Now, Outbox, SessionEnd, SessionPolicy, VenueAdapter};
+use crate::venue::liveness::{Liveness, Timeouts};
+use crate::venue::{AdapterStats, HttpQuery, Now, Outbox, SessionPolicy, VenueAdapter};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const PING_EVERY: Duration = Duration::from_secs(20);
-const PONG_TIMEOUT: Duration = Duration::from_secs(10);
-const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
-const SYNC_TIMEOUT: Duration = Duration::from_secs(15);
+/// The live adapter's keep-alive timeouts (`HlClientConfig`'s defaults).
+const TIMEOUTS: Timeouts = Timeouts {
+    sync: Duration::from_secs(15),
+    idle: Duration::from_secs(60),
+    ping_every: Duration::from_secs(20),
+    pong: Duration::from_secs(10),
+};
 /// How often answers due are looked for between frames: the resolution of the latency model.
 pub const TICK: Duration = Duration::from_millis(5);
 
@@ -52,13 +56,6 @@ pub struct PaperSetup {
     /// The account to resume (the journal's), or a new one.
     pub account: PaperAccount,
     pub save: Save,
-}
-
-struct Liveness {
-    sync_deadline: Instant,
-    last_frame: Instant,
-    next_ping: Instant,
-    pong_due: Option<Instant>,
 }
 
 pub struct PaperAdapter {
@@ -122,7 +119,7 @@ impl PaperAdapter {
         exec.funding_from(wall_ns);
         let policy = SessionPolicy {
             ws_url: s.ws_url,
-            connect_timeout: SYNC_TIMEOUT,
+            connect_timeout: TIMEOUTS.sync,
             backoff_min: Duration::from_millis(250),
             backoff_max: Duration::from_secs(30),
             tick_every: TICK,
@@ -265,12 +262,7 @@ impl VenueAdapter for PaperAdapter {
         self.acks_due = subs.len();
         self.synced = false;
         out.frames.extend(subs);
-        self.live = Some(Liveness {
-            sync_deadline: now.mono + SYNC_TIMEOUT,
-            last_frame: now.mono,
-            next_ping: now.mono + PING_EVERY,
-            pong_due: None,
-        });
+        self.live = Some(Liveness::new(now.mono, &TIMEOUTS));
     }
 
     fn on_frame(&mut self, text: &str, now: Now, out: &mut Outbox) {
@@ -340,7 +332,7 @@ impl VenueAdapter for PaperAdapter {
             }
             WsMessage::Pong => {
                 if let Some(l) = &mut self.live {
-                    l.pong_due = None;
+                    l.pong();
                 }
             }
             WsMessage::Error(e) => {
@@ -359,7 +351,7 @@ impl VenueAdapter for PaperAdapter {
 
     fn on_alive(&mut self, now: Now) {
         if let Some(l) = &mut self.live {
-            l.last_frame = now.mono;
+            l.alive(now.mono);
         }
     }
 
@@ -371,20 +363,10 @@ impl VenueAdapter for PaperAdapter {
         let Some(l) = &mut self.live else {
             return;
         };
-        let m = now.mono;
-        if !self.synced && m > l.sync_deadline {
-            return out.end(SessionEnd::SyncTimeout(SYNC_TIMEOUT));
-        }
-        if m.saturating_duration_since(l.last_frame) > IDLE_TIMEOUT {
-            return out.end(SessionEnd::Idle(IDLE_TIMEOUT));
-        }
-        if l.pong_due.is_some_and(|d| m > d) {
-            return out.end(SessionEnd::NoPong(PONG_TIMEOUT));
-        }
-        if m >= l.next_ping {
-            l.next_ping = m + PING_EVERY;
-            l.pong_due.get_or_insert(m + PONG_TIMEOUT);
-            out.frames.push(r#"{"method":"ping"}"#.to_string());
+        match l.tick(now.mono, self.synced, &TIMEOUTS) {
+            Err(end) => out.end(end),
+            Ok(true) => out.frames.push(r#"{"method":"ping"}"#.to_string()),
+            Ok(false) => {}
         }
     }
 

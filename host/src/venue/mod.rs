@@ -13,6 +13,7 @@
 
 pub mod http;
 pub mod hyperliquid;
+pub mod liveness;
 
 use crate::engine::events::Event;
 use crate::engine::scheduler::ActionBatch;

@@ -25,20 +25,11 @@ use crate::engine::hardstop::HardStopLatch;
 use crate::engine::scheduler::ActionBatch;
 use crate::engine::types::{Cloid, VenueId};
 use crate::stagetime::{self, Stage};
+use crate::venue::liveness::{Liveness, Timeouts};
 use crate::venue::{AdapterStats, HttpQuery, Now, Outbox, SessionEnd, SessionPolicy, VenueAdapter};
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-/// Keep-alive of one session.
-#[derive(Debug)]
-struct Liveness {
-    sync_deadline: Instant,
-    last_frame: Instant,
-    next_ping: Instant,
-    /// A ping is out and its pong not yet in, by then.
-    pong_due: Option<Instant>,
-}
+use std::time::Duration;
 
 pub struct HlAdapter {
     cfg: HlClientConfig,
@@ -105,6 +96,15 @@ impl HlAdapter {
             live_queries: None,
             stats: AdapterStats::default(),
             cfg,
+        }
+    }
+
+    fn timeouts(&self) -> Timeouts {
+        Timeouts {
+            sync: self.cfg.sync_timeout,
+            idle: self.cfg.idle_timeout,
+            ping_every: self.cfg.ping_every,
+            pong: self.cfg.pong_timeout,
         }
     }
 
@@ -230,12 +230,7 @@ impl VenueAdapter for HlAdapter {
         let subs = self.subscriptions();
         self.sync = Sync::new(subs.len());
         out.frames.extend(subs.iter().map(|s| s.to_string()));
-        self.live = Some(Liveness {
-            sync_deadline: now.mono + self.cfg.sync_timeout,
-            last_frame: now.mono,
-            next_ping: now.mono + self.cfg.ping_every,
-            pong_due: None,
-        });
+        self.live = Some(Liveness::new(now.mono, &self.timeouts()));
     }
 
     fn on_frame(&mut self, text: &str, now: Now, out: &mut Outbox) {
@@ -305,7 +300,7 @@ impl VenueAdapter for HlAdapter {
             WsMessage::Post(p) => self.on_post(p.id, p.response, out),
             WsMessage::Pong => {
                 if let Some(l) = &mut self.live {
-                    l.pong_due = None;
+                    l.pong();
                 }
             }
             WsMessage::Error(e) => {
@@ -340,28 +335,20 @@ impl VenueAdapter for HlAdapter {
 
     fn on_alive(&mut self, now: Now) {
         if let Some(l) = &mut self.live {
-            l.last_frame = now.mono;
+            l.alive(now.mono);
         }
     }
 
     fn on_tick(&mut self, now: Now, out: &mut Outbox) {
+        let timeouts = self.timeouts();
         let Some(l) = &mut self.live else {
             return;
         };
         let t = now.mono;
-        if !self.sync.is_done() && t > l.sync_deadline {
-            return out.end(SessionEnd::SyncTimeout(self.cfg.sync_timeout));
-        }
-        if t.saturating_duration_since(l.last_frame) > self.cfg.idle_timeout {
-            return out.end(SessionEnd::Idle(self.cfg.idle_timeout));
-        }
-        if l.pong_due.is_some_and(|d| t > d) {
-            return out.end(SessionEnd::NoPong(self.cfg.pong_timeout));
-        }
-        if t >= l.next_ping {
-            l.next_ping = t + self.cfg.ping_every;
-            l.pong_due.get_or_insert(t + self.cfg.pong_timeout);
-            out.frames.push(r#"{"method":"ping"}"#.to_string());
+        match l.tick(t, self.sync.is_done(), &timeouts) {
+            Err(end) => return out.end(end),
+            Ok(true) => out.frames.push(r#"{"method":"ping"}"#.to_string()),
+            Ok(false) => {}
         }
         let expired = self.posts.expire(t);
         self.report_unanswered(expired, out);
