@@ -21,19 +21,25 @@ fn ex() -> Exchange {
         "coin = \"xyz:TSLA\"\nsz_decimals = 2\nprice = 250\ndislocation_every_ms = 0\n",
     )
     .unwrap();
+    with_markets(vec![spec, hip3], 1_700_000_000_000)
+}
+
+/// An exchange of `markets` whose one account (10,000 USDC) is `KEY`'s, with `AGENT` approved,
+/// ticked once at `t0`.
+fn with_markets(markets: Vec<MarketSpec>, t0: u64) -> Exchange {
     let owner = PrivateKey::from_hex(KEY).unwrap().address();
     let agent = PrivateKey::from_hex(AGENT).unwrap().address();
     let mut e = Exchange::new(
         1,
-        vec![spec, hip3],
+        markets,
         vec![AccountSpec {
             address: owner,
             usdc: Decimal::from(10_000),
             agents: vec![agent],
         }],
-        1_700_000_000_000,
+        t0,
     );
-    e.tick(1_700_000_000_000);
+    e.tick(t0);
     e
 }
 
@@ -397,19 +403,8 @@ fn an_account_under_its_maintenance_margin_is_liquidated_at_the_mark() {
     )
     .unwrap();
     let owner = PrivateKey::from_hex(KEY).unwrap().address();
-    let agent = PrivateKey::from_hex(AGENT).unwrap().address();
     let t0 = 1_700_000_000_000;
-    let mut e = Exchange::new(
-        1,
-        vec![spec],
-        vec![AccountSpec {
-            address: owner,
-            usdc: Decimal::from(10_000),
-            agents: vec![agent],
-        }],
-        t0,
-    );
-    e.tick(t0);
+    let mut e = with_markets(vec![spec], t0);
     let (_, ask) = e.markets[0].bbo(e.now_ms);
     // 1,900 at about 100: 19x on 10,000.
     let (r, _) = e.exchange(&signed(
