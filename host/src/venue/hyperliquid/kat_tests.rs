@@ -8,6 +8,7 @@ use super::actions::{
 };
 use super::signing::{
     Address, PrivateKey, Signature, action_hash, agent_digest, domain_separator, parse_hex, to_hex,
+    user_signed_digest,
 };
 use serde::Serialize;
 
@@ -344,6 +345,45 @@ fn typed_and_generic_encodings_agree_and_signatures_recover_the_signer() {
     let mut bad = sig;
     bad.s[31] ^= 1;
     assert_ne!(bad.recover(&digest), Some(key().address()));
+}
+
+/// A user-signed action (EIP-712 `HyperliquidTransaction:UsdClassTransfer`): the digest and the
+/// signature eth_account gives for it (the Python SDK's `user_signed_payload`, signed with the
+/// test key), as the simulator checks them.
+#[test]
+fn v6_user_signed_usd_class_transfer() {
+    let action = json(
+        r#"{"type":"usdClassTransfer","amount":"12.5","toPerp":false,"nonce":1700000000000,"signatureChainId":"0x66eee","hyperliquidChain":"Testnet"}"#,
+    );
+    let fields = [
+        ("hyperliquidChain", "string"),
+        ("amount", "string"),
+        ("toPerp", "bool"),
+        ("nonce", "uint64"),
+    ];
+    let digest =
+        user_signed_digest("HyperliquidTransaction:UsdClassTransfer", &fields, &action).unwrap();
+    assert_eq!(
+        digest,
+        u256("8fdc344478f61cb8d60acbf4848bc91606b1a8728c752b0309b6ef24d8bbfdeb")
+    );
+    check(
+        key().sign_digest(&digest),
+        "b8d60c16a6217ce9ee37516a816599e2262f8e95bd81c640863f0d5043198b6a",
+        "32f5dd4c5e4455d25123a6e1b9c383bade1590e0a9f55ec5fb25ff929c5135fc",
+        27,
+    );
+    let mut other = action.clone();
+    other["toPerp"] = serde_json::json!(true);
+    assert_ne!(
+        user_signed_digest("HyperliquidTransaction:UsdClassTransfer", &fields, &other),
+        Some(digest)
+    );
+    other["signatureChainId"] = serde_json::json!("zz");
+    assert_eq!(
+        user_signed_digest("HyperliquidTransaction:UsdClassTransfer", &fields, &other),
+        None
+    );
 }
 
 proptest::proptest! {

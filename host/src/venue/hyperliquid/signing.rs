@@ -155,6 +155,46 @@ pub fn domain_separator(
     keccak(&s)
 }
 
+/// The EIP-712 digest of a user-signed action (`usdClassTransfer`, `usdSend`, `spotSend`, …):
+/// primary type `HyperliquidTransaction:<name>` over `fields` (name, Solidity type: `string`,
+/// `bool`, `uint64` or `address`), read from the action in that order, on the domain
+/// `HyperliquidSignTransaction` v1 at the action's own `signatureChainId`. None when a field is
+/// missing or of the wrong kind.
+pub fn user_signed_digest(
+    primary: &str,
+    fields: &[(&str, &str)],
+    action: &serde_json::Value,
+) -> Option<[u8; 32]> {
+    let chain = action["signatureChainId"].as_str()?;
+    let chain_id = u64::from_str_radix(chain.trim_start_matches("0x"), 16).ok()?;
+    let types: Vec<String> = fields.iter().map(|(n, t)| format!("{t} {n}")).collect();
+    let mut data = keccak(format!("{primary}({})", types.join(",")).as_bytes()).to_vec();
+    for (name, ty) in fields {
+        let v = &action[*name];
+        let mut word = [0u8; 32];
+        match *ty {
+            "string" => word = keccak(v.as_str()?.as_bytes()),
+            "bool" => word[31] = u8::from(v.as_bool()?),
+            "uint64" => word[24..].copy_from_slice(&v.as_u64()?.to_be_bytes()),
+            "address" => word[12..].copy_from_slice(&Address::parse(v.as_str()?)?.0),
+            _ => return None,
+        }
+        data.extend_from_slice(&word);
+    }
+    let domain = domain_separator(
+        "HyperliquidSignTransaction",
+        "1",
+        chain_id,
+        &Address([0; 20]),
+    );
+    let mut m = [0u8; 66];
+    m[0] = 0x19;
+    m[1] = 0x01;
+    m[2..34].copy_from_slice(&domain);
+    m[34..].copy_from_slice(&keccak(&data));
+    Some(keccak(&m))
+}
+
 /// An ECDSA signature as the venue wants it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Signature {
