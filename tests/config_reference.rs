@@ -89,6 +89,12 @@ fn every_documented_table_lists_exactly_the_accepted_keys() {
             )),
         ),
         (
+            "[[venues.sim.spot]]",
+            accepted(&format!(
+                "{VENUE}[venues.sim]\n[[venues.sim.spot]]\nzzz = 1\n"
+            )),
+        ),
+        (
             "[[venues.sim.accounts]]",
             accepted(&format!(
                 "{VENUE}[venues.sim]\n[[venues.sim.accounts]]\nzzz = 1\n"

@@ -38,13 +38,15 @@ pub struct RestingOrder {
     pub tif: String,
 }
 
-/// A size as the venue writes it in order objects: zero is `"0.0"`.
-fn size_wire(d: Decimal) -> String {
-    if d.is_zero() {
-        "0.0".into()
-    } else {
-        crate::venue::hyperliquid::tick::wire(d)
+/// A number as the venue writes it in everything it sends: the shortest decimal, with at least
+/// one digit after the point (`"64000.0"`, `"0.0"`, `"0.01"`), as its recorded frames show
+/// (reference §6: `"limitPx":"30.0"`, `"closedPnl":"0.0"`, `"oraclePx":"64429.0"`).
+pub fn wire(d: Decimal) -> String {
+    let mut s = crate::venue::hyperliquid::tick::wire(d);
+    if !s.contains('.') {
+        s.push_str(".0");
     }
+    s
 }
 
 impl RestingOrder {
@@ -53,11 +55,11 @@ impl RestingOrder {
         let mut o = json!({
             "coin": self.coin,
             "side": if self.is_buy { "B" } else { "A" },
-            "limitPx": crate::venue::hyperliquid::tick::wire(self.px),
-            "sz": size_wire(self.sz),
+            "limitPx": wire(self.px),
+            "sz": wire(self.sz),
             "oid": self.oid,
             "timestamp": self.timestamp,
-            "origSz": crate::venue::hyperliquid::tick::wire(self.orig_sz),
+            "origSz": wire(self.orig_sz),
         });
         if let Some(c) = &self.cloid {
             o["cloid"] = json!(c);
@@ -107,6 +109,21 @@ pub struct Account {
     pub triggers: Vec<crate::sim::exchange::triggers::TriggerOrder>,
     /// Hourly funding payments (`userFunding` entries), oldest first (the last 2,000).
     pub funding: Vec<Value>,
+    /// The spot wallet, by token name (`USDC`, `PURR`): apart from the perp balance, as on the
+    /// venue (`usdClassTransfer` moves USDC between them).
+    pub spot: std::collections::BTreeMap<String, SpotBalance>,
+    /// A sub-account's master (`createSubAccount`), who may fund it and act for it.
+    pub master: Option<crate::venue::hyperliquid::signing::Address>,
+    /// A sub-account's name.
+    pub name: Option<String>,
+}
+
+/// One token of the spot wallet.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SpotBalance {
+    pub total: Decimal,
+    /// What the tokens held cost, in USDC (the venue's `entryNtl`; 0 for USDC itself).
+    pub entry_ntl: Decimal,
 }
 
 /// What a fill did: closed PnL and the position before.
@@ -164,6 +181,55 @@ impl Account {
         }
         self.usdc += closed - fee;
         self.volume += px * sz;
+        Applied {
+            closed_pnl: closed,
+            start,
+        }
+    }
+
+    /// A token's spot balance (0 when the wallet never held it).
+    pub fn spot_total(&self, token: &str) -> Decimal {
+        self.spot.get(token).map_or(Decimal::ZERO, |b| b.total)
+    }
+
+    /// Applies a spot fill of `sz` (> 0) base tokens at `px` USDC: a buy pays `px × sz` USDC and
+    /// receives `sz − fee` base tokens (its fee is in the base token, as on the venue); a sell
+    /// gives `sz` tokens and receives `px × sz − fee` USDC. Returns the closed PnL (a sell's
+    /// proceeds less what the tokens sold cost, at their average cost) and the base balance
+    /// before.
+    pub fn apply_spot_fill(
+        &mut self,
+        base: &str,
+        is_buy: bool,
+        px: Decimal,
+        sz: Decimal,
+        fee: Decimal,
+    ) -> Applied {
+        let value = px * sz;
+        let start = self.spot_total(base);
+        let mut closed = Decimal::ZERO;
+        {
+            let b = self.spot.entry(base.to_string()).or_default();
+            if is_buy {
+                b.total += sz - fee;
+                b.entry_ntl += value;
+            } else {
+                let cost = if b.total.is_zero() {
+                    Decimal::ZERO
+                } else {
+                    (b.entry_ntl * sz / b.total).round_dp(8)
+                };
+                closed = value - cost;
+                b.total -= sz;
+                b.entry_ntl -= cost;
+                if b.total.is_zero() {
+                    b.entry_ntl = Decimal::ZERO;
+                }
+            }
+        }
+        let usdc = self.spot.entry("USDC".to_string()).or_default();
+        usdc.total += if is_buy { -value } else { value - fee };
+        self.volume += value;
         Applied {
             closed_pnl: closed,
             start,

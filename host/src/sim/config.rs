@@ -14,6 +14,9 @@ pub struct SimConfig {
     #[serde(default = "default_tick")]
     pub tick_ms: u64,
     pub markets: Vec<MarketSpec>,
+    /// Spot pairs against USDC; one, `PURR/USDC`, unless set (`spot = []` lists none).
+    #[serde(default = "default_spot")]
+    pub spot: Vec<SpotSpec>,
     #[serde(default)]
     pub accounts: Vec<SimAccount>,
     #[serde(default)]
@@ -27,12 +30,83 @@ fn default_tick() -> u64 {
     100
 }
 
+/// `[[sim.spot]]`: a spot pair, `base`/USDC. The first pair is named `BASE/USDC`, as the
+/// venue names its first; the others `@index`, as the venue names every later pair.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpotSpec {
+    /// The base token's name (`PURR`).
+    pub base: String,
+    #[serde(default)]
+    pub sz_decimals: u32,
+    pub price: Decimal,
+    /// Price step per tick, in bps (uniform in ±this).
+    #[serde(default = "default_spot_vol")]
+    pub vol_bps: Decimal,
+    #[serde(default = "default_spot_half_spread")]
+    pub half_spread_bps: Decimal,
+    /// Size at each of the 5 book levels, in base tokens.
+    #[serde(default = "default_spot_depth")]
+    pub level_size: Decimal,
+}
+
+fn default_spot() -> Vec<SpotSpec> {
+    vec![SpotSpec {
+        base: "PURR".into(),
+        sz_decimals: 0,
+        price: Decimal::new(2, 1),
+        vol_bps: default_spot_vol(),
+        half_spread_bps: default_spot_half_spread(),
+        level_size: default_spot_depth(),
+    }]
+}
+fn default_spot_vol() -> Decimal {
+    Decimal::ONE
+}
+fn default_spot_half_spread() -> Decimal {
+    Decimal::from(5)
+}
+fn default_spot_depth() -> Decimal {
+    Decimal::from(20_000)
+}
+
+impl SpotSpec {
+    /// The pair's name on the wire (books, fills, orders): `BASE/USDC` for pair 0, `@index` after.
+    pub fn coin(&self, index: usize) -> String {
+        if index == 0 {
+            format!("{}/USDC", self.base)
+        } else {
+            format!("@{index}")
+        }
+    }
+
+    /// The pair's market, as the simulator moves it: no dislocations, no leverage.
+    pub fn market(&self, index: usize) -> MarketSpec {
+        MarketSpec {
+            coin: self.coin(index),
+            sz_decimals: self.sz_decimals,
+            price: self.price,
+            vol_bps: self.vol_bps,
+            half_spread_bps: self.half_spread_bps,
+            level_size: self.level_size,
+            dislocation_every_ms: 0,
+            dislocation_bps: Decimal::ZERO,
+            dislocation_ms: 1,
+            max_leverage: 1,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SimAccount {
     pub address: String,
     #[serde(default = "default_usdc")]
     pub usdc: Decimal,
+    /// USDC in the spot wallet (0 unless set: deposits land in perps, as on the venue;
+    /// `usdClassTransfer` moves them).
+    #[serde(default)]
+    pub spot_usdc: Decimal,
     /// Agent (API wallet) addresses approved for this account.
     #[serde(default)]
     pub agents: Vec<String>,

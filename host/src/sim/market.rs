@@ -99,6 +99,8 @@ pub struct SimMarket {
     next_episode_ms: u64,
     /// Set by fault injection: no market data is published while stalled.
     pub stalled: bool,
+    /// A spot pair (`[[sim.spot]]`): no funding, no positions, spot tick rules.
+    pub spot: bool,
 }
 
 impl SimMarket {
@@ -115,13 +117,27 @@ impl SimMarket {
             episode_start_ms: 0,
             next_episode_ms: first,
             stalled: false,
+            spot: false,
         }
+    }
+
+    /// A spot pair's market: its book follows its own random walk, with no dislocations.
+    pub fn spot(spec: MarketSpec, rng: &mut Rng) -> SimMarket {
+        SimMarket {
+            spot: true,
+            ..SimMarket::new(spec, rng)
+        }
+    }
+
+    /// Most decimals a price may have: `6 − szDecimals` on perps, `8 − szDecimals` on spot.
+    fn max_decimals(&self) -> i64 {
+        (if self.spot { 8 } else { 6 }) - self.spec.sz_decimals as i64
     }
 
     /// Price step, on the price's own tick (5 significant figures).
     fn round(&self, px: Decimal) -> Decimal {
         let decimals = (4 - super::super::venue::hyperliquid::tick::magnitude_of(px))
-            .clamp(0, 6 - self.spec.sz_decimals as i64);
+            .clamp(0, self.max_decimals());
         px.round_dp(decimals as u32).normalize()
     }
 
@@ -208,7 +224,7 @@ impl SimMarket {
 
     fn min_tick(&self, px: Decimal) -> Decimal {
         let m = super::super::venue::hyperliquid::tick::magnitude_of(px);
-        let decimals = (4 - m).clamp(0, 6 - self.spec.sz_decimals as i64);
+        let decimals = (4 - m).clamp(0, self.max_decimals());
         Decimal::new(1, decimals as u32)
     }
 
@@ -216,7 +232,7 @@ impl SimMarket {
         super::super::venue::hyperliquid::tick::AssetSpec {
             asset: 0,
             sz_decimals: self.spec.sz_decimals,
-            is_spot: false,
+            is_spot: self.spot,
         }
     }
 }

@@ -35,6 +35,7 @@ fn with_markets(markets: Vec<MarketSpec>, t0: u64) -> Exchange {
         vec![AccountSpec {
             address: owner,
             usdc: Decimal::from(10_000),
+            spot_usdc: Decimal::ZERO,
             agents: vec![agent],
         }],
         t0,
@@ -326,7 +327,7 @@ fn open_positions_pay_funding_on_the_hour_and_user_funding_lists_it() {
         ),
         e.now_ms,
     ));
-    assert_eq!(status(&r)["filled"]["totalSz"], "1", "{r}");
+    assert_eq!(status(&r)["filled"]["totalSz"], "1.0", "{r}");
     let before = e.accounts[&owner].usdc;
     let oracle = e.markets[0].oracle;
     // The next hour: a long of 1 pays 1 × oracle × 0.0000125.
@@ -419,7 +420,7 @@ fn an_account_under_its_maintenance_margin_is_liquidated_at_the_mark() {
         ),
         e.now_ms,
     ));
-    assert_eq!(status(&r)["filled"]["totalSz"], "1900", "{r}");
+    assert_eq!(status(&r)["filled"]["totalSz"], "1900.0", "{r}");
     assert!(
         e.tick(t0 + 100)
             .iter()

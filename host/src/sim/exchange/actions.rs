@@ -29,6 +29,10 @@ impl Exchange {
         let Some(sig) = parse_signature(&req["signature"]) else {
             return err("bad signature format");
         };
+        let kind = action["type"].as_str().unwrap_or_default();
+        if transfers::user_signed(kind).is_some() {
+            return self.user_signed(action, nonce, &sig);
+        }
         let mut buf = Vec::new();
         if msgpack_into(action, &mut buf).is_err() {
             return err("unencodable action");
@@ -46,9 +50,6 @@ impl Exchange {
                 "L1 error: User or API Wallet {signer} does not exist."
             ));
         };
-        if vault.is_some() {
-            return err("vaults and sub-accounts are not simulated");
-        }
         if expires.is_some_and(|t| t < self.now_ms) {
             return err("Action expired");
         }
@@ -57,6 +58,23 @@ impl Exchange {
         if let Err(e) = acct.check_nonce(nonce, now) {
             return err(e);
         }
+        match kind {
+            "createSubAccount" => return self.create_sub_account(user, action),
+            "subAccountTransfer" | "subAccountSpotTransfer" => {
+                return self.sub_account_transfer(user, action);
+            }
+            _ => {}
+        }
+        // Acting for a sub-account: the signer's budget pays, the sub-account trades.
+        let budget = user;
+        let user = match vault {
+            Some(v) => match self.acting_for(user, v) {
+                Ok(sub) => sub,
+                Err(e) => return err(e),
+            },
+            None => user,
+        };
+        let acct = self.accounts.get_mut(&budget).expect("account");
         let weight = match action["type"].as_str() {
             Some("order") => action["orders"].as_array().map_or(1, |a| a.len() as u64),
             Some("cancel") | Some("cancelByCloid") => {
@@ -107,6 +125,30 @@ impl Exchange {
             Some("updateIsolatedMargin") => self.update_isolated_margin(user, action),
             other => err(format!("unknown action type {other:?}")),
         }
+    }
+
+    /// A user-signed action: the signature must recover to an account itself (agents may not
+    /// sign these), and its nonce is the one the action carries.
+    fn user_signed(&mut self, action: &Value, nonce: u64, sig: &Signature) -> Value {
+        let (digest, signed_nonce) = match transfers::user_signed_digest(action) {
+            Ok(d) => d,
+            Err(e) => return err(e),
+        };
+        if signed_nonce != nonce {
+            return err("Invalid nonce: the action's nonce differs from the request's");
+        }
+        let Some(signer) = sig.recover(&digest) else {
+            return err("invalid signature");
+        };
+        let Some(acct) = self.accounts.get_mut(&signer) else {
+            return err(format!(
+                "User {signer} does not exist (user-signed actions are signed by the account, not an agent)."
+            ));
+        };
+        if let Err(e) = acct.check_nonce(nonce, self.now_ms) {
+            return err(e);
+        }
+        self.user_action(signer, action)
     }
 
     fn orders(&mut self, user: Address, action: &Value, pushes: &mut Vec<Push>) -> Value {
@@ -185,7 +227,13 @@ impl Exchange {
         }) {
             return Err("Duplicate cloid.".into());
         }
-        if !reduce_only {
+        let spot = self.markets[i].spot;
+        if spot && reduce_only {
+            return Err("Reduce only order is not supported for spot.".into());
+        }
+        if spot {
+            self.check_spot_balance(user, asset, &coin, is_buy, px, sz)?;
+        } else if !reduce_only {
             let now = self.now_ms;
             let marks = |c: &str| self.market_index(c).map(|j| self.markets[j].mid(now));
             let acct = &self.accounts[&user];
@@ -197,7 +245,7 @@ impl Exchange {
                 + acct
                     .orders
                     .iter()
-                    .filter(|x| !x.reduce_only)
+                    .filter(|x| !x.reduce_only && self.spot_base(&x.coin).is_none())
                     .map(|x| x.px * x.sz)
                     .sum::<Decimal>();
             let equity = acct.usdc + acct.unrealized(&marks);

@@ -54,6 +54,16 @@ impl Tape {
             self.trades.pop_front();
         }
     }
+
+    /// A coin's traded notional and base size over the 24 hours to `now` (what the tape holds).
+    pub fn day_volume(&self, coin: &str, now: u64) -> (Decimal, Decimal) {
+        self.trades
+            .iter()
+            .filter(|t| t.coin == coin && t.time + 86_400_000 > now)
+            .fold((Decimal::ZERO, Decimal::ZERO), |(n, b), t| {
+                (n + t.px * t.sz, b + t.sz)
+            })
+    }
 }
 
 /// A candle interval's length in ms (`1m` … `1M`), as the venue names them.
@@ -126,6 +136,7 @@ impl Exchange {
     pub fn funding_history(&self, coin: &str, start: u64, end: u64) -> Result<Value, String> {
         let i = self
             .market_index(coin)
+            .filter(|i| !self.markets[*i].spot)
             .ok_or_else(|| format!("unknown coin {coin}"))?;
         let m = &self.markets[i];
         let rate = m.funding_rate();

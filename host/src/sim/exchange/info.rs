@@ -21,13 +21,10 @@ impl Exchange {
                 Value::Array(v)
             }
             "meta" => self.meta(dex),
-            "spotMeta" => {
-                // One pair, listed as the venue lists its first (orders on it are refused:
-                // spot trading is not simulated).
-                json!({"universe": [{"tokens": [1, 0], "name": "PURR/USDC", "index": 0, "isCanonical": true}],
-                    "tokens": [{"name":"USDC","szDecimals":8,"weiDecimals":8,"index":0,"tokenId":"0x00000000000000000000000000000000","isCanonical":true,"evmContract":null,"fullName":null},
-                        {"name":"PURR","szDecimals":0,"weiDecimals":5,"index":1,"tokenId":"0x00000000000000000000000000000001","isCanonical":true,"evmContract":null,"fullName":null}]})
-            }
+            "spotMeta" => self.spot_meta(),
+            "spotMetaAndAssetCtxs" => self.spot_meta_and_ctxs(),
+            "spotClearinghouseState" => self.spot_state(&user()?),
+            "subAccounts" => self.sub_accounts(&user()?),
             "metaAndAssetCtxs" => json!([
                 self.meta(dex),
                 self.sorted(dex)
@@ -37,6 +34,7 @@ impl Exchange {
             ]),
             "allMids" => {
                 let mut mids = serde_json::Map::new();
+                // Spot pairs are listed with the main dex's mids, as the venue lists them.
                 for m in self.markets.iter().filter(|m| on_dex(&m.spec.coin)) {
                     mids.insert(m.spec.coin.clone(), json!(wire(m.mid(now))));
                 }
@@ -191,7 +189,7 @@ impl Exchange {
     /// plus their unrealized PnL; the main dex's is the USDC balance less that margin plus its
     /// own positions' unrealized PnL (summed over the dexes: deposits + closed PnL − fees +
     /// unrealized).
-    fn clearinghouse_state(&self, u: &Address, dex: &str) -> Value {
+    pub(super) fn clearinghouse_state(&self, u: &Address, dex: &str) -> Value {
         let now = self.now_ms;
         let on_dex = |coin: &str| crate::venue::hyperliquid::info::dex_of(coin) == dex;
         let marks = |c: &str| self.market_index(c).map(|j| self.markets[j].mid(now));
@@ -261,7 +259,7 @@ impl Exchange {
         let mut v: Vec<(u32, &SimMarket)> = self
             .markets
             .iter()
-            .filter(|m| crate::venue::hyperliquid::info::dex_of(&m.spec.coin) == dex)
+            .filter(|m| !m.spot && crate::venue::hyperliquid::info::dex_of(&m.spec.coin) == dex)
             .map(|m| (self.assets[&m.spec.coin].0, m))
             .collect();
         v.sort_by_key(|(a, _)| *a);
@@ -295,14 +293,20 @@ impl Exchange {
         json!({"coin": self.markets[i].spec.coin, "time": now, "levels": [side(bids), side(asks)]})
     }
 
-    /// The market-data frames of market `i` now: bbo and activeAssetCtx.
+    /// The market-data frames of market `i` now: bbo and activeAssetCtx (activeSpotAssetCtx for
+    /// a spot pair).
     pub fn market_frames(&self, i: usize) -> (String, String) {
         let m = &self.markets[i];
         let (b, a) = m.bbo(self.now_ms);
         let size = m.spec.level_size;
         let bbo = json!({"channel":"bbo","data":{"coin": m.spec.coin, "time": self.now_ms,
             "bbo":[{"px": wire(b), "sz": wire(size), "n": 1}, {"px": wire(a), "sz": wire(size), "n": 1}]}});
-        let ctx = json!({"channel":"activeAssetCtx","data":{"coin": m.spec.coin, "ctx": self.ctx(m, self.now_ms)}});
+        // A spot pair's context comes on its own channel, as the venue sends it.
+        let ctx = if m.spot {
+            json!({"channel":"activeSpotAssetCtx","data":{"coin": m.spec.coin, "ctx": self.spot_ctx(m, self.now_ms)}})
+        } else {
+            json!({"channel":"activeAssetCtx","data":{"coin": m.spec.coin, "ctx": self.ctx(m, self.now_ms)}})
+        };
         (bbo.to_string(), ctx.to_string())
     }
 

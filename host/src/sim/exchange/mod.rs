@@ -6,13 +6,14 @@
 //! non-mainnet URL), nonces, the address request budget, `expiresAfter`, tick and lot rules, the
 //! minimum order value, reduce-only, margin, Alo/Ioc/Gtc semantics, scheduleCancel.
 
+use super::account::wire;
 use super::account::{Account, RestingOrder};
 use super::market::{MarketSpec, Rng, SimMarket};
 use crate::venue::hyperliquid::actions::msgpack_into;
 use crate::venue::hyperliquid::signing::{
     Address, Signature, action_hash, agent_digest, parse_hex,
 };
-use crate::venue::hyperliquid::tick::{AssetSpec, wire};
+use crate::venue::hyperliquid::tick::AssetSpec;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -22,6 +23,8 @@ mod actions;
 pub mod history;
 mod info;
 mod margin;
+mod spot;
+mod transfers;
 pub mod triggers;
 
 const BPS: Decimal = Decimal::from_parts(10_000, 0, 0, false, 0);
@@ -38,6 +41,8 @@ pub struct Push {
 pub struct AccountSpec {
     pub address: Address,
     pub usdc: Decimal,
+    /// USDC in the spot wallet.
+    pub spot_usdc: Decimal,
     /// Agent (API wallet) addresses approved to sign for this account.
     pub agents: Vec<Address>,
 }
@@ -51,6 +56,11 @@ pub struct Exchange {
     pub accounts: HashMap<Address, Account>,
     agents: HashMap<Address, Address>,
     rng: Rng,
+    /// Moves the spot pairs' prices: apart from `rng`, so listing a pair leaves every perp
+    /// market's path as it was.
+    spot_rng: Rng,
+    /// The spot pairs: (coin, base token), by pair index (asset 10000 + index).
+    spot_pairs: Vec<(String, String)>,
     pub now_ms: u64,
     next_oid: u64,
     next_tid: u64,
@@ -113,7 +123,11 @@ impl Exchange {
             for ag in &a.agents {
                 agents.insert(*ag, a.address);
             }
-            accts.insert(a.address, Account::new(a.usdc));
+            let mut acct = Account::new(a.usdc);
+            if !a.spot_usdc.is_zero() {
+                acct.spot.entry("USDC".into()).or_default().total = a.spot_usdc;
+            }
+            accts.insert(a.address, acct);
         }
         Exchange {
             markets: sims,
@@ -122,6 +136,8 @@ impl Exchange {
             accounts: accts,
             agents,
             rng,
+            spot_rng: Rng::new(seed ^ 0x5107),
+            spot_pairs: Vec::new(),
             now_ms,
             // The venue's ids are unique for all time; an in-process simulator starts again with
             // every run, so its ids start from its clock: a journal keyed by (venue, tid) never
@@ -176,7 +192,7 @@ impl Exchange {
             AssetSpec {
                 asset,
                 sz_decimals: self.markets[*i].spec.sz_decimals,
-                is_spot: false,
+                is_spot: self.markets[*i].spot,
             },
         ))
     }
@@ -220,9 +236,9 @@ impl Exchange {
         let sz = Decimal::new(1, m.spec.sz_decimals).max(Decimal::new(1, 3));
         let f = json!({
             "coin": m.spec.coin, "px": wire(px), "sz": wire(sz), "side": "B", "time": self.now_ms,
-            "startPosition": "0", "dir": "Open Long", "closedPnl": "0",
+            "startPosition": "0.0", "dir": "Open Long", "closedPnl": "0.0",
             "hash": format!("0x{:064x}", tid), "oid": 9_999_999_999u64, "crossed": true,
-            "fee": "0", "tid": tid, "feeToken": "USDC", "twapId": null,
+            "fee": "0.0", "tid": tid, "feeToken": "USDC", "twapId": null,
         });
         Push {
             user,
@@ -248,7 +264,12 @@ impl Exchange {
         self.now_ms = self.now_ms.max(now_ms);
         let now_ms = self.now_ms;
         for m in &mut self.markets {
-            m.step(now_ms, &mut self.rng);
+            let rng = if m.spot {
+                &mut self.spot_rng
+            } else {
+                &mut self.rng
+            };
+            m.step(now_ms, rng);
         }
         let mut pushes = Vec::new();
         self.pay_funding(now_ms, &mut pushes);
@@ -360,9 +381,18 @@ impl Exchange {
         } else {
             self.maker_fee_bps
         };
-        let fee = (px * sz * fee_bps / BPS).round_dp(6);
+        let base = self.spot_base(coin).map(str::to_string);
+        let (fee, fee_token) = match &base {
+            // A spot buy pays its fee in the token it receives, as on the venue.
+            Some(b) if is_buy => ((sz * fee_bps / BPS).round_dp(8), b.as_str()),
+            _ => ((px * sz * fee_bps / BPS).round_dp(6), "USDC"),
+        };
+        let fee_token = fee_token.to_string();
         let acct = self.accounts.get_mut(&user).expect("account");
-        let applied = acct.apply_fill(coin, is_buy, px, sz, fee);
+        let applied = match &base {
+            Some(b) => acct.apply_spot_fill(b, is_buy, px, sz, fee),
+            None => acct.apply_fill(coin, is_buy, px, sz, fee),
+        };
         let tid = self.next_tid;
         self.next_tid += 1;
         let dir = match (
@@ -375,11 +405,16 @@ impl Exchange {
             (false, true, _) => "Close Long",
             (false, _, _) => "Open Short",
         };
+        let dir = match (&base, is_buy) {
+            (Some(_), true) => "Buy",
+            (Some(_), false) => "Sell",
+            (None, _) => dir,
+        };
         let mut f = json!({
             "coin": coin, "px": wire(px), "sz": wire(sz), "side": if is_buy { "B" } else { "A" },
             "time": self.now_ms, "startPosition": wire(applied.start), "dir": dir,
             "closedPnl": wire(applied.closed_pnl), "hash": format!("0x{:064x}", tid), "oid": oid,
-            "crossed": taker, "fee": wire(fee), "tid": tid, "feeToken": "USDC", "twapId": null,
+            "crossed": taker, "fee": wire(fee), "tid": tid, "feeToken": fee_token, "twapId": null,
         });
         if let Some(c) = cloid {
             f["cloid"] = json!(c);

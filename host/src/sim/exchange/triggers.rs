@@ -89,8 +89,15 @@ impl Exchange {
             .ok_or("tpsl must be tp or sl")?;
         let reduce_only = o["r"].as_bool().unwrap_or(false);
         // The price rules apply to both prices; the minimum value is not checked until it fires.
-        matching::check_order(&spec, limit_px, sz, true, sz)?;
-        matching::check_order(&spec, trigger_px, sz, true, sz)?;
+        // A `positionTpsl` order may say size 0, as the venue's front end sends it: it is sized
+        // to the whole position when it fires.
+        let lot = if grouping == "positionTpsl" && sz.is_zero() {
+            Decimal::new(1, spec.sz_decimals)
+        } else {
+            sz
+        };
+        matching::check_order(&spec, limit_px, lot, true, lot)?;
+        matching::check_order(&spec, trigger_px, lot, true, lot)?;
         self.next_oid += 1;
         let order = TriggerOrder {
             oid: self.next_oid,

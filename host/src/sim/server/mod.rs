@@ -185,11 +185,13 @@ pub async fn spawn(cfg: SimConfig, port: u16) -> Result<SimHandle, SimError> {
         accounts.push(AccountSpec {
             address,
             usdc: a.usdc,
+            spot_usdc: a.spot_usdc,
             agents,
         });
     }
     let now = wall_ms();
     let mut exchange = Exchange::new(cfg.seed, cfg.markets.clone(), accounts, now);
+    exchange.add_spot(&cfg.spot);
     exchange.reject_every = cfg.faults.reject_every;
     exchange.tick(now);
     let listener = TcpListener::bind(("127.0.0.1", port))

@@ -48,6 +48,24 @@ pub(super) async fn ws_session(ws: WebSocketStream<TcpStream>, state: Arc<Mutex<
         .retain(|s| s.conn != conn);
 }
 
+/// The subscription as the venue acknowledges it (reference §1, and its recorded frames): an
+/// `l2Book` one with `nSigFigs` and `mantissa` filled in as null, a `userFills` one with
+/// `aggregateByTime` false; every other one as it was sent.
+fn acked(sub: &Value) -> Value {
+    let mut sub = sub.clone();
+    let defaults: &[(&str, Value)] = match sub["type"].as_str() {
+        Some("l2Book") => &[("nSigFigs", Value::Null), ("mantissa", Value::Null)],
+        Some("userFills") => &[("aggregateByTime", Value::Bool(false))],
+        _ => &[],
+    };
+    if let Some(o) = sub.as_object_mut() {
+        for (k, v) in defaults {
+            o.entry(*k).or_insert(v.clone());
+        }
+    }
+    sub
+}
+
 async fn on_message(
     state: &Arc<Mutex<State>>,
     conn: u64,
@@ -109,8 +127,15 @@ async fn on_message(
             };
             let mut s = state.lock().expect("sim state");
             if v["method"] == "unsubscribe" {
+                let before = s.subs.len();
                 s.subs.retain(|x| !(x.conn == conn && x.topic == topic));
-                return vec![json!({"channel":"subscriptionResponse","data":{"method":"unsubscribe","subscription":sub}}).to_string()];
+                if s.subs.len() == before {
+                    return vec![
+                        json!({"channel":"error","data": format!("Already unsubscribed: {sub}")})
+                            .to_string(),
+                    ];
+                }
+                return vec![json!({"channel":"subscriptionResponse","data":{"method":"unsubscribe","subscription":acked(sub)}}).to_string()];
             }
             if s.subs.iter().any(|x| x.conn == conn && x.topic == topic) {
                 return vec![
@@ -118,7 +143,7 @@ async fn on_message(
                         .to_string(),
                 ];
             }
-            let mut out = vec![json!({"channel":"subscriptionResponse","data":{"method":"subscribe","subscription":sub}}).to_string()];
+            let mut out = vec![json!({"channel":"subscriptionResponse","data":{"method":"subscribe","subscription":acked(sub)}}).to_string()];
             if let Topic::UserFundings(u) = &topic {
                 let fundings: Vec<Value> = s
                     .exchange

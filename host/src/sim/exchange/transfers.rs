@@ -1,0 +1,323 @@
+//! Actions that move money, and the accounts they move it between:
+//! - user-signed (EIP-712 `HyperliquidTransaction:*`, signed by the account itself, never by an
+//!   agent): `usdClassTransfer` (perp ↔ spot), `usdSend`, `spotSend`, `approveAgent`;
+//! - L1 (signed like orders): `createSubAccount`, `subAccountTransfer`,
+//!   `subAccountSpotTransfer`;
+//! - acting for a sub-account: an action with `vaultAddress` set to a sub-account of the signer's
+//!   account trades that sub-account.
+
+use super::*;
+
+type Fields = &'static [(&'static str, &'static str)];
+
+/// The user-signed actions the simulator knows: their EIP-712 primary type and fields.
+pub(super) fn user_signed(kind: &str) -> Option<(&'static str, Fields)> {
+    const CLASS: Fields = &[
+        ("hyperliquidChain", "string"),
+        ("amount", "string"),
+        ("toPerp", "bool"),
+        ("nonce", "uint64"),
+    ];
+    const USD_SEND: Fields = &[
+        ("hyperliquidChain", "string"),
+        ("destination", "string"),
+        ("amount", "string"),
+        ("time", "uint64"),
+    ];
+    const SPOT_SEND: Fields = &[
+        ("hyperliquidChain", "string"),
+        ("destination", "string"),
+        ("token", "string"),
+        ("amount", "string"),
+        ("time", "uint64"),
+    ];
+    const AGENT: Fields = &[
+        ("hyperliquidChain", "string"),
+        ("agentAddress", "address"),
+        ("agentName", "string"),
+        ("nonce", "uint64"),
+    ];
+    Some(match kind {
+        "usdClassTransfer" => ("HyperliquidTransaction:UsdClassTransfer", CLASS),
+        "usdSend" => ("HyperliquidTransaction:UsdSend", USD_SEND),
+        "spotSend" => ("HyperliquidTransaction:SpotSend", SPOT_SEND),
+        "approveAgent" => ("HyperliquidTransaction:ApproveAgent", AGENT),
+        _ => return None,
+    })
+}
+
+/// The digest a user-signed action was signed over, and the nonce it carries (`nonce` or
+/// `time`). An `approveAgent` without `agentName` was signed with `""` (the SDKs drop the key).
+pub(super) fn user_signed_digest(action: &Value) -> Result<([u8; 32], u64), String> {
+    let kind = action["type"].as_str().unwrap_or_default();
+    let (primary, fields) = user_signed(kind).ok_or("not a user-signed action")?;
+    let mut a = action.clone();
+    if kind == "approveAgent" && a.get("agentName").is_none_or(Value::is_null) {
+        a["agentName"] = json!("");
+    }
+    let digest = crate::venue::hyperliquid::signing::user_signed_digest(primary, fields, &a)
+        .ok_or_else(|| format!("malformed {kind}: a signed field is missing or mistyped"))?;
+    let nonce = a["nonce"]
+        .as_u64()
+        .or(a["time"].as_u64())
+        .ok_or("missing nonce")?;
+    Ok((digest, nonce))
+}
+
+/// A decimal amount as the actions write it (`"12.5"`), positive.
+fn amount(v: &Value) -> Option<Decimal> {
+    v.as_str()
+        .and_then(|s| Decimal::from_str(s.trim()).ok())
+        .filter(|a| *a > Decimal::ZERO)
+}
+
+fn ok() -> Value {
+    json!({"status":"ok","response":{"type":"default"}})
+}
+
+impl Exchange {
+    /// The perp USDC an account can move out: what its margin does not use.
+    fn perp_free(&self, user: &Address) -> Decimal {
+        self.clearinghouse_state(user, "")["withdrawable"]
+            .as_str()
+            .and_then(|w| Decimal::from_str(w).ok())
+            .unwrap_or_default()
+    }
+
+    /// The account `vaultAddress` names, when the signer's account may act for it (it is one
+    /// of its sub-accounts).
+    pub(super) fn acting_for(&self, user: Address, vault: Address) -> Result<Address, String> {
+        match self.accounts.get(&vault).and_then(|a| a.master) {
+            Some(m) if m == user => Ok(vault),
+            Some(_) => Err(format!(
+                "User {user} is not the master of sub-account {vault}."
+            )),
+            None => Err(format!("Vault or sub-account {vault} does not exist.")),
+        }
+    }
+
+    /// Runs a user-signed action for `user` (its own signature, already checked).
+    pub(super) fn user_action(&mut self, user: Address, action: &Value) -> Value {
+        match action["type"].as_str().unwrap_or_default() {
+            "usdClassTransfer" => {
+                // `"12.5 subaccount:0x…"`: the transfer is the sub-account's.
+                let raw = action["amount"].as_str().unwrap_or_default();
+                let (amt, who) = match raw.split_once(" subaccount:") {
+                    Some((a, s)) => match Address::parse(s.trim())
+                        .ok_or_else(|| format!("bad sub-account in amount `{raw}`"))
+                        .and_then(|s| self.acting_for(user, s))
+                    {
+                        Ok(sub) => (a, sub),
+                        Err(e) => return err(e),
+                    },
+                    None => (raw, user),
+                };
+                let Some(amt) = amount(&json!(amt)) else {
+                    return err("Invalid amount.");
+                };
+                let Some(to_perp) = action["toPerp"].as_bool() else {
+                    return err("missing `toPerp`");
+                };
+                self.usd_class_transfer(who, amt, to_perp)
+            }
+            "usdSend" => {
+                let (Some(to), Some(amt)) = (
+                    action["destination"].as_str().and_then(Address::parse),
+                    amount(&action["amount"]),
+                ) else {
+                    return err("Invalid destination or amount.");
+                };
+                if self.perp_free(&user) < amt {
+                    return err("Insufficient balance for withdrawal.");
+                }
+                self.accounts.get_mut(&user).expect("account").usdc -= amt;
+                self.accounts
+                    .entry(to)
+                    .or_insert_with(|| Account::new(Decimal::ZERO))
+                    .usdc += amt;
+                ok()
+            }
+            "spotSend" => {
+                let (Some(to), Some(amt)) = (
+                    action["destination"].as_str().and_then(Address::parse),
+                    amount(&action["amount"]),
+                ) else {
+                    return err("Invalid destination or amount.");
+                };
+                // `"PURR:0x…"`: the token's name, then its id.
+                let token = action["token"].as_str().unwrap_or_default();
+                let name = token.split(':').next().unwrap_or_default().to_string();
+                match self.move_spot(user, to, &name, amt) {
+                    Ok(()) => ok(),
+                    Err(e) => err(e),
+                }
+            }
+            "approveAgent" => {
+                let Some(agent) = action["agentAddress"].as_str().and_then(Address::parse) else {
+                    return err("bad `agentAddress`");
+                };
+                if self.accounts.contains_key(&agent) {
+                    return err("Agent address is a user.");
+                }
+                self.agents.insert(agent, user);
+                ok()
+            }
+            other => err(format!("unknown action type {other:?}")),
+        }
+    }
+
+    /// USDC between an account's perp balance and its spot wallet. The perp side gives only what
+    /// its margin does not use; the spot side only what orders do not hold.
+    pub(super) fn usd_class_transfer(
+        &mut self,
+        user: Address,
+        amount: Decimal,
+        to_perp: bool,
+    ) -> Value {
+        if to_perp {
+            if self.spot_free(&user, "USDC") < amount {
+                return err("Insufficient balance for transfer.");
+            }
+            let a = self.accounts.get_mut(&user).expect("account");
+            a.spot.entry("USDC".into()).or_default().total -= amount;
+            a.usdc += amount;
+        } else {
+            if self.perp_free(&user) < amount {
+                return err("Insufficient balance for transfer.");
+            }
+            let a = self.accounts.get_mut(&user).expect("account");
+            a.usdc -= amount;
+            a.spot.entry("USDC".into()).or_default().total += amount;
+        }
+        ok()
+    }
+
+    /// Spot tokens from one wallet to another (which is created when new), at their average cost.
+    fn move_spot(
+        &mut self,
+        from: Address,
+        to: Address,
+        token: &str,
+        amt: Decimal,
+    ) -> Result<(), String> {
+        if token != "USDC" && !self.spot_pairs.iter().any(|(_, b)| b == token) {
+            return Err(format!("Unknown token {token}."));
+        }
+        if self.spot_free(&from, token) < amt {
+            return Err("Insufficient balance for token transfer.".into());
+        }
+        let src = self.accounts.get_mut(&from).expect("account");
+        let b = src.spot.entry(token.to_string()).or_default();
+        let cost = if b.total.is_zero() {
+            Decimal::ZERO
+        } else {
+            (b.entry_ntl * amt / b.total).round_dp(8)
+        };
+        b.total -= amt;
+        b.entry_ntl -= cost;
+        let dst = self
+            .accounts
+            .entry(to)
+            .or_insert_with(|| Account::new(Decimal::ZERO));
+        let d = dst.spot.entry(token.to_string()).or_default();
+        d.total += amt;
+        d.entry_ntl += cost;
+        Ok(())
+    }
+
+    /// `createSubAccount`: a new, empty account the master may fund and trade (`vaultAddress`).
+    /// Its address is derived from the master and the name, so the same name gives the same
+    /// address; a name is used once per master.
+    pub(super) fn create_sub_account(&mut self, master: Address, action: &Value) -> Value {
+        let Some(name) = action["name"].as_str().filter(|n| !n.trim().is_empty()) else {
+            return err("Invalid sub-account name.");
+        };
+        if self
+            .accounts
+            .get(&master)
+            .is_some_and(|a| a.master.is_some())
+        {
+            return err("Sub-accounts cannot create sub-accounts.");
+        }
+        if self
+            .accounts
+            .values()
+            .any(|a| a.master == Some(master) && a.name.as_deref() == Some(name))
+        {
+            return err("Sub-account name already in use.");
+        }
+        let mut seed = b"sub-account".to_vec();
+        seed.extend_from_slice(&master.0);
+        seed.extend_from_slice(name.as_bytes());
+        let mut addr = [0u8; 20];
+        addr.copy_from_slice(&crate::venue::hyperliquid::signing::keccak(&seed)[12..]);
+        let sub = Address(addr);
+        let mut acct = Account::new(Decimal::ZERO);
+        acct.master = Some(master);
+        acct.name = Some(name.to_string());
+        self.accounts.insert(sub, acct);
+        json!({"status":"ok","response":{"type":"createSubAccount","data": sub.to_string()}})
+    }
+
+    /// `subAccountTransfer` (USDC, in millionths, perp to perp) and `subAccountSpotTransfer` (a
+    /// spot token): between the master and one of its sub-accounts.
+    pub(super) fn sub_account_transfer(&mut self, master: Address, action: &Value) -> Value {
+        let Some(sub) = action["subAccountUser"].as_str().and_then(Address::parse) else {
+            return err("bad `subAccountUser`");
+        };
+        if let Err(e) = self.acting_for(master, sub) {
+            return err(e);
+        }
+        let Some(deposit) = action["isDeposit"].as_bool() else {
+            return err("missing `isDeposit`");
+        };
+        let (from, to) = if deposit {
+            (master, sub)
+        } else {
+            (sub, master)
+        };
+        if action["type"] == "subAccountSpotTransfer" {
+            let (Some(amt), Some(token)) = (amount(&action["amount"]), action["token"].as_str())
+            else {
+                return err("Invalid token or amount.");
+            };
+            let name = token.split(':').next().unwrap_or_default().to_string();
+            return match self.move_spot(from, to, &name, amt) {
+                Ok(()) => ok(),
+                Err(e) => err(e),
+            };
+        }
+        let Some(usd) = action["usd"].as_u64().filter(|u| *u > 0) else {
+            return err("Invalid amount.");
+        };
+        let amt = Decimal::new(usd as i64, 6);
+        if self.perp_free(&from) < amt {
+            return err("Insufficient balance for transfer.");
+        }
+        self.accounts.get_mut(&from).expect("account").usdc -= amt;
+        self.accounts.get_mut(&to).expect("account").usdc += amt;
+        ok()
+    }
+
+    /// `subAccounts`: a master's sub-accounts with their perp and spot states (null: none).
+    pub(super) fn sub_accounts(&self, master: &Address) -> Value {
+        let mut subs: Vec<(&Address, &Account)> = self
+            .accounts
+            .iter()
+            .filter(|(_, a)| a.master == Some(*master))
+            .collect();
+        subs.sort_by_key(|(_, a)| a.name.clone());
+        if subs.is_empty() {
+            return Value::Null;
+        }
+        Value::Array(
+            subs.into_iter()
+                .map(|(addr, a)| {
+                    json!({"name": a.name, "subAccountUser": addr.to_string(), "master": master.to_string(),
+                        "clearinghouseState": self.clearinghouse_state(addr, ""),
+                        "spotState": self.spot_state(addr)})
+                })
+                .collect(),
+        )
+    }
+}
