@@ -1,6 +1,8 @@
-//! The official Hyperliquid Python SDK (an independent client, pinned in
-//! tests/python/requirements.txt and installed by .ci/run) against the simulator: meta, books
-//! and HIP-3 asset ids over HTTP, a bbo over the WebSocket, and orders it signs itself.
+//! Two independent Hyperliquid clients nobody here wrote, unmodified, against the simulator: the
+//! official Python SDK (pinned in tests/python/requirements.txt) and the TypeScript SDK
+//! `@nktkas/hyperliquid` (pinned in tests/ts/package.json), both installed by tests/setup.sh.
+//! Each runs its check list (tests/python/sdk_checklist.py, tests/ts/sdk_checklist.mjs) of
+//! info, actions and WebSocket channels, signing its own actions.
 
 use rust_decimal::Decimal;
 use std::process::Command;
@@ -9,9 +11,13 @@ use strategy_host::venue::hyperliquid::signing::PrivateKey;
 
 const KEY: &str = "0x0123456789012345678901234567890123456789012345678901234567890123";
 
-/// A simulator with BTC and a HIP-3 market and one funded account for `KEY`, and what the
-/// Python script `script` (in tests/python) printed when run against it.
-async fn sdk_script(script: &str) -> (strategy_host::sim::server::SimHandle, Vec<u8>) {
+/// A simulator with BTC, a HIP-3 market and the default spot pair, and one funded account for
+/// `KEY`; and what `program script URL KEY` printed when run against it (`script` relative to
+/// tests/).
+async fn sdk_script(
+    program: &str,
+    script: &str,
+) -> (strategy_host::sim::server::SimHandle, Vec<u8>) {
     let address = PrivateKey::from_hex(KEY).unwrap().address();
     let cfg: SimConfig = toml::from_str(&format!(
         "markets = [{{ coin = \"BTC\", sz_decimals = 5, price = 64000, dislocation_every_ms = 0 }}, {{ coin = \"xyz:TSLA\", sz_decimals = 2, price = 250 }}]\n\
@@ -20,11 +26,12 @@ async fn sdk_script(script: &str) -> (strategy_host::sim::server::SimHandle, Vec
     .unwrap();
     let sim = spawn(cfg, 0).await.unwrap();
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/python")
+        .join("tests")
         .join(script);
     let url = sim.http_url();
+    let program = program.to_string();
     let output = tokio::task::spawn_blocking(move || {
-        Command::new("python3")
+        Command::new(&program)
             .arg(script)
             .arg(url)
             .arg(KEY)
@@ -32,7 +39,7 @@ async fn sdk_script(script: &str) -> (strategy_host::sim::server::SimHandle, Vec
     })
     .await
     .unwrap()
-    .expect("python3 runs");
+    .expect("the SDK's runtime (python3, node) runs");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         output.status.success(),
@@ -41,10 +48,30 @@ async fn sdk_script(script: &str) -> (strategy_host::sim::server::SimHandle, Vec
     (sim, output.stdout)
 }
 
+/// Every check of a check list's output `{check: "ok" | "FAIL: why"}` passed, and at least
+/// `min` ran.
+fn all_ok(stdout: &[u8], min: usize) {
+    let v: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(stdout)));
+    let failed: Vec<String> = v
+        .iter()
+        .filter(|(_, r)| *r != "ok")
+        .map(|(k, r)| format!("{k}: {r}"))
+        .collect();
+    assert!(v.len() >= min, "the whole list ran: {} checks", v.len());
+    assert!(
+        failed.is_empty(),
+        "{} of {} checks failed:\n{}",
+        failed.len(),
+        v.len(),
+        failed.join("\n")
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_official_python_sdk_trades_on_the_simulator() {
     let address = PrivateKey::from_hex(KEY).unwrap().address();
-    let (sim, stdout) = sdk_script("sdk_against_sim.py").await;
+    let (sim, stdout) = sdk_script("python3", "python/sdk_against_sim.py").await;
     let v: serde_json::Value = serde_json::from_slice(&stdout).unwrap();
     assert_eq!(v["address"], address.to_string());
     assert_eq!(v["meta"], serde_json::json!(["BTC"]));
@@ -74,24 +101,22 @@ async fn the_official_python_sdk_trades_on_the_simulator() {
     sim.stop();
 }
 
-/// The check list (`tests/python/sdk_checklist.py`): every call of the list in issue #19, through
-/// the SDK's own methods, with the answers' shapes and money invariants asserted there.
+/// The Python check list (`tests/python/sdk_checklist.py`): every call of the list in issue #19
+/// and more (spot, transfers, sub-accounts, agents), through the SDK's own methods, with the
+/// answers' shapes and money invariants asserted there.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_python_sdk_check_list_passes_on_the_simulator() {
-    let (sim, stdout) = sdk_script("sdk_checklist.py").await;
-    let v: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&stdout).unwrap();
-    let failed: Vec<String> = v
-        .iter()
-        .filter(|(_, r)| *r != "ok")
-        .map(|(k, r)| format!("{k}: {r}"))
-        .collect();
-    assert!(v.len() >= 46, "the whole list ran: {} checks", v.len());
-    assert!(
-        failed.is_empty(),
-        "{} of {} checks failed:\n{}",
-        failed.len(),
-        v.len(),
-        failed.join("\n")
-    );
+    let (sim, stdout) = sdk_script("python3", "python/sdk_checklist.py").await;
+    all_ok(&stdout, 57);
+    sim.stop();
+}
+
+/// The TypeScript check list (`tests/ts/sdk_checklist.mjs`): the same ground through
+/// `@nktkas/hyperliquid`'s InfoClient, ExchangeClient and SubscriptionClient, over HTTP and over
+/// the WebSocket's `post` channel, with its own signing (ethers).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_typescript_sdk_check_list_passes_on_the_simulator() {
+    let (sim, stdout) = sdk_script("node", "ts/sdk_checklist.mjs").await;
+    all_ok(&stdout, 47);
     sim.stop();
 }

@@ -1,7 +1,7 @@
 """The official Hyperliquid Python SDK, an independent client, against the strategy-host simulator.
 
 Usage: python3 sdk_against_sim.py BASE_URL PRIVATE_KEY
-Prints one JSON object with what the SDK saw; the Rust test (tests/python_sdk.rs) checks it.
+Prints one JSON object with what the SDK saw; the Rust test (tests/sdk_clients.rs) checks it.
 """
 import json
 import sys

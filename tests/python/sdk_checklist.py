@@ -2,7 +2,7 @@
 
 Usage: python3 sdk_checklist.py BASE_URL PRIVATE_KEY
 Each check drives the SDK's own methods and asserts the answer's shape and values as the venue
-gives them. Prints one JSON object {check: "ok" | "FAIL: why"}; tests/python_sdk.rs requires
+gives them. Prints one JSON object {check: "ok" | "FAIL: why"}; tests/sdk_clients.rs requires
 every one to be "ok". Checks run in order and later ones build on earlier ones (orders placed,
 fills made).
 """
@@ -516,6 +516,177 @@ def _():
     msg = json.loads(ws.recv())
     ws.close()
     assert msg["channel"] == "error" and "Invalid subscription" in msg["data"], msg
+
+
+@check("ws acks carry the venue's defaults")
+def _():
+    import websocket
+    ws = websocket.create_connection(base_url.replace("http", "ws") + "/ws", timeout=5)
+    ws.recv()
+    acks = []
+    for sub in ({"type": "l2Book", "coin": "BTC"}, {"type": "userFills", "user": addr}, {"type": "trades", "coin": "BTC"}):
+        ws.send(json.dumps({"method": "subscribe", "subscription": sub}))
+        while True:
+            m = json.loads(ws.recv())
+            if m["channel"] == "subscriptionResponse":
+                acks.append(m["data"]["subscription"])
+                break
+    ws.send(json.dumps({"method": "unsubscribe", "subscription": {"type": "bbo", "coin": "BTC"}}))
+    while True:
+        m = json.loads(ws.recv())
+        if m["channel"] == "error":
+            break
+    ws.close()
+    assert acks[0] == {"type": "l2Book", "coin": "BTC", "nSigFigs": None, "mantissa": None}, acks
+    assert acks[1] == {"type": "userFills", "user": addr, "aggregateByTime": False}, acks
+    assert acks[2] == {"type": "trades", "coin": "BTC"}, acks
+    assert m["data"].startswith("Already unsubscribed"), m
+
+
+# --- spot, transfers, sub-accounts, agents --------------------------------------------------
+
+SPOT = "PURR/USDC"
+
+
+def sig5(x):
+    """A price on the venue's tick rule: 5 significant figures."""
+    return float(f"{D(x):.5g}")
+
+
+def spot_balances(user=addr):
+    return {b["coin"]: b for b in info.spot_user_state(user)["balances"]}
+
+
+def perp_value(user=addr):
+    """The main dex's account value less its unrealized PnL (which moves with every tick)."""
+    st = info.user_state(user)
+    upnl = sum(D(p["position"]["unrealizedPnl"]) for p in st["assetPositions"])
+    return D(st["marginSummary"]["accountValue"]) - upnl
+
+
+@check("exchange.usd_class_transfer perp -> spot -> perp")
+def _():
+    before = perp_value()
+    r = exchange.usd_class_transfer(200, False)
+    assert r["status"] == "ok", r
+    assert D(spot_balances()["USDC"]["total"]) == 200
+    assert perp_value() == before - 200
+    assert exchange.usd_class_transfer(50, True)["status"] == "ok"
+    assert D(spot_balances()["USDC"]["total"]) == 150 and perp_value() == before - 150
+    r = exchange.usd_class_transfer(10_000_000, False)
+    assert r["status"] == "err", r
+
+
+@check("info.spot_meta_and_asset_ctxs")
+def _():
+    meta, ctxs = info.spot_meta_and_asset_ctxs()
+    assert meta["universe"][0]["name"] == SPOT and ctxs[0]["coin"] == SPOT, ctxs
+    for k in ("markPx", "midPx", "prevDayPx", "dayNtlVlm", "circulatingSupply"):
+        assert is_num_str(ctxs[0][k]), (k, ctxs[0])
+    assert SPOT in info.all_mids()
+
+
+@check("exchange.order spot buy: USDC paid, fee in the token")
+def _():
+    _, ask = best(SPOT)
+    st = status0(exchange.order(SPOT, True, 100, sig5(ask * D("1.01")), {"limit": {"tif": "Ioc"}}))
+    assert D(st["filled"]["totalSz"]) == 100, st
+    fill = [f for f in info.user_fills(addr) if f["coin"] == SPOT][0]
+    assert fill["dir"] == "Buy" and fill["feeToken"] == "PURR" and fill["side"] == "B", fill
+    assert fill["closedPnl"] == "0.0" and fill["startPosition"] == "0.0", "zeros as the venue writes them"
+    b = spot_balances()
+    assert D(b["PURR"]["total"]) == 100 - D(fill["fee"]), (b, fill)
+    assert D(b["USDC"]["total"]) == 150 - 100 * D(fill["px"]), (b, fill)
+    assert D(b["PURR"]["entryNtl"]) == 100 * D(fill["px"]), b
+    state["purr"] = D(b["PURR"]["total"])
+
+
+@check("exchange.order spot resting sell holds the tokens")
+def _():
+    _, ask = best(SPOT)
+    st = status0(exchange.order(SPOT, False, 60, sig5(ask * D("1.05")), {"limit": {"tif": "Gtc"}}))
+    oid = st["resting"]["oid"]
+    assert D(spot_balances()["PURR"]["hold"]) == 60
+    st = status0(exchange.order(SPOT, False, 60, sig5(ask * D("1.05")), {"limit": {"tif": "Gtc"}}))
+    assert "Insufficient spot balance" in st["error"], st
+    assert [o for o in info.open_orders(addr) if o["coin"] == SPOT][0]["oid"] == oid
+    assert status0(exchange.cancel(SPOT, oid)) == "success"
+    assert D(spot_balances()["PURR"]["hold"]) == 0
+
+
+@check("exchange.order spot sell: USDC received less the fee, closed PnL at cost")
+def _():
+    bid, _ = best(SPOT)
+    usdc = D(spot_balances()["USDC"]["total"])
+    st = status0(exchange.order(SPOT, False, 90, sig5(bid * D("0.99")), {"limit": {"tif": "Ioc"}}))
+    assert D(st["filled"]["totalSz"]) == 90, st
+    fill = [f for f in info.user_fills(addr) if f["coin"] == SPOT][0]
+    assert fill["dir"] == "Sell" and fill["feeToken"] == "USDC", fill
+    b = spot_balances()
+    assert D(b["USDC"]["total"]) == usdc + 90 * D(fill["px"]) - D(fill["fee"]), (b, fill)
+    assert D(b["PURR"]["total"]) == state["purr"] - 90
+    assert D(fill["startPosition"]) == state["purr"], fill
+    assert D(fill["closedPnl"]) != 0, fill
+
+
+@check("money: spot tokens = bought - fees - sold")
+def _():
+    fills = [f for f in info.user_fills(addr) if f["coin"] == SPOT]
+    held = sum((D(f["sz"]) - D(f["fee"])) if f["side"] == "B" else -D(f["sz"]) for f in fills)
+    assert held == D(spot_balances()["PURR"]["total"]), held
+
+
+@check("exchange.spot_transfer and usd_transfer")
+def _():
+    other = "0x000000000000000000000000000000000000dead"
+    assert exchange.spot_transfer(5, other, "PURR:0x00000000000000000000000000000001")["status"] == "ok"
+    assert D(spot_balances(other)["PURR"]["total"]) == 5
+    before = perp_value()
+    assert exchange.usd_transfer(25, other)["status"] == "ok"
+    assert perp_value() == before - 25 and perp_value(other) == 25
+
+
+@check("exchange.create_sub_account, sub_account_transfer, info subAccounts")
+def _():
+    r = exchange.create_sub_account("alpha")
+    assert r["status"] == "ok" and r["response"]["type"] == "createSubAccount", r
+    sub = r["response"]["data"]
+    state["sub"] = sub
+    assert exchange.create_sub_account("alpha")["status"] == "err"
+    assert exchange.sub_account_transfer(sub, True, 500_000_000)["status"] == "ok"
+    subs = info.query_sub_accounts(addr)
+    assert subs[0]["name"] == "alpha" and subs[0]["subAccountUser"] == sub and subs[0]["master"] == addr.lower(), subs
+    assert D(subs[0]["clearinghouseState"]["marginSummary"]["accountValue"]) == 500, subs
+    assert exchange.sub_account_transfer(sub, False, 100_000_000)["status"] == "ok"
+    assert perp_value(sub) == 400
+
+
+@check("exchange with vault_address trades the sub-account")
+def _():
+    sub = state["sub"]
+    as_sub = Exchange(wallet, base_url, vault_address=sub, perp_dexs=DEXES)
+    _, ask = best("BTC")
+    st = status0(as_sub.order("BTC", True, 0.001, float(int(ask * D("1.01"))), {"limit": {"tif": "Ioc"}}))
+    assert D(st["filled"]["totalSz"]) == D("0.001"), st
+    pos = {p["position"]["coin"]: p["position"] for p in info.user_state(sub)["assetPositions"]}
+    assert D(pos["BTC"]["szi"]) == D("0.001"), pos
+    assert [f for f in info.user_fills(sub) if f["coin"] == "BTC"], "the sub-account's fill"
+    stranger = Exchange(Account.create(), base_url, vault_address=sub, perp_dexs=DEXES)
+    assert stranger.order("BTC", True, 0.001, 1000.0, {"limit": {"tif": "Gtc"}})["status"] == "err"
+
+
+@check("exchange.approve_agent: the agent trades for the account")
+def _():
+    r, agent_key = exchange.approve_agent("bot")
+    assert r["status"] == "ok", r
+    agent = Exchange(Account.from_key(agent_key), base_url, account_address=addr, perp_dexs=DEXES)
+    bid, _ = best("BTC")
+    st = status0(agent.order("BTC", True, 0.001, float(int(bid * D("0.97"))), {"limit": {"tif": "Gtc"}}))
+    oid = st["resting"]["oid"]
+    assert any(o["oid"] == oid for o in info.open_orders(addr))
+    assert status0(agent.cancel("BTC", oid)) == "success"
+    # A user-signed action must be the account's own signature, not an agent's.
+    assert agent.usd_class_transfer(1, False)["status"] == "err"
 
 
 print(json.dumps(results))
