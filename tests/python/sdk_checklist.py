@@ -689,4 +689,40 @@ def _():
     assert agent.usd_class_transfer(1, False)["status"] == "err"
 
 
+
+@check("vaults: create, the leader trades it, a follower deposits and is locked, vaultDetails")
+def _():
+    from hyperliquid.utils.signing import get_timestamp_ms, sign_l1_action
+    ts = get_timestamp_ms()
+    action = {"type": "createVault", "name": "py-vault", "description": "a simulated vault", "initialUsd": 200_000_000, "nonce": ts}
+    r = exchange._post_action(action, sign_l1_action(wallet, action, None, ts, None, False), ts)
+    assert r["status"] == "ok" and r["response"]["type"] == "createVault", r
+    vault = r["response"]["data"]
+    leader = Exchange(wallet, base_url, vault_address=vault, perp_dexs=DEXES)
+    _, ask = best("BTC")
+    st = status0(leader.order("BTC", True, 0.001, float(int(ask * D("1.01"))), {"limit": {"tif": "Ioc"}}))
+    assert D(st["filled"]["totalSz"]) == D("0.001"), st
+    assert D(info.user_state(vault)["assetPositions"][0]["position"]["szi"]) == D("0.001")
+    follower = Account.create()
+    assert exchange.usd_transfer(300, follower.address)["status"] == "ok"
+    f_ex = Exchange(follower, base_url, perp_dexs=DEXES)
+    assert f_ex.vault_usd_transfer(vault, True, 100_000_000)["status"] == "ok"
+    eq = info.user_vault_equities(follower.address)
+    assert eq[0]["vaultAddress"] == vault and abs(D(eq[0]["equity"]) - 100) < 1, eq
+    assert eq[0]["lockedUntilTimestamp"] > ts + 86_000_000, eq
+    r = f_ex.vault_usd_transfer(vault, False, 10_000_000)
+    assert r["status"] == "err" and "lockup" in r["response"], r
+    d = info.post("/info", {"type": "vaultDetails", "vaultAddress": vault})
+    assert d["leader"] == addr.lower() and d["name"] == "py-vault", d
+    users = {x["user"] for x in d["followers"]}
+    assert users == {"Leader", follower.address.lower()}, users
+    assert abs(d["leaderFraction"] - 2 / 3) < 0.01, d["leaderFraction"]
+    assert exchange.vault_usd_transfer(vault, False, 195_000_000)["status"] == "err", "the leader keeps 5%"
+    before = perp_value()
+    assert exchange.vault_usd_transfer(vault, False, 10_000_000)["status"] == "ok"
+    assert perp_value() == before + 10
+    stranger = Exchange(follower, base_url, vault_address=vault, perp_dexs=DEXES)
+    assert stranger.order("BTC", True, 0.001, 1000.0, {"limit": {"tif": "Gtc"}})["status"] == "err", "only the leader trades it"
+
+
 print(json.dumps(results))

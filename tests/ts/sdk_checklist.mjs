@@ -374,6 +374,25 @@ await check("exchange.approveAgent: the agent trades for the account", async () 
   await asAgent.cancel({ cancels: [{ a: asset.BTC, o: oid }] });
 });
 
+await check("exchange.createVault, vaultTransfer, info.vaultDetails and userVaultEquities", async () => {
+  const r = await exchange.createVault({ name: "ts-vault", description: "a simulated vault", initialUsd: 150_000_000, nonce: Date.now() });
+  const vault = r.response.data;
+  await exchange.vaultTransfer({ vaultAddress: vault, isDeposit: true, usd: 50_000_000 });
+  const eq = (await info.userVaultEquities({ user })).find((x) => x.vaultAddress === vault);
+  assert(eq && eq.equity === "200.0", eq);
+  const d = await info.vaultDetails({ vaultAddress: vault, user });
+  assert(d.leader === user && d.followers.length === 1 && d.followers[0].user === "Leader", d);
+  assert(d.followerState.vaultEquity === "200.0" && d.leaderFraction === 1, d.followerState);
+  const asVault = new hl.ExchangeClient({ transport: http, wallet, defaultVaultAddress: vault });
+  const [bid] = await best("BTC");
+  const o = await asVault.order({
+    orders: [{ a: asset.BTC, b: true, p: String(Math.floor(bid * 0.97)), s: "0.001", r: false, t: { limit: { tif: "Gtc" } } }],
+    grouping: "na",
+  });
+  const oid = o.response.data.statuses[0].resting.oid;
+  assert((await info.openOrders({ user: vault })).some((x) => x.oid === oid), "the vault's order");
+});
+
 // --- WebSocket subscriptions ----------------------------------------------------------------
 
 const takeAsk = async () => {

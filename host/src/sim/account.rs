@@ -116,6 +116,11 @@ pub struct Account {
     pub master: Option<crate::venue::hyperliquid::signing::Address>,
     /// A sub-account's name.
     pub name: Option<String>,
+    /// Until then (ms), after a partial liquidation, the account's liquidations are for whole
+    /// positions.
+    pub partial_liquidation_until: u64,
+    /// Set when the account is a vault (`createVault`): its leader and its followers' shares.
+    pub vault: Option<crate::sim::exchange::vaults::Vault>,
 }
 
 /// One token of the spot wallet.

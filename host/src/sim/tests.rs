@@ -397,48 +397,54 @@ fn raw(e: &mut Exchange, action: Value) -> Value {
     e.exchange(&req).0
 }
 
-#[test]
-fn an_account_under_its_maintenance_margin_is_liquidated_at_the_mark() {
-    let spec: MarketSpec = toml::from_str(
-        "coin = \"BTC\"\nsz_decimals = 3\nprice = 100\ndislocation_every_ms = 0\nvol_bps = 0\nlevel_size = 100000\nmax_leverage = 20\n",
-    )
-    .unwrap();
-    let owner = PrivateKey::from_hex(KEY).unwrap().address();
-    let t0 = 1_700_000_000_000;
-    let mut e = with_markets(vec![spec], t0);
+/// Buys `sz` BTC at the ask with the test account's agent.
+fn buy(e: &mut Exchange, sz: &str) {
     let (_, ask) = e.markets[0].bbo(e.now_ms);
-    // 1,900 at about 100: 19x on 10,000.
     let (r, _) = e.exchange(&signed(
         AGENT,
         &order(
             0,
             true,
             &(ask + Decimal::ONE).to_string(),
-            "1900",
+            sz,
             TifWire::Ioc,
             false,
         ),
         e.now_ms,
     ));
-    assert_eq!(status(&r)["filled"]["totalSz"], "1900.0", "{r}");
+    assert_eq!(status(&r)["filled"]["totalSz"], format!("{sz}.0"), "{r}");
+}
+
+#[test]
+fn liquidations_are_partial_for_large_positions_then_whole_and_backstop_below_two_thirds() {
+    let spec: MarketSpec = toml::from_str(
+        "coin = \"BTC\"\nsz_decimals = 3\nprice = 100\ndislocation_every_ms = 0\nvol_bps = 0\nhalf_spread_bps = 0.01\nlevel_size = 100000\nmax_leverage = 20\n",
+    )
+    .unwrap();
+    let owner = PrivateKey::from_hex(KEY).unwrap().address();
+    let t0 = 1_700_000_000_000;
+    let mut e = with_markets(vec![spec], t0);
+    // 1,900 at about 100: 19x on 10,000, worth 190,000 (over the 10,000 of a partial one).
+    buy(&mut e, "1900");
     assert!(
         e.tick(t0 + 100)
             .iter()
             .all(|p| !p.frame.contains("liquidation"))
     );
-    assert_eq!(e.accounts[&owner].position("BTC"), Decimal::from(1_900));
-    // The price falls 4%: equity (about 2,300) is under maintenance (1,900 × 96 / 40 = 4,560).
-    e.markets[0].oracle = Decimal::from(96);
+    // At 97 the equity (about 4,300) is under maintenance (1,900 × 97 / 40 = 4,607.5) but over
+    // two thirds of it: a market liquidation, of 20% of the position.
+    e.markets[0].oracle = Decimal::from(97);
     let pushes = e.tick(t0 + 200);
-    assert_eq!(
-        e.accounts[&owner].position("BTC"),
-        Decimal::ZERO,
-        "liquidated"
-    );
+    assert_eq!(e.accounts[&owner].position("BTC"), Decimal::from(1_520));
     let fill = e.accounts[&owner].fills.last().unwrap().clone();
     assert_eq!(fill["liquidation"]["method"], "market", "{fill}");
     assert_eq!(fill["side"], "A");
+    assert_eq!(fill["sz"], "380.0");
     assert_eq!(fill["px"], fill["liquidation"]["markPx"]);
+    assert_ne!(
+        fill["fee"], "0.0",
+        "a market liquidation pays the taker fee"
+    );
     assert!(
         pushes
             .iter()
@@ -446,10 +452,30 @@ fn an_account_under_its_maintenance_margin_is_liquidated_at_the_mark() {
                 && p.frame.contains("liquidated_user")),
         "a liquidation event for the user channel"
     );
-    // The loss is taken: the balance is what is left.
+    // That restored the margin: nothing more is liquidated at this price.
+    e.tick(t0 + 300);
+    assert_eq!(e.accounts[&owner].position("BTC"), Decimal::from(1_520));
+    // Within the 30 s cooldown a liquidation takes the whole position.
+    e.markets[0].oracle = Decimal::new(965, 1);
+    e.tick(t0 + 10_000);
+    assert_eq!(e.accounts[&owner].position("BTC"), Decimal::ZERO);
+    let left = e.accounts[&owner].usdc;
     assert!(
-        e.accounts[&owner].usdc < Decimal::from(3_000),
-        "{}",
-        e.accounts[&owner].usdc
+        left > Decimal::ZERO && left < Decimal::from(4_000),
+        "{left}"
     );
+
+    // A gap to under two thirds of maintenance: the backstop takes the position with no fee,
+    // and the maintenance margin is not returned: the account ends at zero.
+    e.markets[0].oracle = Decimal::from(100);
+    e.tick(t0 + 60_000);
+    let sz = (left * Decimal::from(19) / Decimal::from(100)).floor();
+    buy(&mut e, &sz.to_string());
+    e.markets[0].oracle = Decimal::from(96);
+    e.tick(t0 + 60_100);
+    assert_eq!(e.accounts[&owner].position("BTC"), Decimal::ZERO);
+    let fill = e.accounts[&owner].fills.last().unwrap().clone();
+    assert_eq!(fill["liquidation"]["method"], "backstop", "{fill}");
+    assert_eq!(fill["fee"], "0.0", "{fill}");
+    assert_eq!(e.accounts[&owner].usdc, Decimal::ZERO);
 }

@@ -63,6 +63,8 @@ impl Exchange {
             "subAccountTransfer" | "subAccountSpotTransfer" => {
                 return self.sub_account_transfer(user, action);
             }
+            "createVault" => return self.create_vault(user, nonce, action),
+            "vaultTransfer" => return self.vault_transfer(user, action),
             _ => {}
         }
         // Acting for a sub-account: the signer's budget pays, the sub-account trades.

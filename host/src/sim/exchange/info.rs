@@ -25,6 +25,14 @@ impl Exchange {
             "spotMetaAndAssetCtxs" => self.spot_meta_and_ctxs(),
             "spotClearinghouseState" => self.spot_state(&user()?),
             "subAccounts" => self.sub_accounts(&user()?),
+            "vaultDetails" => {
+                let vault = req["vaultAddress"]
+                    .as_str()
+                    .and_then(Address::parse)
+                    .ok_or("missing or bad `vaultAddress`")?;
+                self.vault_details(&vault, req["user"].as_str().and_then(Address::parse))?
+            }
+            "userVaultEquities" => self.user_vault_equities(&user()?),
             "metaAndAssetCtxs" => json!([
                 self.meta(dex),
                 self.sorted(dex)
@@ -200,6 +208,7 @@ impl Exchange {
         };
         let (mut value, mut ntl, mut used) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
         let mut positions = Vec::new();
+        let cross_free = self.cross_free(a);
         let mut moved_out = Decimal::ZERO;
         for (c, p) in a.positions.iter().filter(|(_, p)| !p.szi.is_zero()) {
             let mark = marks(c).unwrap_or_default();
@@ -220,18 +229,23 @@ impl Exchange {
                 .market_index(c)
                 .map_or(20, |j| self.markets[j].spec.max_leverage);
             let notional = (p.szi.abs() * mark).round_dp(6);
-            // Liquidation of an isolated position: where its margin falls to the maintenance
-            // margin (half the initial margin at the market's maximum leverage).
-            let liq = (!cross).then(|| {
-                let maint = notional / Decimal::from(2 * max);
-                let room = (margin - maint) / p.szi.abs();
-                let px = if p.szi.is_sign_positive() {
-                    p.entry_px - room
-                } else {
-                    p.entry_px + room
-                };
-                wire(px.max(Decimal::ZERO).round_dp(6))
-            });
+            // The venue's liquidation price: mark − side × margin available / size / (1 − l ×
+            // side), l = 1 / maintenance leverage; margin available is an isolated position's
+            // margin plus unrealized PnL less its maintenance, or, cross, the cross equity less
+            // the cross positions' maintenance.
+            let l = Decimal::ONE / Decimal::from(2 * max);
+            let side = if p.szi.is_sign_positive() {
+                Decimal::ONE
+            } else {
+                Decimal::NEGATIVE_ONE
+            };
+            let available = if cross {
+                cross_free
+            } else {
+                margin + upnl - notional * l
+            };
+            let liq = mark - side * available / p.szi.abs() / (Decimal::ONE - l * side);
+            let liq = wire(liq.max(Decimal::ZERO).round_dp(6));
             ntl += notional;
             used += margin;
             if !dex.is_empty() {
@@ -253,6 +267,28 @@ impl Exchange {
         json!({"assetPositions": positions, "marginSummary": summary, "crossMarginSummary": summary,
             "crossMaintenanceMarginUsed": wire((used / Decimal::TWO).round_dp(6)),
             "withdrawable": wire((value - used).max(Decimal::ZERO).round_dp(6)), "time": now})
+    }
+
+    /// The cross margin available before liquidation: the balance less isolated margin, plus the
+    /// cross positions' unrealized PnL, less their maintenance margin.
+    fn cross_free(&self, a: &Account) -> Decimal {
+        let now = self.now_ms;
+        let mut free = a.usdc;
+        for (c, p) in a.positions.iter().filter(|(_, p)| !p.szi.is_zero()) {
+            let Some(j) = self.market_index(c) else {
+                continue;
+            };
+            let m = &self.markets[j];
+            let mark = m.mid(now);
+            let (cross, lev) = self.leverage_of(a, c);
+            if cross {
+                free += p.szi * (mark - p.entry_px)
+                    - p.szi.abs() * mark / Decimal::from(2 * m.spec.max_leverage);
+            } else {
+                free -= p.isolated_margin(lev);
+            }
+        }
+        free
     }
 
     fn sorted(&self, dex: &str) -> Vec<&SimMarket> {

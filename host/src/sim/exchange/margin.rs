@@ -43,15 +43,23 @@ impl Exchange {
         }
     }
 
-    /// Liquidations, as the venue makes them at the mark: every cross position of an account
-    /// whose cross equity (balance less isolated margin, plus the cross positions' unrealized
-    /// PnL) fell below their maintenance margin (half the initial margin at the market's maximum
-    /// leverage); an isolated position whose margin plus unrealized PnL fell below its own.
+    /// Liquidations, as the venue makes them (its docs, "Liquidations"), checked on every tick
+    /// at the mark. Maintenance margin is half the initial margin at the market's maximum
+    /// leverage. Cross positions are liquidated together when the cross equity (balance less
+    /// isolated margin, plus the cross positions' unrealized PnL) falls below their maintenance;
+    /// an isolated position when its margin plus unrealized PnL falls below its own.
+    /// - Market liquidation: the position is closed by a market order at the mark; any collateral
+    ///   left stays with the trader. A position worth more than `PARTIAL_LIQUIDATION_USD` has only
+    ///   20% of it sent; for 30 s after a partial liquidation, the account's liquidations are for
+    ///   whole positions.
+    /// - Backstop liquidation, when the equity is below 2/3 of the maintenance margin: the
+    ///   positions go to the liquidator at the mark, with no fee, and the maintenance margin is
+    ///   not returned: the cross account (or the isolated position's margin) ends at zero.
     pub(super) fn liquidate(&mut self, user: Address, pushes: &mut Vec<Push>) {
         let now = self.now_ms;
         let acct = &self.accounts[&user];
         let mut cross = Vec::new();
-        let mut isolated_out = Vec::new();
+        let mut isolated = Vec::new();
         let (mut equity, mut maint) = (acct.usdc, Decimal::ZERO);
         for (coin, p) in acct.positions.iter().filter(|(_, p)| !p.szi.is_zero()) {
             let Some(i) = self.market_index(coin) else {
@@ -69,40 +77,100 @@ impl Exchange {
             } else {
                 let margin = p.isolated_margin(lev);
                 equity -= margin;
-                if margin + upnl < mm {
-                    isolated_out.push((coin.clone(), p.szi, mark));
+                let own = margin + upnl;
+                if own < mm {
+                    let backstop = own * Decimal::from(3) < mm * Decimal::TWO;
+                    isolated.push((vec![(coin.clone(), p.szi, mark)], own, backstop));
                 }
             }
         }
-        let mut out = isolated_out;
+        let mut out = isolated;
         if !cross.is_empty() && equity < maint {
-            out.extend(cross);
+            let backstop = equity * Decimal::from(3) < maint * Decimal::TWO;
+            out.push((cross, equity, backstop));
         }
-        for (coin, szi, mark) in out {
-            let tid = self.next_tid;
-            self.liquidating = Some(mark);
-            self.next_oid += 1;
-            let oid = self.next_oid;
-            self.fill(
-                user,
-                &coin,
-                szi.is_sign_negative(),
-                mark,
-                szi.abs(),
-                oid,
-                None,
-                true,
-                pushes,
-            );
-            self.liquidating = None;
-            pushes.push(Push {
-                user,
-                frame: json!({"channel": "user", "data": {"liquidation": {"lid": tid,
-                    "liquidator": history::BOOK_SIDE, "liquidated_user": user.to_string(),
-                    "liquidated_ntl_pos": wire((szi.abs() * mark).round_dp(6)),
-                    "liquidated_account_value": wire(equity.round_dp(6))}}})
-                .to_string(),
-            });
+        let whole = self.accounts[&user].partial_liquidation_until > now;
+        for (positions, left, backstop) in out {
+            let mut partial = false;
+            for (coin, szi, mark) in positions {
+                let lot = Decimal::new(
+                    1,
+                    self.market_index(&coin)
+                        .map_or(0, |i| self.markets[i].spec.sz_decimals),
+                );
+                let sz = if !backstop && !whole && szi.abs() * mark > PARTIAL_LIQUIDATION_USD {
+                    partial = true;
+                    ((szi.abs() / Decimal::from(5)) / lot)
+                        .floor()
+                        .max(Decimal::ONE)
+                        * lot
+                } else {
+                    szi.abs()
+                };
+                self.liquidation_fill(user, &coin, szi, sz, mark, left, backstop, pushes);
+            }
+            if partial {
+                self.accounts
+                    .get_mut(&user)
+                    .expect("account")
+                    .partial_liquidation_until = now + 30_000;
+            }
+            if backstop {
+                // What was left of the liquidated margin goes with the positions.
+                let a = self.accounts.get_mut(&user).expect("account");
+                a.usdc -= left.max(Decimal::ZERO);
+            }
         }
     }
+
+    /// One liquidation fill at the mark, and the `user` channel's liquidation event.
+    #[allow(clippy::too_many_arguments)]
+    fn liquidation_fill(
+        &mut self,
+        user: Address,
+        coin: &str,
+        szi: Decimal,
+        sz: Decimal,
+        mark: Decimal,
+        account_value: Decimal,
+        backstop: bool,
+        pushes: &mut Vec<Push>,
+    ) {
+        let tid = self.next_tid;
+        self.liquidating = Some((mark, backstop));
+        self.next_oid += 1;
+        let oid = self.next_oid;
+        self.fill(
+            user,
+            coin,
+            szi.is_sign_negative(),
+            mark,
+            sz,
+            oid,
+            None,
+            true,
+            pushes,
+        );
+        self.liquidating = None;
+        let liquidator = if backstop {
+            LIQUIDATOR_VAULT
+        } else {
+            history::BOOK_SIDE
+        };
+        pushes.push(Push {
+            user,
+            frame: json!({"channel": "user", "data": {"liquidation": {"lid": tid,
+                "liquidator": liquidator, "liquidated_user": user.to_string(),
+                "liquidated_ntl_pos": wire((sz * mark).round_dp(6)),
+                "liquidated_account_value": wire(account_value.round_dp(6))}}})
+            .to_string(),
+        });
+    }
 }
+
+/// A liquidatable position worth more than this has only 20% of it sent to the book at a time:
+/// the venue's testnet figure (its mainnet's is 100,000), as the simulator signs as testnet.
+pub const PARTIAL_LIQUIDATION_USD: Decimal = Decimal::from_parts(10_000, 0, 0, false, 0);
+
+/// The simulated liquidator vault that takes backstop liquidations.
+pub const LIQUIDATOR_VAULT: &str = "0x00000000000000000000000000000000000000ff";

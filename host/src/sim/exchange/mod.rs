@@ -16,7 +16,7 @@ use crate::venue::hyperliquid::signing::{
 use crate::venue::hyperliquid::tick::AssetSpec;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 
 mod actions;
@@ -26,6 +26,7 @@ mod margin;
 mod spot;
 mod transfers;
 pub mod triggers;
+pub mod vaults;
 
 const BPS: Decimal = Decimal::from_parts(10_000, 0, 0, false, 0);
 const HOUR_MS: u64 = 3_600_000;
@@ -81,8 +82,9 @@ pub struct Exchange {
     pub tape: history::Tape,
     /// The next hour on which open positions pay funding (ms).
     next_funding_ms: u64,
-    /// Set while a liquidation's fills are made: the mark they are at (the fills say so).
-    liquidating: Option<Decimal>,
+    /// Set while a liquidation's fills are made: the mark they are at and whether it is a
+    /// backstop (the fills say so; a backstop pays no fee).
+    liquidating: Option<(Decimal, bool)>,
 }
 
 fn err(msg: impl Into<String>) -> Value {
@@ -376,10 +378,10 @@ impl Exchange {
         taker: bool,
         pushes: &mut Vec<Push>,
     ) {
-        let fee_bps = if taker {
-            self.taker_fee_bps
-        } else {
-            self.maker_fee_bps
+        let fee_bps = match (self.liquidating, taker) {
+            (Some((_, true)), _) => Decimal::ZERO,
+            (_, true) => self.taker_fee_bps,
+            (_, false) => self.maker_fee_bps,
         };
         let base = self.spot_base(coin).map(str::to_string);
         let (fee, fee_token) = match &base {
@@ -419,8 +421,10 @@ impl Exchange {
         if let Some(c) = cloid {
             f["cloid"] = json!(c);
         }
-        if let Some(mark) = self.liquidating {
-            f["liquidation"] = json!({"liquidatedUser": user.to_string(), "markPx": wire(mark), "method": "market"});
+        if let Some((mark, backstop)) = self.liquidating {
+            let method = if backstop { "backstop" } else { "market" };
+            f["liquidation"] =
+                json!({"liquidatedUser": user.to_string(), "markPx": wire(mark), "method": method});
         }
         self.tape.push(history::Trade {
             coin: coin.to_string(),

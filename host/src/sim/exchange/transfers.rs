@@ -77,7 +77,7 @@ fn ok() -> Value {
 
 impl Exchange {
     /// The perp USDC an account can move out: what its margin does not use.
-    fn perp_free(&self, user: &Address) -> Decimal {
+    pub(super) fn perp_free(&self, user: &Address) -> Decimal {
         self.clearinghouse_state(user, "")["withdrawable"]
             .as_str()
             .and_then(|w| Decimal::from_str(w).ok())
@@ -85,14 +85,18 @@ impl Exchange {
     }
 
     /// The account `vaultAddress` names, when the signer's account may act for it (it is one
-    /// of its sub-accounts).
+    /// of its sub-accounts, or a vault it leads).
     pub(super) fn acting_for(&self, user: Address, vault: Address) -> Result<Address, String> {
-        match self.accounts.get(&vault).and_then(|a| a.master) {
-            Some(m) if m == user => Ok(vault),
-            Some(_) => Err(format!(
+        let Some(a) = self.accounts.get(&vault) else {
+            return Err(format!("Vault or sub-account {vault} does not exist."));
+        };
+        match (a.master, a.vault.as_ref().map(|v| v.leader)) {
+            (Some(m), _) | (_, Some(m)) if m == user => Ok(vault),
+            (Some(_), _) => Err(format!(
                 "User {user} is not the master of sub-account {vault}."
             )),
-            None => Err(format!("Vault or sub-account {vault} does not exist.")),
+            (_, Some(_)) => Err(format!("User {user} is not the leader of vault {vault}.")),
+            (None, None) => Err(format!("Vault or sub-account {vault} does not exist.")),
         }
     }
 

@@ -69,7 +69,7 @@ pub fn to_hex(bytes: &[u8]) -> String {
 }
 
 /// A 20-byte account address.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Address(pub [u8; 20]);
 
 impl Address {
