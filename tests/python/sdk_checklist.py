@@ -725,4 +725,29 @@ def _():
     assert stranger.order("BTC", True, 0.001, 1000.0, {"limit": {"tif": "Gtc"}})["status"] == "err", "only the leader trades it"
 
 
+
+@check("TWAP: twapOrder, its suborders' fills, userTwapSliceFills, twapHistory, twapCancel")
+def _():
+    from hyperliquid.utils.signing import get_timestamp_ms, sign_l1_action
+
+    def post(action):
+        ts = get_timestamp_ms()
+        return exchange._post_action(action, sign_l1_action(wallet, action, None, ts, None, False), ts)
+
+    asset = info.name_to_asset("BTC")
+    r = post({"type": "twapOrder", "twap": {"a": asset, "b": True, "s": "0.01", "r": False, "m": 5, "t": False}})
+    twap_id = r["response"]["data"]["status"]["running"]["twapId"]
+    slices = info.user_twap_slice_fills(addr)
+    mine = [x for x in slices if x["twapId"] == twap_id]
+    assert mine and mine[0]["fill"]["twapId"] == twap_id and D(mine[0]["fill"]["sz"]) == D("0.001"), slices
+    hist = info.post("/info", {"type": "twapHistory", "user": addr})
+    h = [x for x in hist if x["twapId"] == twap_id]
+    assert h[0]["status"]["status"] == "activated" and h[0]["state"]["minutes"] == 5, h
+    assert h[0]["time"] < 10_000_000_000, "seconds, as the venue writes them"
+    r = post({"type": "twapCancel", "a": asset, "t": twap_id})
+    assert r["response"]["data"]["status"] == "success", r
+    hist = info.post("/info", {"type": "twapHistory", "user": addr})
+    assert [x for x in hist if x["twapId"] == twap_id][-1]["status"]["status"] == "terminated", hist
+
+
 print(json.dumps(results))

@@ -393,6 +393,21 @@ await check("exchange.createVault, vaultTransfer, info.vaultDetails and userVaul
   assert((await info.openOrders({ user: vault })).some((x) => x.oid === oid), "the vault's order");
 });
 
+await check("exchange.twapOrder, twapCancel, info.twapHistory, userTwapSliceFills, ws userTwapHistory", async () => {
+  const r = await exchange.twapOrder({ twap: { a: asset.BTC, b: true, s: "0.01", r: false, m: 5, t: false } });
+  const id = r.response.data.status.running.twapId;
+  const slices = (await info.userTwapSliceFills({ user })).filter((x) => x.twapId === id);
+  assert(slices.length === 1 && slices[0].fill.twapId === id, slices);
+  const snap = await hear((cb) => subs.userTwapHistory({ user }, cb));
+  assert(snap.isSnapshot === true && snap.history.some((x) => x.twapId === id), snap);
+  const states = await hear((cb) => subs.twapStates({ user }, cb));
+  assert(states.states.some(([tid, st]) => tid === id && st.executedSz === "0.001"), states);
+  const c = await exchange.twapCancel({ a: asset.BTC, t: id });
+  assert(c.response.data.status === "success", c);
+  const h = (await info.twapHistory({ user })).filter((x) => x.twapId === id);
+  assert(h.map((x) => x.status.status).join() === "activated,terminated", h);
+});
+
 // --- WebSocket subscriptions ----------------------------------------------------------------
 
 const takeAsk = async () => {

@@ -121,6 +121,12 @@ pub struct Account {
     pub partial_liquidation_until: u64,
     /// Set when the account is a vault (`createVault`): its leader and its followers' shares.
     pub vault: Option<crate::sim::exchange::vaults::Vault>,
+    /// Running TWAP orders.
+    pub twaps: Vec<crate::sim::exchange::twap::Twap>,
+    /// `twapHistory` entries, oldest first.
+    pub twap_history: Vec<Value>,
+    /// `userTwapSliceFills` entries, oldest first.
+    pub twap_slice_fills: Vec<Value>,
 }
 
 /// One token of the spot wallet.

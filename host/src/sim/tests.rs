@@ -479,3 +479,64 @@ fn liquidations_are_partial_for_large_positions_then_whole_and_backstop_below_tw
     assert_eq!(fill["fee"], "0.0", "{fill}");
     assert_eq!(e.accounts[&owner].usdc, Decimal::ZERO);
 }
+
+#[test]
+fn a_twap_order_executes_in_30_s_suborders_over_its_minutes_and_its_fills_say_so() {
+    let mut e = ex();
+    let owner = PrivateKey::from_hex(KEY).unwrap().address();
+    let t0 = e.now_ms;
+    // 5 BTC (at 100) over 5 minutes: 10 suborders of 0.5, the first at once.
+    let r = raw(
+        &mut e,
+        json!({"type": "twapOrder", "twap": {"a": 0, "b": true, "s": "5", "r": false, "m": 5, "t": false}}),
+    );
+    let id = r["response"]["data"]["status"]["running"]["twapId"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{r}"));
+    assert_eq!(e.accounts[&owner].position("BTC"), Decimal::new(5, 1));
+    let mut history = Vec::new();
+    for k in 1..=12 {
+        let pushes = e.tick(t0 + k * 30_000);
+        history.extend(
+            pushes
+                .into_iter()
+                .filter(|p| p.frame.contains("\"channel\":\"userTwapHistory\"")),
+        );
+    }
+    assert_eq!(e.accounts[&owner].position("BTC"), Decimal::from(5));
+    let slices = &e.accounts[&owner].twap_slice_fills;
+    assert_eq!(slices.len(), 10, "one fill per suborder at this depth");
+    assert!(
+        slices
+            .iter()
+            .all(|s| s["twapId"] == id && s["fill"]["twapId"] == id)
+    );
+    let h = &e.accounts[&owner].twap_history;
+    assert_eq!(h[0]["status"]["status"], "activated");
+    assert_eq!(h[1]["status"]["status"], "finished");
+    assert_eq!(h[1]["state"]["executedSz"], "5.0");
+    assert_eq!(history.len(), 1, "the finish was pushed");
+    assert!(e.accounts[&owner].twaps.is_empty());
+
+    // A cancelled one keeps what it executed, and says so.
+    let r = raw(
+        &mut e,
+        json!({"type": "twapOrder", "twap": {"a": 0, "b": false, "s": "5", "r": true, "m": 5, "t": false}}),
+    );
+    let id = r["response"]["data"]["status"]["running"]["twapId"]
+        .as_u64()
+        .unwrap();
+    let r = raw(&mut e, json!({"type": "twapCancel", "a": 0, "t": id}));
+    assert_eq!(r["response"]["data"]["status"], "success", "{r}");
+    assert_eq!(e.accounts[&owner].position("BTC"), Decimal::new(45, 1));
+    let last = e.accounts[&owner].twap_history.last().unwrap().clone();
+    assert_eq!(last["status"]["status"], "terminated");
+    let r = raw(&mut e, json!({"type": "twapCancel", "a": 0, "t": id}));
+    assert!(r["response"]["data"]["status"]["error"].is_string(), "{r}");
+    // Too small per suborder is refused.
+    let r = raw(
+        &mut e,
+        json!({"type": "twapOrder", "twap": {"a": 0, "b": true, "s": "0.001", "r": false, "m": 60, "t": false}}),
+    );
+    assert!(r["response"]["data"]["status"]["error"].is_string(), "{r}");
+}

@@ -123,6 +123,8 @@ impl Exchange {
                 }
             }
             Some("batchModify") => self.modifies(user, action, pushes),
+            Some("twapOrder") => self.twap_order(user, action, pushes),
+            Some("twapCancel") => self.twap_cancel(user, action, pushes),
             Some("updateLeverage") => self.update_leverage(user, action),
             Some("updateIsolatedMargin") => self.update_isolated_margin(user, action),
             other => err(format!("unknown action type {other:?}")),

@@ -33,6 +33,31 @@ impl Exchange {
                 self.vault_details(&vault, req["user"].as_str().and_then(Address::parse))?
             }
             "userVaultEquities" => self.user_vault_equities(&user()?),
+            "twapHistory" => {
+                let u = user()?;
+                Value::Array(
+                    self.accounts
+                        .get(&u)
+                        .map(|a| a.twap_history.clone())
+                        .unwrap_or_default(),
+                )
+            }
+            "userTwapSliceFills" => {
+                let u = user()?;
+                Value::Array(
+                    self.accounts
+                        .get(&u)
+                        .map(|a| {
+                            a.twap_slice_fills
+                                .iter()
+                                .rev()
+                                .take(2_000)
+                                .cloned()
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                )
+            }
             "metaAndAssetCtxs" => json!([
                 self.meta(dex),
                 self.sorted(dex)

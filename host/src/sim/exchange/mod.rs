@@ -26,6 +26,7 @@ mod margin;
 mod spot;
 mod transfers;
 pub mod triggers;
+pub mod twap;
 pub mod vaults;
 
 const BPS: Decimal = Decimal::from_parts(10_000, 0, 0, false, 0);
@@ -85,6 +86,8 @@ pub struct Exchange {
     /// Set while a liquidation's fills are made: the mark they are at and whether it is a
     /// backstop (the fills say so; a backstop pays no fee).
     liquidating: Option<(Decimal, bool)>,
+    /// Set while a TWAP suborder's fills are made: its TWAP's id (the fills' `twapId`).
+    twap_filling: Option<u64>,
 }
 
 fn err(msg: impl Into<String>) -> Value {
@@ -157,6 +160,7 @@ impl Exchange {
             tape: history::Tape::default(),
             next_funding_ms: (now_ms / HOUR_MS + 1) * HOUR_MS,
             liquidating: None,
+            twap_filling: None,
         }
     }
 
@@ -279,6 +283,7 @@ impl Exchange {
         for user in users {
             self.match_resting(user, &mut pushes);
             self.fire_triggers(user, &mut pushes);
+            self.run_twaps(user, &mut pushes);
             self.liquidate(user, &mut pushes);
             let due = self.accounts[&user]
                 .scheduled_cancel
@@ -416,7 +421,7 @@ impl Exchange {
             "coin": coin, "px": wire(px), "sz": wire(sz), "side": if is_buy { "B" } else { "A" },
             "time": self.now_ms, "startPosition": wire(applied.start), "dir": dir,
             "closedPnl": wire(applied.closed_pnl), "hash": format!("0x{:064x}", tid), "oid": oid,
-            "crossed": taker, "fee": wire(fee), "tid": tid, "feeToken": fee_token, "twapId": null,
+            "crossed": taker, "fee": wire(fee), "tid": tid, "feeToken": fee_token, "twapId": self.twap_filling,
         });
         if let Some(c) = cloid {
             f["cloid"] = json!(c);

@@ -48,6 +48,9 @@ enum Topic {
     UserEvents(Address),
     UserFundings(Address),
     WebData2(Address),
+    TwapStates(Address),
+    TwapSliceFills(Address),
+    TwapHistory(Address),
 }
 
 struct Sub {
@@ -361,24 +364,25 @@ fn corrupt(kind: &str, bbo: &str, ctx: &str) -> (String, String) {
 /// under the `drop_fill_every` fault).
 fn deliver(s: &mut State, pushes: Vec<Push>) {
     for p in pushes {
-        let fills = p.frame.starts_with("{\"channel\":\"userFills\"");
-        // A `user` event (a liquidation) and a funding payment go to their own channel alone.
-        let only = if p.frame.starts_with("{\"channel\":\"user\"") {
-            Some(true)
-        } else if p.frame.starts_with("{\"channel\":\"userFundings\"") {
-            Some(false)
-        } else {
-            None
-        };
-        if let Some(events) = only {
-            s.subs.retain(|sub| match &sub.topic {
-                Topic::UserEvents(u) if events && *u == p.user => {
-                    sub.tx.send(p.frame.clone()).is_ok()
-                }
-                Topic::UserFundings(u) if !events && *u == p.user => {
-                    sub.tx.send(p.frame.clone()).is_ok()
-                }
-                _ => true,
+        let channel = p
+            .frame
+            .strip_prefix("{\"channel\":\"")
+            .and_then(|r| r.split('"').next())
+            .unwrap_or_default()
+            .to_string();
+        let fills = channel == "userFills";
+        if !fills && channel != "orderUpdates" {
+            // A `user` event (a liquidation), a funding payment, a TWAP's slice fills and
+            // history go to their own channel alone, as they are.
+            s.subs.retain(|sub| {
+                let mine = match (&sub.topic, channel.as_str()) {
+                    (Topic::UserEvents(u), "user")
+                    | (Topic::UserFundings(u), "userFundings")
+                    | (Topic::TwapSliceFills(u), "userTwapSliceFills")
+                    | (Topic::TwapHistory(u), "userTwapHistory") => *u == p.user,
+                    _ => false,
+                };
+                !mine || sub.tx.send(p.frame.clone()).is_ok()
             });
             continue;
         }

@@ -1,5 +1,5 @@
 //! The channels published on the tick that are not one market's: allMids, trades, candle,
-//! webData2.
+//! webData2, twapStates.
 
 use super::*;
 
@@ -37,6 +37,15 @@ pub(super) fn publish(s: &mut State, now: u64) {
                 .into_iter()
                 .collect(),
             Topic::WebData2(u) if web => vec![web_data2(&s.exchange, u, now)],
+            Topic::TwapStates(u) if web => {
+                let states: Vec<Value> = s
+                    .exchange
+                    .accounts
+                    .get(u)
+                    .map(|a| a.twaps.iter().map(|t| json!([t.id, t.state(u)])).collect())
+                    .unwrap_or_default();
+                vec![json!({"channel": "twapStates", "data": {"dex": "", "user": u.to_string(), "states": states}}).to_string()]
+            }
             _ => vec![],
         };
         if frames.into_iter().all(|f| sub.tx.send(f).is_ok()) {

@@ -117,6 +117,9 @@ async fn on_message(
                 Some("userEvents") => user().map(Topic::UserEvents),
                 Some("userFundings") => user().map(Topic::UserFundings),
                 Some("webData2") => user().map(Topic::WebData2),
+                Some("twapStates") => user().map(Topic::TwapStates),
+                Some("userTwapSliceFills") => user().map(Topic::TwapSliceFills),
+                Some("userTwapHistory") => user().map(Topic::TwapHistory),
                 _ => None,
             };
             let Some(topic) = topic else {
@@ -162,6 +165,25 @@ async fn on_message(
                     })
                     .unwrap_or_default();
                 out.push(json!({"channel":"userFundings","data":{"isSnapshot": true, "user": u.to_string(), "fundings": fundings}}).to_string());
+            }
+            match &topic {
+                Topic::TwapSliceFills(u) | Topic::TwapHistory(u) => {
+                    let a = s.exchange.accounts.get(u);
+                    let (key, channel, list) = match &topic {
+                        Topic::TwapSliceFills(_) => (
+                            "twapSliceFills",
+                            "userTwapSliceFills",
+                            a.map(|a| a.twap_slice_fills.clone()),
+                        ),
+                        _ => (
+                            "history",
+                            "userTwapHistory",
+                            a.map(|a| a.twap_history.clone()),
+                        ),
+                    };
+                    out.push(json!({"channel": channel, "data": {"isSnapshot": true, "user": u.to_string(), key: list.unwrap_or_default()}}).to_string());
+                }
+                _ => {}
             }
             if let Topic::UserFills(u) = &topic {
                 out.push(s.exchange.fills_snapshot(u));
