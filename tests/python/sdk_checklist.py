@@ -679,6 +679,7 @@ def _():
 def _():
     r, agent_key = exchange.approve_agent("bot")
     assert r["status"] == "ok", r
+    state["agent"] = Account.from_key(agent_key).address
     agent = Exchange(Account.from_key(agent_key), base_url, account_address=addr, perp_dexs=DEXES)
     bid, _ = best("BTC")
     st = status0(agent.order("BTC", True, 0.001, float(int(bid * D("0.97"))), {"limit": {"tif": "Gtc"}}))
@@ -748,6 +749,86 @@ def _():
     assert r["response"]["data"]["status"] == "success", r
     hist = info.post("/info", {"type": "twapHistory", "user": addr})
     assert [x for x in hist if x["twapId"] == twap_id][-1]["status"]["status"] == "terminated", hist
+
+
+
+@check("builder fees: approve_builder_fee, maxBuilderFee, an order with a builder pays it")
+def _():
+    builder = "0x00000000000000000000000000000000000b0b00"
+    assert exchange.approve_builder_fee(builder, "0.05%")["status"] == "ok"
+    assert info.post("/info", {"type": "maxBuilderFee", "user": addr, "builder": builder}) == 50
+    _, ask = best("BTC")
+    px = float(int(ask * D("1.01")))
+    r = exchange.order("BTC", True, 0.001, px, {"limit": {"tif": "Ioc"}}, builder={"b": builder, "f": 60})
+    assert r["status"] == "err" and "not been approved" in r["response"], r
+    st = status0(exchange.order("BTC", True, 0.001, px, {"limit": {"tif": "Ioc"}}, builder={"b": builder, "f": 20}))
+    fill = [f for f in info.user_fills(addr) if f["oid"] == st["filled"]["oid"]][0]
+    expected = D(fill["px"]) * D(fill["sz"]) * 20 / 100000
+    assert abs(D(fill["builderFee"]) - expected) <= D("0.000001"), fill
+    assert D(fill["fee"]) > D(fill["builderFee"]), "fee includes the builder's"
+
+
+@check("exchange.withdraw_from_bridge")
+def _():
+    before = perp_value()
+    assert exchange.withdraw_from_bridge(5, addr)["status"] == "ok"
+    assert perp_value() == before - 5
+    w = [x for x in info.user_non_funding_ledger_updates(addr, 0) if x["delta"]["type"] == "withdraw"]
+    assert D(w[-1]["delta"]["usdc"]) == 5 and D(w[-1]["delta"]["fee"]) == 1, w
+
+
+@check("money: perp value = ledger flows + closed PnL - fees + funding + unrealized")
+def _():
+    me = addr.lower()
+    flows = D(0)
+    kinds = set()
+    for x in info.user_non_funding_ledger_updates(addr, 0):
+        d = x["delta"]
+        kinds.add(d["type"])
+        t = d["type"]
+        if t == "deposit":
+            flows += D(d["usdc"])
+        elif t == "withdraw":
+            flows -= D(d["usdc"])
+        elif t == "accountClassTransfer":
+            flows += D(d["usdc"]) if d["toPerp"] else -D(d["usdc"])
+        elif t in ("internalTransfer", "subAccountTransfer"):
+            flows += D(d["usdc"]) * ((d["destination"] == me) - (d["user"] == me))
+        elif t in ("vaultCreate", "vaultDeposit"):
+            flows -= D(d["usdc"])
+        elif t == "vaultWithdraw":
+            flows += D(d["netWithdrawnUsd"])
+    assert {"deposit", "withdraw", "accountClassTransfer", "internalTransfer", "subAccountTransfer",
+            "vaultCreate", "vaultWithdraw", "spotTransfer"} <= kinds, kinds
+    fills = [f for f in info.user_fills(addr) if "/" not in f["coin"] and not f["coin"].startswith("@")]
+    closed = sum(D(f["closedPnl"]) for f in fills)
+    fees = sum(D(f["fee"]) for f in fills)
+    funding = sum(D(f["delta"]["usdc"]) for f in info.user_funding_history(addr, 0))
+    states = [info.user_state(addr, dex) for dex in DEXES]
+    upnl = sum(D(p["position"]["unrealizedPnl"]) for st in states for p in st["assetPositions"])
+    value = sum(D(st["marginSummary"]["accountValue"]) for st in states)
+    expected = flows + closed - fees + funding + upnl
+    assert abs(value - expected) <= D("0.00001"), (value, expected, flows, closed, fees, funding, upnl)
+
+
+
+@check("info.user_role, extra_agents, portfolio")
+def _():
+    assert info.user_role(addr)["role"] == "user"
+    sub = info.user_role(state["sub"])
+    assert sub["role"] == "subAccount" and sub["data"]["master"] == addr.lower(), sub
+    agent = info.user_role(state["agent"])
+    assert agent["role"] == "agent" and agent["data"]["user"] == addr.lower(), agent
+    assert info.user_role("0x00000000000000000000000000000000000000aa")["role"] == "missing"
+    extra = info.extra_agents(addr)
+    assert any(x["name"] == "bot" and x["address"] == state["agent"].lower() for x in extra), extra
+    assert all(x["validUntil"] > time.time() * 1000 for x in extra), extra
+    p = dict(info.portfolio(addr))
+    assert set(p) == {"day", "week", "month", "allTime", "perpDay", "perpWeek", "perpMonth", "perpAllTime"}, p.keys()
+    value = sum(D(info.user_state(addr, dex)["marginSummary"]["accountValue"]) for dex in DEXES)
+    last = D(p["allTime"]["accountValueHistory"][-1][1])
+    assert abs(last - value) < 1, (last, value)
+    assert D(p["allTime"]["vlm"]) > 0, p["allTime"]
 
 
 print(json.dumps(results))

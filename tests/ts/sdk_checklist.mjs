@@ -408,6 +408,24 @@ await check("exchange.twapOrder, twapCancel, info.twapHistory, userTwapSliceFill
   assert(h.map((x) => x.status.status).join() === "activated,terminated", h);
 });
 
+await check("approveBuilderFee, maxBuilderFee, withdraw3, userNonFundingLedgerUpdates, userRole, extraAgents, portfolio", async () => {
+  const builder = "0x00000000000000000000000000000000000b0b01";
+  await exchange.approveBuilderFee({ maxFeeRate: "0.01%", builder });
+  assert((await info.maxBuilderFee({ user, builder })) === 10);
+  await exchange.withdraw3({ destination: user, amount: "3" });
+  const ledger = await info.userNonFundingLedgerUpdates({ user, startTime: 0 });
+  const kinds = new Set(ledger.map((x) => x.delta.type));
+  for (const k of ["deposit", "accountClassTransfer", "subAccountTransfer", "vaultCreate", "vaultDeposit", "withdraw"]) {
+    assert(kinds.has(k), k, [...kinds]);
+  }
+  assert((await info.userRole({ user })).role === "user");
+  const sub = await info.userRole({ user: state.sub });
+  assert(sub.role === "subAccount" && sub.data.master === user, sub);
+  assert((await info.extraAgents({ user })).some((a) => a.name === "ts-bot"));
+  const p = await info.portfolio({ user });
+  assert(p.length === 8 && p[3][0] === "allTime" && p[3][1].accountValueHistory.length >= 1, p);
+});
+
 // --- WebSocket subscriptions ----------------------------------------------------------------
 
 const takeAsk = async () => {

@@ -36,6 +36,8 @@ pub struct RestingOrder {
     pub timestamp: u64,
     /// `Gtc` or `Alo` (an `Ioc` never rests).
     pub tif: String,
+    /// The builder and its fee (tenths of a basis point) the order was sent with.
+    pub builder: Option<(crate::venue::hyperliquid::signing::Address, u64)>,
 }
 
 /// A number as the venue writes it in everything it sends: the shortest decimal, with at least
@@ -127,6 +129,11 @@ pub struct Account {
     pub twap_history: Vec<Value>,
     /// `userTwapSliceFills` entries, oldest first.
     pub twap_slice_fills: Vec<Value>,
+    /// `userNonFundingLedgerUpdates` entries, oldest first: deposits, withdrawals, transfers,
+    /// vault moves, liquidations.
+    pub ledger: Vec<Value>,
+    /// `approveBuilderFee`: the most each builder may charge, in tenths of a basis point.
+    pub builder_fees: HashMap<crate::venue::hyperliquid::signing::Address, u64>,
 }
 
 /// One token of the spot wallet.

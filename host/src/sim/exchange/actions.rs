@@ -157,6 +157,31 @@ impl Exchange {
 
     fn orders(&mut self, user: Address, action: &Value, pushes: &mut Vec<Push>) -> Value {
         let grouping = action["grouping"].as_str().unwrap_or("na").to_string();
+        // A builder's fee (`builder: {b, f}`, f in tenths of a basis point): at most what the
+        // user approved for that builder, and at most 0.1% on perps (1% on spot).
+        self.builder_fee = None;
+        if let Some(b) = action.get("builder").filter(|b| !b.is_null()) {
+            let (Some(builder), Some(f)) =
+                (b["b"].as_str().and_then(Address::parse), b["f"].as_u64())
+            else {
+                return err("Invalid builder.");
+            };
+            let approved = self.accounts[&user].builder_fees.get(&builder).copied();
+            if approved.is_none_or(|max| f > max) {
+                return err("Builder fee has not been approved.");
+            }
+            let spot = action["orders"].as_array().is_some_and(|v| {
+                v.iter().any(|o| {
+                    o["a"]
+                        .as_u64()
+                        .is_some_and(|a| (10_000..100_000).contains(&a))
+                })
+            });
+            if f > if spot { 1_000 } else { 100 } {
+                return err("Builder fee is above the maximum.");
+            }
+            self.builder_fee = Some((builder, f));
+        }
         let statuses: Vec<Value> = action["orders"]
             .as_array()
             .map(|v| v.as_slice())
@@ -174,6 +199,7 @@ impl Exchange {
                 }
             })
             .collect();
+        self.builder_fee = None;
         json!({"status":"ok","response":{"type":"order","data":{"statuses":statuses}}})
     }
 
@@ -298,6 +324,7 @@ impl Exchange {
         }
         let now = self.now_ms;
         let order = RestingOrder {
+            builder: self.builder_fee,
             oid,
             cloid: cloid.clone(),
             coin: coin.clone(),

@@ -33,6 +33,45 @@ impl Exchange {
                 self.vault_details(&vault, req["user"].as_str().and_then(Address::parse))?
             }
             "userVaultEquities" => self.user_vault_equities(&user()?),
+            "userNonFundingLedgerUpdates" => {
+                let u = user()?;
+                let start = req["startTime"]
+                    .as_u64()
+                    .ok_or("missing or bad `startTime`")?;
+                let end = req["endTime"].as_u64().unwrap_or(u64::MAX);
+                Value::Array(
+                    self.accounts
+                        .get(&u)
+                        .map(|a| {
+                            a.ledger
+                                .iter()
+                                .filter(|f| {
+                                    f["time"].as_u64().is_some_and(|t| t >= start && t <= end)
+                                })
+                                .take(2_000)
+                                .cloned()
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                )
+            }
+            "userRole" => self.user_role(&user()?),
+            "extraAgents" => self.extra_agents(&user()?),
+            "portfolio" => self.portfolio(&user()?),
+            "maxBuilderFee" => {
+                let u = user()?;
+                let b = req["builder"]
+                    .as_str()
+                    .and_then(Address::parse)
+                    .ok_or("missing or bad `builder`")?;
+                json!(
+                    self.accounts
+                        .get(&u)
+                        .and_then(|a| a.builder_fees.get(&b))
+                        .copied()
+                        .unwrap_or(0)
+                )
+            }
             "twapHistory" => {
                 let u = user()?;
                 Value::Array(

@@ -80,18 +80,20 @@ impl Exchange {
                 let own = margin + upnl;
                 if own < mm {
                     let backstop = own * Decimal::from(3) < mm * Decimal::TWO;
-                    isolated.push((vec![(coin.clone(), p.szi, mark)], own, backstop));
+                    isolated.push((vec![(coin.clone(), p.szi, mark)], own, backstop, false));
                 }
             }
         }
         let mut out = isolated;
         if !cross.is_empty() && equity < maint {
             let backstop = equity * Decimal::from(3) < maint * Decimal::TWO;
-            out.push((cross, equity, backstop));
+            out.push((cross, equity, backstop, true));
         }
         let whole = self.accounts[&user].partial_liquidation_until > now;
-        for (positions, left, backstop) in out {
+        for (positions, left, backstop, cross_group) in out {
             let mut partial = false;
+            let mut ntl = Decimal::ZERO;
+            let mut liquidated = Vec::new();
             for (coin, szi, mark) in positions {
                 let lot = Decimal::new(
                     1,
@@ -107,8 +109,17 @@ impl Exchange {
                 } else {
                     szi.abs()
                 };
+                ntl += sz * mark;
+                liquidated.push(json!({"coin": coin, "szi": wire(szi)}));
                 self.liquidation_fill(user, &coin, szi, sz, mark, left, backstop, pushes);
             }
+            let kind = if cross_group { "Cross" } else { "Isolated" };
+            self.ledger(
+                user,
+                json!({"type": "liquidation", "liquidatedNtlPos": wire(ntl.round_dp(6)),
+                    "accountValue": wire(left.round_dp(6)), "leverageType": kind,
+                    "liquidatedPositions": liquidated}),
+            );
             if partial {
                 self.accounts
                     .get_mut(&user)

@@ -23,6 +23,7 @@ mod actions;
 pub mod history;
 mod info;
 mod margin;
+mod roles;
 mod spot;
 mod transfers;
 pub mod triggers;
@@ -57,6 +58,8 @@ pub struct Exchange {
     dexes: Vec<String>,
     pub accounts: HashMap<Address, Account>,
     agents: HashMap<Address, Address>,
+    /// Agents approved by `approveAgent`: name and valid-until time (`extraAgents`).
+    agent_names: HashMap<Address, (String, u64)>,
     rng: Rng,
     /// Moves the spot pairs' prices: apart from `rng`, so listing a pair leaves every perp
     /// market's path as it was.
@@ -88,6 +91,9 @@ pub struct Exchange {
     liquidating: Option<(Decimal, bool)>,
     /// Set while a TWAP suborder's fills are made: its TWAP's id (the fills' `twapId`).
     twap_filling: Option<u64>,
+    /// Set while an order with a builder is placed or its resting remainder fills: the builder
+    /// and its fee in tenths of a basis point.
+    builder_fee: Option<(Address, u64)>,
 }
 
 fn err(msg: impl Into<String>) -> Value {
@@ -129,6 +135,11 @@ impl Exchange {
                 agents.insert(*ag, a.address);
             }
             let mut acct = Account::new(a.usdc);
+            if !a.usdc.is_zero() {
+                acct.ledger
+                    .push(json!({"time": now_ms, "hash": format!("0x{:064x}", now_ms),
+                    "delta": {"type": "deposit", "usdc": wire(a.usdc)}}));
+            }
             if !a.spot_usdc.is_zero() {
                 acct.spot.entry("USDC".into()).or_default().total = a.spot_usdc;
             }
@@ -140,6 +151,7 @@ impl Exchange {
             dexes,
             accounts: accts,
             agents,
+            agent_names: HashMap::new(),
             rng,
             spot_rng: Rng::new(seed ^ 0x5107),
             spot_pairs: Vec::new(),
@@ -161,6 +173,7 @@ impl Exchange {
             next_funding_ms: (now_ms / HOUR_MS + 1) * HOUR_MS,
             liquidating: None,
             twap_filling: None,
+            builder_fee: None,
         }
     }
 
@@ -176,6 +189,19 @@ impl Exchange {
     /// Orders received in all.
     pub fn orders_received(&self) -> u32 {
         self.orders_seen
+    }
+
+    /// Adds a `userNonFundingLedgerUpdates` entry to an account's ledger, now.
+    pub(super) fn ledger(&mut self, user: Address, delta: Value) {
+        let (time, tid) = (self.now_ms, self.next_tid);
+        self.next_tid += 1;
+        if let Some(a) = self.accounts.get_mut(&user) {
+            a.ledger
+                .push(json!({"time": time, "hash": format!("0x{tid:064x}"), "delta": delta}));
+            if a.ledger.len() > 2_000 {
+                a.ledger.remove(0);
+            }
+        }
     }
 
     /// Registers an agent key for an account (the simulator's `approveAgent`).
@@ -332,6 +358,7 @@ impl Exchange {
                 sz = sz.min(self.reducible(user, &o.coin, o.is_buy));
             }
             if sz > Decimal::ZERO {
+                self.builder_fee = o.builder;
                 self.fill(
                     user,
                     &o.coin,
@@ -343,6 +370,7 @@ impl Exchange {
                     false,
                     pushes,
                 );
+                self.builder_fee = None;
                 o.sz -= sz;
             }
             let status = if o.sz.is_zero() {
@@ -395,6 +423,16 @@ impl Exchange {
             _ => ((px * sz * fee_bps / BPS).round_dp(6), "USDC"),
         };
         let fee_token = fee_token.to_string();
+        // A builder's fee, in USDC, on top of the venue's (`fee` includes it, as on the venue).
+        let builder_fee = self
+            .builder_fee
+            .filter(|_| self.liquidating.is_none())
+            .map(|(_, f)| {
+                // In the fee's own token: a spot buy's is the token bought.
+                let base = if fee_token == "USDC" { px * sz } else { sz };
+                (base * Decimal::from(f) / Decimal::from(100_000)).round_dp(6)
+            });
+        let fee = fee + builder_fee.unwrap_or_default();
         let acct = self.accounts.get_mut(&user).expect("account");
         let applied = match &base {
             Some(b) => acct.apply_spot_fill(b, is_buy, px, sz, fee),
@@ -425,6 +463,9 @@ impl Exchange {
         });
         if let Some(c) = cloid {
             f["cloid"] = json!(c);
+        }
+        if let Some(b) = builder_fee {
+            f["builderFee"] = json!(wire(b));
         }
         if let Some((mark, backstop)) = self.liquidating {
             let method = if backstop { "backstop" } else { "market" };

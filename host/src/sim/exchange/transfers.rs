@@ -1,6 +1,7 @@
 //! Actions that move money, and the accounts they move it between:
 //! - user-signed (EIP-712 `HyperliquidTransaction:*`, signed by the account itself, never by an
-//!   agent): `usdClassTransfer` (perp ↔ spot), `usdSend`, `spotSend`, `approveAgent`;
+//!   agent): `usdClassTransfer` (perp ↔ spot), `usdSend`, `spotSend`, `withdraw3`,
+//!   `approveAgent`, `approveBuilderFee`;
 //! - L1 (signed like orders): `createSubAccount`, `subAccountTransfer`,
 //!   `subAccountSpotTransfer`;
 //! - acting for a sub-account: an action with `vaultAddress` set to a sub-account of the signer's
@@ -9,6 +10,12 @@
 use super::*;
 
 type Fields = &'static [(&'static str, &'static str)];
+
+/// How long an agent approved by `approveAgent` is valid (`extraAgents`' `validUntil`).
+const AGENT_VALID_MS: u64 = 180 * 86_400_000;
+
+/// The venue's fee on a withdrawal to the bridge, taken from the amount withdrawn.
+const WITHDRAW_FEE: Decimal = Decimal::ONE;
 
 /// The user-signed actions the simulator knows: their EIP-712 primary type and fields.
 pub(super) fn user_signed(kind: &str) -> Option<(&'static str, Fields)> {
@@ -31,6 +38,18 @@ pub(super) fn user_signed(kind: &str) -> Option<(&'static str, Fields)> {
         ("amount", "string"),
         ("time", "uint64"),
     ];
+    const WITHDRAW: Fields = &[
+        ("hyperliquidChain", "string"),
+        ("destination", "string"),
+        ("amount", "string"),
+        ("time", "uint64"),
+    ];
+    const BUILDER: Fields = &[
+        ("hyperliquidChain", "string"),
+        ("maxFeeRate", "string"),
+        ("builder", "address"),
+        ("nonce", "uint64"),
+    ];
     const AGENT: Fields = &[
         ("hyperliquidChain", "string"),
         ("agentAddress", "address"),
@@ -42,6 +61,8 @@ pub(super) fn user_signed(kind: &str) -> Option<(&'static str, Fields)> {
         "usdSend" => ("HyperliquidTransaction:UsdSend", USD_SEND),
         "spotSend" => ("HyperliquidTransaction:SpotSend", SPOT_SEND),
         "approveAgent" => ("HyperliquidTransaction:ApproveAgent", AGENT),
+        "withdraw3" => ("HyperliquidTransaction:Withdraw", WITHDRAW),
+        "approveBuilderFee" => ("HyperliquidTransaction:ApproveBuilderFee", BUILDER),
         _ => return None,
     })
 }
@@ -139,6 +160,10 @@ impl Exchange {
                     .entry(to)
                     .or_insert_with(|| Account::new(Decimal::ZERO))
                     .usdc += amt;
+                let delta = json!({"type": "internalTransfer", "usdc": wire(amt), "user": user.to_string(),
+                    "destination": to.to_string(), "fee": "0.0"});
+                self.ledger(user, delta.clone());
+                self.ledger(to, delta);
                 ok()
             }
             "spotSend" => {
@@ -156,6 +181,47 @@ impl Exchange {
                     Err(e) => err(e),
                 }
             }
+            "withdraw3" => {
+                let Some(amt) = amount(&action["amount"]) else {
+                    return err("Invalid amount.");
+                };
+                if amt <= WITHDRAW_FEE {
+                    return err("Withdrawal amount must be more than the $1 fee.");
+                }
+                if self.perp_free(&user) < amt {
+                    return err("Insufficient balance for withdrawal.");
+                }
+                self.accounts.get_mut(&user).expect("account").usdc -= amt;
+                let nonce = action["time"].as_u64().unwrap_or_default();
+                self.ledger(
+                    user,
+                    json!({"type": "withdraw", "usdc": wire(amt), "nonce": nonce, "fee": wire(WITHDRAW_FEE)}),
+                );
+                ok()
+            }
+            "approveBuilderFee" => {
+                let (Some(builder), Some(rate)) = (
+                    action["builder"].as_str().and_then(Address::parse),
+                    action["maxFeeRate"]
+                        .as_str()
+                        .and_then(|r| r.strip_suffix('%'))
+                        .and_then(|r| Decimal::from_str(r).ok()),
+                ) else {
+                    return err("Invalid builder or maxFeeRate (e.g. \"0.1%\").");
+                };
+                // A rate in percent, in tenths of a basis point: 0.001% is 1.
+                let tenths = rate * Decimal::from(1_000);
+                if tenths.fract() != Decimal::ZERO || tenths > Decimal::from(1_000) {
+                    return err("Invalid maxFeeRate: at most 1%, in steps of 0.001%.");
+                }
+                let tenths = u64::try_from(tenths.trunc().mantissa()).unwrap_or(0);
+                self.accounts
+                    .get_mut(&user)
+                    .expect("account")
+                    .builder_fees
+                    .insert(builder, tenths);
+                ok()
+            }
             "approveAgent" => {
                 let Some(agent) = action["agentAddress"].as_str().and_then(Address::parse) else {
                     return err("bad `agentAddress`");
@@ -164,6 +230,9 @@ impl Exchange {
                     return err("Agent address is a user.");
                 }
                 self.agents.insert(agent, user);
+                let name = action["agentName"].as_str().unwrap_or_default().to_string();
+                self.agent_names
+                    .insert(agent, (name, self.now_ms + AGENT_VALID_MS));
                 ok()
             }
             other => err(format!("unknown action type {other:?}")),
@@ -185,6 +254,10 @@ impl Exchange {
             let a = self.accounts.get_mut(&user).expect("account");
             a.spot.entry("USDC".into()).or_default().total -= amount;
             a.usdc += amount;
+            self.ledger(
+                user,
+                json!({"type": "accountClassTransfer", "usdc": wire(amount), "toPerp": true}),
+            );
         } else {
             if self.perp_free(&user) < amount {
                 return err("Insufficient balance for transfer.");
@@ -192,6 +265,10 @@ impl Exchange {
             let a = self.accounts.get_mut(&user).expect("account");
             a.usdc -= amount;
             a.spot.entry("USDC".into()).or_default().total += amount;
+            self.ledger(
+                user,
+                json!({"type": "accountClassTransfer", "usdc": wire(amount), "toPerp": false}),
+            );
         }
         ok()
     }
@@ -226,6 +303,11 @@ impl Exchange {
         let d = dst.spot.entry(token.to_string()).or_default();
         d.total += amt;
         d.entry_ntl += cost;
+        let delta = json!({"type": "spotTransfer", "token": token, "amount": wire(amt),
+            "usdcValue": wire(cost.round_dp(6)), "user": from.to_string(), "destination": to.to_string(),
+            "fee": "0.0", "nativeTokenFee": "0.0", "nonce": null, "feeToken": ""});
+        self.ledger(from, delta.clone());
+        self.ledger(to, delta);
         Ok(())
     }
 
@@ -300,6 +382,10 @@ impl Exchange {
         }
         self.accounts.get_mut(&from).expect("account").usdc -= amt;
         self.accounts.get_mut(&to).expect("account").usdc += amt;
+        let delta = json!({"type": "subAccountTransfer", "usdc": wire(amt), "user": from.to_string(),
+            "destination": to.to_string()});
+        self.ledger(from, delta.clone());
+        self.ledger(to, delta);
         ok()
     }
 

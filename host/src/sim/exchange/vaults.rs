@@ -128,6 +128,10 @@ impl Exchange {
             followers,
         });
         self.accounts.insert(vault, acct);
+        self.ledger(
+            leader,
+            json!({"type": "vaultCreate", "vault": vault.to_string(), "usdc": wire(initial), "fee": "0.0"}),
+        );
         json!({"status":"ok","response":{"type":"createVault","data": vault.to_string()}})
     }
 
@@ -171,6 +175,10 @@ impl Exchange {
             }
             self.accounts.get_mut(&user).expect("account").usdc -= amt;
             self.accounts.get_mut(&vault).expect("vault").usdc += amt;
+            self.ledger(
+                user,
+                json!({"type": "vaultDeposit", "vault": vault.to_string(), "usdc": wire(amt)}),
+            );
         } else {
             let Some(f) = v.followers.get(&user).cloned() else {
                 return err("Not a depositor of this vault.");
@@ -215,6 +223,12 @@ impl Exchange {
             }
             self.accounts.get_mut(&vault).expect("vault").usdc -= paid;
             self.accounts.get_mut(&user).expect("account").usdc += paid;
+            self.ledger(
+                user,
+                json!({"type": "vaultWithdraw", "vault": vault.to_string(), "user": user.to_string(),
+                    "requestedUsd": wire(amt), "commission": wire(amt - paid), "closingCost": "0.0",
+                    "basis": wire(cost), "netWithdrawnUsd": wire(paid)}),
+            );
         }
         self.accounts.get_mut(&vault).expect("vault").vault = Some(v);
         json!({"status":"ok","response":{"type":"default"}})
