@@ -831,4 +831,23 @@ def _():
     assert D(p["allTime"]["vlm"]) > 0, p["allTime"]
 
 
+
+@check("info activeAssetData, predictedFundings, recentTrades, l2Book mantissa")
+def _():
+    d = info.post("/info", {"type": "activeAssetData", "user": addr, "coin": "BTC"})
+    assert d["coin"] == "BTC" and d["leverage"]["type"] in ("cross", "isolated"), d
+    assert D(d["maxTradeSzs"][0]) > 0 and D(d["availableToTrade"][0]) > 0, d
+    p = dict((c, x) for c, x in info.post("/info", {"type": "predictedFundings"}))
+    assert p["BTC"][0][0] == "HlPerp" and p["BTC"][0][1]["nextFundingTime"] % 3600000 == 0, p
+    t = info.post("/info", {"type": "recentTrades", "coin": "BTC"})
+    assert t and all(x["coin"] == "BTC" for x in t), t
+    b = info.post("/info", {"type": "l2Book", "coin": "BTC", "nSigFigs": 5, "mantissa": 5})
+    assert all(D(l["px"]) % 5 == 0 for l in b["levels"][0] + b["levels"][1]), b
+    try:
+        info.post("/info", {"type": "l2Book", "coin": "BTC", "nSigFigs": 4, "mantissa": 5})
+    except ClientError:
+        return
+    raise AssertionError("mantissa without 5 figures was accepted")
+
+
 print(json.dumps(results))

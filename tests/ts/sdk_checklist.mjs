@@ -495,6 +495,28 @@ await check("ws webData2", async () => {
   assert(e.clearinghouseState && Array.isArray(e.openOrders), Object.keys(e));
 });
 
+await check("info.activeAssetData, predictedFundings, recentTrades", async () => {
+  const d = await info.activeAssetData({ user, coin: "BTC" });
+  assert(d.coin === "BTC" && d.leverage.type === "cross" && d.leverage.value === 5, d);
+  assert(Number(d.maxTradeSzs[0]) > 0 && num(d.availableToTrade[0]) && num(d.markPx), d);
+  const p = await info.predictedFundings();
+  const btc = p.find(([c]) => c === "BTC");
+  assert(btc && btc[1][0][1].nextFundingTime % 3600_000 === 0 && num(btc[1][0][1].fundingRate), p);
+  const t = await info.recentTrades({ coin: "BTC" });
+  assert(t.length > 0 && t.every((x) => x.coin === "BTC" && x.users.length === 2), t);
+});
+
+await check("ws openOrders, clearinghouseState, spotState, activeAssetData", async () => {
+  const o = await hear((cb) => subs.openOrders({ user }, cb));
+  assert(o.user === user && o.dex === "" && Array.isArray(o.orders), o);
+  const c = await hear((cb) => subs.clearinghouseState({ user, dex: "xyz" }, cb));
+  assert(c.dex === "xyz" && c.clearinghouseState.assetPositions[0].position.coin === "xyz:TSLA", c);
+  const sp = await hear((cb) => subs.spotState({ user }, cb));
+  assert(sp.spotState.balances.some((b) => b.coin === "PURR"), sp);
+  const a = await hear((cb) => subs.activeAssetData({ user, coin: "BTC" }, cb));
+  assert(a.coin === "BTC" && a.leverage.value === 5, a);
+});
+
 await check("ws an unknown coin is refused", async () => {
   try {
     await subs.bbo({ coin: "NOPE" }, () => {});

@@ -206,18 +206,22 @@ impl Exchange {
     }
 }
 
-/// An `l2Book` side aggregated to `sig` significant figures (bids down, asks up, as the venue
-/// buckets them).
-pub fn aggregate(levels: &[(Decimal, Decimal)], sig: u32, bids: bool) -> Vec<(Decimal, Decimal)> {
+/// Book levels aggregated to `sig` significant figures of each price, times `mantissa` (1, or 2
+/// or 5 with 5 figures): bids rounded down and asks up onto the step, sizes summed.
+pub fn aggregate(
+    levels: &[(Decimal, Decimal)],
+    sig: u32,
+    mantissa: u32,
+    bids: bool,
+) -> Vec<(Decimal, Decimal)> {
     let mut out: Vec<(Decimal, Decimal)> = Vec::new();
     for &(px, sz) in levels {
-        let digits = px.trunc().to_string().trim_start_matches('-').len() as i64;
-        let step = Decimal::from_i128_with_scale(1, 0)
-            * if digits >= sig as i64 {
-                Decimal::from(10u64.pow((digits - sig as i64) as u32))
-            } else {
-                Decimal::new(1, (sig as i64 - digits) as u32)
-            };
+        let exp = crate::venue::hyperliquid::tick::magnitude_of(px) + 1 - sig as i64;
+        let step = if exp >= 0 {
+            Decimal::from(10u64.pow(exp as u32))
+        } else {
+            Decimal::new(1, (-exp) as u32)
+        } * Decimal::from(mantissa);
         let b = if bids {
             (px / step).floor() * step
         } else {

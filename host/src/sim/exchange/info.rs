@@ -56,6 +56,28 @@ impl Exchange {
                 )
             }
             "userRole" => self.user_role(&user()?),
+            "activeAssetData" => {
+                let coin = req["coin"].as_str().ok_or("missing `coin`")?;
+                self.active_asset_data(&user()?, coin)?
+            }
+            "predictedFundings" => self.predicted_fundings(),
+            "recentTrades" => {
+                let coin = req["coin"].as_str().ok_or("missing `coin`")?;
+                if self.market_index(coin).is_none() {
+                    return Err(format!("unknown coin {coin}"));
+                }
+                let mut t: Vec<Value> = self
+                    .tape
+                    .trades
+                    .iter()
+                    .rev()
+                    .filter(|t| t.coin == coin)
+                    .take(10)
+                    .map(|t| t.wire())
+                    .collect();
+                t.reverse();
+                Value::Array(t)
+            }
             "extraAgents" => self.extra_agents(&user()?),
             "portfolio" => self.portfolio(&user()?),
             "maxBuilderFee" => {
@@ -117,6 +139,15 @@ impl Exchange {
                 let i = self
                     .market_index(coin)
                     .ok_or_else(|| format!("unknown coin {coin}"))?;
+                let mantissa = match req.get("mantissa").and_then(Value::as_u64) {
+                    None | Some(1) => 1,
+                    Some(m @ (2 | 5)) if req["nSigFigs"] == 5 => m as u32,
+                    Some(m) => {
+                        return Err(format!(
+                            "mantissa must be 1, 2 or 5, and only with nSigFigs 5, got {m}"
+                        ));
+                    }
+                };
                 match req.get("nSigFigs").and_then(Value::as_u64) {
                     None => self.book_json(i, now),
                     Some(n @ 2..=5) => {
@@ -127,8 +158,8 @@ impl Exchange {
                                 .collect::<Vec<_>>()
                         };
                         json!({"coin": coin, "time": now, "levels": [
-                            side(history::aggregate(&bids, n as u32, true)),
-                            side(history::aggregate(&asks, n as u32, false))]})
+                            side(history::aggregate(&bids, n as u32, mantissa, true)),
+                            side(history::aggregate(&asks, n as u32, mantissa, false))]})
                     }
                     Some(n) => return Err(format!("nSigFigs must be 2 to 5 or null, got {n}")),
                 }

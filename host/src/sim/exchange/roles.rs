@@ -91,3 +91,59 @@ impl Exchange {
         )
     }
 }
+
+impl Exchange {
+    /// `activeAssetData`: the user's leverage on a coin, and what it could trade now: in USDC
+    /// (its free margin at that leverage) and in size (that, over the mark, plus the position a
+    /// trade the other way would close), buy side first.
+    pub fn active_asset_data(&self, u: &Address, coin: &str) -> Result<Value, String> {
+        let i = self
+            .market_index(coin)
+            .filter(|i| !self.markets[*i].spot)
+            .ok_or_else(|| format!("unknown coin {coin}"))?;
+        let m = &self.markets[i];
+        let mark = m.mid(self.now_ms);
+        let a = self.accounts.get(u).cloned().unwrap_or_default();
+        let (cross, lev) = self.leverage_of(&a, coin);
+        let pos = a.position(coin);
+        let leverage = if cross {
+            json!({"type": "cross", "value": lev})
+        } else {
+            let p = a.positions.get(coin).cloned().unwrap_or_default();
+            json!({"type": "isolated", "value": lev, "rawUsd": wire(-p.szi * p.entry_px + p.isolated_margin(lev))})
+        };
+        let usd = (self.perp_free(u) * Decimal::from(lev)).round_dp(2);
+        let lot = Decimal::new(1, m.spec.sz_decimals);
+        let size = |extra: Decimal| {
+            if mark.is_zero() {
+                Decimal::ZERO
+            } else {
+                ((usd / mark + extra) / lot).floor() * lot
+            }
+        };
+        let (buy, sell) = (
+            size((-pos).max(Decimal::ZERO)),
+            size(pos.max(Decimal::ZERO)),
+        );
+        Ok(
+            json!({"user": u.to_string(), "coin": coin, "leverage": leverage,
+            "maxTradeSzs": [wire(buy), wire(sell)], "availableToTrade": [wire(usd), wire(usd)],
+            "markPx": wire(mark)}),
+        )
+    }
+
+    /// `predictedFundings`: every perp market's next hourly payment, at its (constant) rate.
+    pub(super) fn predicted_fundings(&self) -> Value {
+        let next = (self.now_ms / HOUR_MS + 1) * HOUR_MS;
+        Value::Array(
+            self.markets
+                .iter()
+                .filter(|m| !m.spot)
+                .map(|m| {
+                    json!([m.spec.coin, [["HlPerp", {"fundingRate": wire(m.funding_rate()),
+                        "nextFundingTime": next, "fundingIntervalHours": 1}]]])
+                })
+                .collect(),
+        )
+    }
+}

@@ -36,8 +36,8 @@ pub enum SimError {
 enum Topic {
     Bbo(String),
     Ctx(String),
-    /// (coin, nSigFigs: None for the full book)
-    Book(String, Option<u32>),
+    /// (coin, (nSigFigs, mantissa): None for the full book)
+    Book(String, Option<(u32, u32)>),
     AllMids,
     Trades(String),
     /// (coin, interval)
@@ -51,6 +51,13 @@ enum Topic {
     TwapStates(Address),
     TwapSliceFills(Address),
     TwapHistory(Address),
+    /// (user, dex)
+    OpenOrders(Address, String),
+    /// (user, dex)
+    ClearinghouseState(Address, String),
+    SpotState(Address),
+    /// (user, coin)
+    AssetData(Address, String),
 }
 
 struct Sub {
@@ -298,7 +305,7 @@ async fn tick_loop(state: Arc<Mutex<State>>, tick_ms: u64, mut shutdown: watch::
             }
             let book = json!({"channel":"l2Book","data": s.exchange.book_json(i, now)}).to_string();
             // Books aggregated to the significant figures their subscribers asked for.
-            let mut sig: Vec<(u32, String)> = Vec::new();
+            let mut sig: Vec<((u32, u32), String)> = Vec::new();
             for sub in &s.subs {
                 if let Topic::Book(c, Some(n)) = &sub.topic
                     && *c == coin
@@ -306,7 +313,7 @@ async fn tick_loop(state: Arc<Mutex<State>>, tick_ms: u64, mut shutdown: watch::
                 {
                     let data = s
                         .exchange
-                        .info(&json!({"type": "l2Book", "coin": coin, "nSigFigs": n}))
+                        .info(&json!({"type": "l2Book", "coin": coin, "nSigFigs": n.0, "mantissa": n.1}))
                         .unwrap_or_default();
                     sig.push((*n, json!({"channel": "l2Book", "data": data}).to_string()));
                 }

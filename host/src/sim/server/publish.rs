@@ -1,5 +1,5 @@
 //! The channels published on the tick that are not one market's: allMids, trades, candle,
-//! webData2, twapStates.
+//! webData2, twapStates, and the user-state channels.
 
 use super::*;
 
@@ -37,6 +37,14 @@ pub(super) fn publish(s: &mut State, now: u64) {
                 .into_iter()
                 .collect(),
             Topic::WebData2(u) if web => vec![web_data2(&s.exchange, u, now)],
+            t @ (Topic::OpenOrders(..)
+            | Topic::ClearinghouseState(..)
+            | Topic::SpotState(_)
+            | Topic::AssetData(..))
+                if web =>
+            {
+                user_state_frame(&s.exchange, t).into_iter().collect()
+            }
             Topic::TwapStates(u) if web => {
                 let states: Vec<Value> = s
                     .exchange
@@ -53,6 +61,34 @@ pub(super) fn publish(s: &mut State, now: u64) {
         }
     }
     s.subs = kept;
+}
+
+/// The frame of a user-state channel (`openOrders`, `clearinghouseState`, `spotState`,
+/// `activeAssetData`): sent when subscribed, then about once a second.
+pub(super) fn user_state_frame(ex: &Exchange, topic: &Topic) -> Option<String> {
+    let (channel, data) = match topic {
+        Topic::OpenOrders(u, dex) => (
+            "openOrders",
+            json!({"dex": dex, "user": u.to_string(), "orders": ex
+                .info(&json!({"type": "frontendOpenOrders", "user": u.to_string(), "dex": dex}))
+                .unwrap_or_default()}),
+        ),
+        Topic::ClearinghouseState(u, dex) => (
+            "clearinghouseState",
+            json!({"dex": dex, "user": u.to_string(), "clearinghouseState": ex
+                .info(&json!({"type": "clearinghouseState", "user": u.to_string(), "dex": dex}))
+                .unwrap_or_default()}),
+        ),
+        Topic::SpotState(u) => (
+            "spotState",
+            json!({"user": u.to_string(), "spotState": ex
+                .info(&json!({"type": "spotClearinghouseState", "user": u.to_string()}))
+                .unwrap_or_default()}),
+        ),
+        Topic::AssetData(u, coin) => ("activeAssetData", ex.active_asset_data(u, coin).ok()?),
+        _ => return None,
+    };
+    Some(json!({"channel": channel, "data": data}).to_string())
 }
 
 /// A `webData2` frame: what the venue's front end shows of a user.

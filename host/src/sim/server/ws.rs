@@ -95,15 +95,24 @@ async fn on_message(
                     .map(str::to_string)
             };
             let user = || sub["user"].as_str().and_then(Address::parse);
+            let dex = || sub["dex"].as_str().unwrap_or_default().to_string();
             let topic = match sub["type"].as_str() {
                 Some("bbo") => coin().map(Topic::Bbo),
                 Some("activeAssetCtx") => coin().map(Topic::Ctx),
-                Some("l2Book") => coin().and_then(|c| match &sub["nSigFigs"] {
-                    Value::Null => Some(Topic::Book(c, None)),
-                    n => n
-                        .as_u64()
-                        .filter(|n| (2..=5).contains(n))
-                        .map(|n| Topic::Book(c, Some(n as u32))),
+                Some("l2Book") => coin().and_then(|c| {
+                    let mantissa = match &sub["mantissa"] {
+                        Value::Null => Some(1),
+                        m => m
+                            .as_u64()
+                            .filter(|m| *m == 1 || ((*m == 2 || *m == 5) && sub["nSigFigs"] == 5)),
+                    }?;
+                    match &sub["nSigFigs"] {
+                        Value::Null => Some(Topic::Book(c, None)),
+                        n => n
+                            .as_u64()
+                            .filter(|n| (2..=5).contains(n))
+                            .map(|n| Topic::Book(c, Some((n as u32, mantissa as u32)))),
+                    }
                 }),
                 Some("trades") => coin().map(Topic::Trades),
                 Some("allMids") => Some(Topic::AllMids),
@@ -118,6 +127,12 @@ async fn on_message(
                 Some("userFundings") => user().map(Topic::UserFundings),
                 Some("webData2") => user().map(Topic::WebData2),
                 Some("twapStates") => user().map(Topic::TwapStates),
+                Some("openOrders") => user().map(|u| Topic::OpenOrders(u, dex())),
+                Some("clearinghouseState") => user().map(|u| Topic::ClearinghouseState(u, dex())),
+                Some("spotState") => user().map(Topic::SpotState),
+                Some("activeAssetData") => {
+                    user().and_then(|u| coin().map(|c| Topic::AssetData(u, c)))
+                }
                 Some("userTwapSliceFills") => user().map(Topic::TwapSliceFills),
                 Some("userTwapHistory") => user().map(Topic::TwapHistory),
                 _ => None,
@@ -165,6 +180,9 @@ async fn on_message(
                     })
                     .unwrap_or_default();
                 out.push(json!({"channel":"userFundings","data":{"isSnapshot": true, "user": u.to_string(), "fundings": fundings}}).to_string());
+            }
+            if let Some(f) = super::publish::user_state_frame(&s.exchange, &topic) {
+                out.push(f);
             }
             match &topic {
                 Topic::TwapSliceFills(u) | Topic::TwapHistory(u) => {
