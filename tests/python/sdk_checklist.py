@@ -777,41 +777,6 @@ def _():
     assert D(w[-1]["delta"]["usdc"]) == 5 and D(w[-1]["delta"]["fee"]) == 1, w
 
 
-@check("money: perp value = ledger flows + closed PnL - fees + funding + unrealized")
-def _():
-    me = addr.lower()
-    flows = D(0)
-    kinds = set()
-    for x in info.user_non_funding_ledger_updates(addr, 0):
-        d = x["delta"]
-        kinds.add(d["type"])
-        t = d["type"]
-        if t == "deposit":
-            flows += D(d["usdc"])
-        elif t == "withdraw":
-            flows -= D(d["usdc"])
-        elif t == "accountClassTransfer":
-            flows += D(d["usdc"]) if d["toPerp"] else -D(d["usdc"])
-        elif t in ("internalTransfer", "subAccountTransfer"):
-            flows += D(d["usdc"]) * ((d["destination"] == me) - (d["user"] == me))
-        elif t in ("vaultCreate", "vaultDeposit"):
-            flows -= D(d["usdc"])
-        elif t == "vaultWithdraw":
-            flows += D(d["netWithdrawnUsd"])
-    assert {"deposit", "withdraw", "accountClassTransfer", "internalTransfer", "subAccountTransfer",
-            "vaultCreate", "vaultWithdraw", "spotTransfer"} <= kinds, kinds
-    fills = [f for f in info.user_fills(addr) if "/" not in f["coin"] and not f["coin"].startswith("@")]
-    closed = sum(D(f["closedPnl"]) for f in fills)
-    fees = sum(D(f["fee"]) for f in fills)
-    funding = sum(D(f["delta"]["usdc"]) for f in info.user_funding_history(addr, 0))
-    states = [info.user_state(addr, dex) for dex in DEXES]
-    upnl = sum(D(p["position"]["unrealizedPnl"]) for st in states for p in st["assetPositions"])
-    value = sum(D(st["marginSummary"]["accountValue"]) for st in states)
-    expected = flows + closed - fees + funding + upnl
-    assert abs(value - expected) <= D("0.00001"), (value, expected, flows, closed, fees, funding, upnl)
-
-
-
 @check("info.user_role, extra_agents, portfolio")
 def _():
     assert info.user_role(addr)["role"] == "user"
@@ -848,6 +813,57 @@ def _():
     except ClientError:
         return
     raise AssertionError("mantissa without 5 figures was accepted")
+
+
+
+@check("exchange.send_asset, and the simulator's dex abstraction")
+def _():
+    spot_before = D(spot_balances()["USDC"]["total"])
+    assert exchange.send_asset(addr, "", "spot", "USDC", 10)["status"] == "ok"
+    assert D(spot_balances()["USDC"]["total"]) == spot_before + 10
+    other = "0x000000000000000000000000000000000000beef"
+    assert exchange.send_asset(other, "", "", "USDC", 2)["status"] == "ok"
+    assert perp_value(other) == 2
+    r = exchange.send_asset(addr, "", "xyz", "USDC", 1)
+    assert r["status"] == "err" and "share one balance" in r["response"], r
+    assert info.query_user_abstraction_state(addr) == "dexAbstraction"
+    assert info.query_user_dex_abstraction_state(addr) is True
+
+
+@check("money: perp value = ledger flows + closed PnL - fees + funding + unrealized")
+def _():
+    me = addr.lower()
+    flows = D(0)
+    kinds = set()
+    for x in info.user_non_funding_ledger_updates(addr, 0):
+        d = x["delta"]
+        kinds.add(d["type"])
+        t = d["type"]
+        if t == "deposit":
+            flows += D(d["usdc"])
+        elif t == "withdraw":
+            flows -= D(d["usdc"])
+        elif t == "accountClassTransfer":
+            flows += D(d["usdc"]) if d["toPerp"] else -D(d["usdc"])
+        elif t in ("internalTransfer", "subAccountTransfer", "send"):
+            if t == "send" and (d["sourceDex"] != "" or d["destinationDex"] != ""):
+                continue
+            flows += D(d.get("usdc", d.get("amount"))) * ((d["destination"] == me) - (d["user"] == me))
+        elif t in ("vaultCreate", "vaultDeposit"):
+            flows -= D(d["usdc"])
+        elif t == "vaultWithdraw":
+            flows += D(d["netWithdrawnUsd"])
+    assert {"deposit", "withdraw", "accountClassTransfer", "internalTransfer", "subAccountTransfer",
+            "vaultCreate", "vaultWithdraw", "spotTransfer"} <= kinds, kinds
+    fills = [f for f in info.user_fills(addr) if "/" not in f["coin"] and not f["coin"].startswith("@")]
+    closed = sum(D(f["closedPnl"]) for f in fills)
+    fees = sum(D(f["fee"]) for f in fills)
+    funding = sum(D(f["delta"]["usdc"]) for f in info.user_funding_history(addr, 0))
+    states = [info.user_state(addr, dex) for dex in DEXES]
+    upnl = sum(D(p["position"]["unrealizedPnl"]) for st in states for p in st["assetPositions"])
+    value = sum(D(st["marginSummary"]["accountValue"]) for st in states)
+    expected = flows + closed - fees + funding + upnl
+    assert abs(value - expected) <= D("0.00001"), (value, expected, flows, closed, fees, funding, upnl)
 
 
 print(json.dumps(results))

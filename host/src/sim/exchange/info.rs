@@ -56,6 +56,15 @@ impl Exchange {
                 )
             }
             "userRole" => self.user_role(&user()?),
+            // The simulator's perp dexes share one balance: dex abstraction, for everyone.
+            "userAbstraction" => {
+                user()?;
+                json!("dexAbstraction")
+            }
+            "userDexAbstraction" => {
+                user()?;
+                json!(true)
+            }
             "activeAssetData" => {
                 let coin = req["coin"].as_str().ok_or("missing `coin`")?;
                 self.active_asset_data(&user()?, coin)?

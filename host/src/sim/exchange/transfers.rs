@@ -1,7 +1,8 @@
 //! Actions that move money, and the accounts they move it between:
 //! - user-signed (EIP-712 `HyperliquidTransaction:*`, signed by the account itself, never by an
-//!   agent): `usdClassTransfer` (perp ↔ spot), `usdSend`, `spotSend`, `withdraw3`,
-//!   `approveAgent`, `approveBuilderFee`;
+//!   agent): `usdClassTransfer` (perp ↔ spot), `usdSend`, `spotSend`, `sendAsset`,
+//!   `withdraw3`, `approveAgent`, `approveBuilderFee`, `userSetAbstraction` and
+//!   `userDexAbstraction` (dex abstraction only);
 //! - L1 (signed like orders): `createSubAccount`, `subAccountTransfer`,
 //!   `subAccountSpotTransfer`;
 //! - acting for a sub-account: an action with `vaultAddress` set to a sub-account of the signer's
@@ -50,6 +51,28 @@ pub(super) fn user_signed(kind: &str) -> Option<(&'static str, Fields)> {
         ("builder", "address"),
         ("nonce", "uint64"),
     ];
+    const SEND_ASSET: Fields = &[
+        ("hyperliquidChain", "string"),
+        ("destination", "string"),
+        ("sourceDex", "string"),
+        ("destinationDex", "string"),
+        ("token", "string"),
+        ("amount", "string"),
+        ("fromSubAccount", "string"),
+        ("nonce", "uint64"),
+    ];
+    const SET_ABSTRACTION: Fields = &[
+        ("hyperliquidChain", "string"),
+        ("user", "address"),
+        ("abstraction", "string"),
+        ("nonce", "uint64"),
+    ];
+    const DEX_ABSTRACTION: Fields = &[
+        ("hyperliquidChain", "string"),
+        ("user", "address"),
+        ("enabled", "bool"),
+        ("nonce", "uint64"),
+    ];
     const AGENT: Fields = &[
         ("hyperliquidChain", "string"),
         ("agentAddress", "address"),
@@ -63,6 +86,9 @@ pub(super) fn user_signed(kind: &str) -> Option<(&'static str, Fields)> {
         "approveAgent" => ("HyperliquidTransaction:ApproveAgent", AGENT),
         "withdraw3" => ("HyperliquidTransaction:Withdraw", WITHDRAW),
         "approveBuilderFee" => ("HyperliquidTransaction:ApproveBuilderFee", BUILDER),
+        "sendAsset" => ("HyperliquidTransaction:SendAsset", SEND_ASSET),
+        "userSetAbstraction" => ("HyperliquidTransaction:UserSetAbstraction", SET_ABSTRACTION),
+        "userDexAbstraction" => ("HyperliquidTransaction:UserDexAbstraction", DEX_ABSTRACTION),
         _ => return None,
     })
 }
@@ -222,6 +248,14 @@ impl Exchange {
                     .insert(builder, tenths);
                 ok()
             }
+            "sendAsset" => self.send_asset(user, action),
+            // The simulator's perp dexes share one balance (a HIP-3 position's margin is drawn
+            // from it): dex abstraction, which is all it offers.
+            "userSetAbstraction" if action["abstraction"] == "dexAbstraction" => ok(),
+            "userDexAbstraction" if action["enabled"] == true => ok(),
+            "userSetAbstraction" | "userDexAbstraction" => {
+                err("The simulator offers dex abstraction only: its perp dexes share one balance.")
+            }
             "approveAgent" => {
                 let Some(agent) = action["agentAddress"].as_str().and_then(Address::parse) else {
                     return err("bad `agentAddress`");
@@ -236,6 +270,69 @@ impl Exchange {
                 ok()
             }
             other => err(format!("unknown action type {other:?}")),
+        }
+    }
+
+    /// `sendAsset`: between the perp balance (`""`) and the spot wallet (`"spot"`), to the
+    /// account itself or to another; from a sub-account with `fromSubAccount`. The perp dexes
+    /// share one balance here, so a move between two of them is refused as meaningless.
+    fn send_asset(&mut self, user: Address, action: &Value) -> Value {
+        let from = match action["fromSubAccount"].as_str().unwrap_or_default() {
+            "" => user,
+            s => match Address::parse(s)
+                .ok_or_else(|| format!("bad fromSubAccount `{s}`"))
+                .and_then(|s| self.acting_for(user, s))
+            {
+                Ok(sub) => sub,
+                Err(e) => return err(e),
+            },
+        };
+        let (Some(to), Some(amt)) = (
+            action["destination"].as_str().and_then(Address::parse),
+            amount(&action["amount"]),
+        ) else {
+            return err("Invalid destination or amount.");
+        };
+        let token = action["token"].as_str().unwrap_or_default();
+        let name = token.split(':').next().unwrap_or_default().to_string();
+        let src = action["sourceDex"].as_str().unwrap_or_default();
+        let dst = action["destinationDex"].as_str().unwrap_or_default();
+        match (src, dst) {
+            ("", "spot") | ("spot", "") if name == "USDC" && to == from => {
+                self.usd_class_transfer(from, amt, src == "spot")
+            }
+            ("", "") if name == "USDC" => {
+                if self.perp_free(&from) < amt {
+                    return err("Insufficient balance for transfer.");
+                }
+                self.accounts.get_mut(&from).expect("account").usdc -= amt;
+                self.accounts
+                    .entry(to)
+                    .or_insert_with(|| Account::new(Decimal::ZERO))
+                    .usdc += amt;
+                let delta = json!({"type": "send", "user": from.to_string(), "destination": to.to_string(),
+                    "sourceDex": "", "destinationDex": "", "token": "USDC", "amount": wire(amt),
+                    "usdcValue": wire(amt), "fee": "0.0", "nativeTokenFee": "0.0",
+                    "nonce": action["nonce"], "feeToken": ""});
+                self.ledger(from, delta.clone());
+                self.ledger(to, delta);
+                ok()
+            }
+            ("spot", "spot") => match self.move_spot(from, to, &name, amt) {
+                Ok(()) => ok(),
+                Err(e) => err(e),
+            },
+            (s, d)
+                if (s.is_empty() || self.dexes.iter().any(|x| x == s))
+                    && (d.is_empty() || self.dexes.iter().any(|x| x == d)) =>
+            {
+                err(
+                    "The simulator's perp dexes share one balance (dex abstraction): nothing to move between them.",
+                )
+            }
+            (s, d) => err(format!(
+                "Unknown dex `{s}` or `{d}`, or a move the simulator does not make."
+            )),
         }
     }
 
