@@ -853,6 +853,8 @@ def _():
             flows -= D(d["usdc"])
         elif t == "vaultWithdraw":
             flows += D(d["netWithdrawnUsd"])
+        elif t == "vaultDistribution":
+            flows += D(d["usdc"])
     assert {"deposit", "withdraw", "accountClassTransfer", "internalTransfer", "subAccountTransfer",
             "vaultCreate", "vaultWithdraw", "spotTransfer"} <= kinds, kinds
     fills = [f for f in info.user_fills(addr) if "/" not in f["coin"] and not f["coin"].startswith("@")]

@@ -517,6 +517,36 @@ await check("ws openOrders, clearinghouseState, spotState, activeAssetData", asy
   assert(a.coin === "BTC" && a.leverage.value === 5, a);
 });
 
+await check("vaultModify, vaultDistribute, leadingVaults, subAccountModify, reserveRequestWeight", async () => {
+  const r = await exchange.createVault({ name: "ts-vault-2", description: "a second simulated vault", initialUsd: 100_000_000, nonce: Date.now() });
+  const vault = r.response.data;
+  await exchange.vaultModify({ vaultAddress: vault, allowDeposits: false, alwaysCloseOnWithdraw: null });
+  const d = await info.vaultDetails({ vaultAddress: vault });
+  assert(d.allowDeposits === false && d.alwaysCloseOnWithdraw === false, d.allowDeposits, d.alwaysCloseOnWithdraw);
+  assert((await info.leadingVaults({ user })).some((v) => v.address === vault && v.name === "ts-vault-2"));
+  const before = Number((await info.clearinghouseState({ user })).withdrawable);
+  await exchange.vaultDistribute({ vaultAddress: vault, usd: 10_000_000 });
+  const eq = (await info.userVaultEquities({ user })).find((x) => x.vaultAddress === vault);
+  assert(eq.equity === "90.0", eq);
+  const ledger = await info.userNonFundingLedgerUpdates({ user, startTime: 0 });
+  assert(ledger.some((x) => x.delta.type === "vaultDistribution" && x.delta.usdc === "10.0"), "the distribution is in the ledger");
+  await exchange.subAccountModify({ subAccountUser: state.sub, name: "ts-renamed" });
+  assert((await info.subAccounts({ user })).some((x) => x.name === "ts-renamed"));
+  const cap = (await info.userRateLimit({ user })).nRequestsCap;
+  await exchange.reserveRequestWeight({ weight: 1000 });
+  assert((await info.userRateLimit({ user })).nRequestsCap === cap + 1000, cap);
+  assert(Number((await info.clearinghouseState({ user })).withdrawable) < before + 10, before);
+});
+
+await check("ws assetCtxs, allDexsAssetCtxs, allDexsClearinghouseState", async () => {
+  const a = await hear((cb) => subs.assetCtxs({ dex: "xyz" }, cb));
+  assert(a.dex === "xyz" && a.ctxs.length === 1 && num(a.ctxs[0].markPx), a);
+  const all = await hear((cb) => subs.allDexsAssetCtxs(cb));
+  assert(all.ctxs.map(([d]) => d).join() === ",xyz", all.ctxs.map(([d]) => d));
+  const st = await hear((cb) => subs.allDexsClearinghouseState({ user }, cb));
+  assert(st.clearinghouseStates.length === 2 && st.clearinghouseStates[1][0] === "xyz", st);
+});
+
 await check("ws an unknown coin is refused", async () => {
   try {
     await subs.bbo({ coin: "NOPE" }, () => {});

@@ -102,6 +102,8 @@ pub struct Account {
     /// The 100 highest nonces used.
     pub nonces: BTreeSet<u64>,
     pub requests_used: u64,
+    /// Request budget bought with `reserveRequestWeight`.
+    pub requests_reserved: u64,
     pub volume: Decimal,
     pub scheduled_cancel: Option<u64>,
     pub schedule_triggers: u32,
@@ -277,9 +279,9 @@ impl Account {
         Ok(())
     }
 
-    /// The address budget: 10000 requests plus one per USDC traded.
+    /// The address budget: 10000 requests plus one per USDC traded, plus what was reserved.
     pub fn request_cap(&self) -> u64 {
-        10_000 + self.volume.trunc().try_into().unwrap_or(u64::MAX / 2)
+        10_000 + self.requests_reserved + self.volume.trunc().try_into().unwrap_or(u64::MAX / 2)
     }
 
     pub fn unrealized(&self, marks: &dyn Fn(&str) -> Option<Decimal>) -> Decimal {

@@ -65,6 +65,10 @@ impl Exchange {
             }
             "createVault" => return self.create_vault(user, nonce, action),
             "vaultTransfer" => return self.vault_transfer(user, action),
+            "vaultModify" => return self.vault_modify(user, action),
+            "vaultDistribute" => return self.vault_distribute(user, action),
+            "subAccountModify" => return self.sub_account_modify(user, action),
+            "reserveRequestWeight" => return self.reserve_request_weight(user, action),
             _ => {}
         }
         // Acting for a sub-account: the signer's budget pays, the sub-account trades.

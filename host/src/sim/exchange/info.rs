@@ -33,6 +33,7 @@ impl Exchange {
                 self.vault_details(&vault, req["user"].as_str().and_then(Address::parse))?
             }
             "userVaultEquities" => self.user_vault_equities(&user()?),
+            "leadingVaults" => self.leading_vaults(&user()?),
             "userNonFundingLedgerUpdates" => {
                 let u = user()?;
                 let start = req["startTime"]
@@ -371,6 +372,13 @@ impl Exchange {
         json!({"assetPositions": positions, "marginSummary": summary, "crossMarginSummary": summary,
             "crossMaintenanceMarginUsed": wire((used / Decimal::TWO).round_dp(6)),
             "withdrawable": wire((value - used).max(Decimal::ZERO).round_dp(6)), "time": now})
+    }
+
+    /// Every perp dex's name, the main one (`""`) first.
+    pub fn dex_names(&self) -> Vec<String> {
+        std::iter::once(String::new())
+            .chain(self.dexes.iter().cloned())
+            .collect()
     }
 
     /// The cross margin available before liquidation: the balance less isolated margin, plus the

@@ -56,12 +56,18 @@ impl Exchange {
                 "deposit" => num("usdc"),
                 "withdraw" | "vaultCreate" | "vaultDeposit" => -num("usdc"),
                 "vaultWithdraw" => num("netWithdrawnUsd"),
+                "vaultDistribution" => num("usdc"),
                 "accountClassTransfer" if d["toPerp"] == true => num("usdc"),
                 "accountClassTransfer" => -num("usdc"),
-                "internalTransfer" | "subAccountTransfer" => {
+                "internalTransfer" | "subAccountTransfer" | "send" => {
                     let into = d["destination"] == me.as_str();
                     let out = d["user"] == me.as_str();
-                    num("usdc") * (Decimal::from(into as i64) - Decimal::from(out as i64))
+                    let amt = if d["type"] == "send" {
+                        num("amount")
+                    } else {
+                        num("usdc")
+                    };
+                    amt * (Decimal::from(into as i64) - Decimal::from(out as i64))
                 }
                 _ => Decimal::ZERO,
             };

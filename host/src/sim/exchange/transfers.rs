@@ -486,6 +486,44 @@ impl Exchange {
         ok()
     }
 
+    /// `subAccountModify`: renames a sub-account (a name once per master).
+    pub(super) fn sub_account_modify(&mut self, master: Address, action: &Value) -> Value {
+        let Some(sub) = action["subAccountUser"].as_str().and_then(Address::parse) else {
+            return err("bad `subAccountUser`");
+        };
+        if let Err(e) = self.acting_for(master, sub) {
+            return err(e);
+        }
+        let Some(name) = action["name"].as_str().filter(|n| !n.trim().is_empty()) else {
+            return err("Invalid sub-account name.");
+        };
+        if self
+            .accounts
+            .iter()
+            .any(|(a, s)| *a != sub && s.master == Some(master) && s.name.as_deref() == Some(name))
+        {
+            return err("Sub-account name already in use.");
+        }
+        self.accounts.get_mut(&sub).expect("sub-account").name = Some(name.to_string());
+        ok()
+    }
+
+    /// `reserveRequestWeight`: buys request budget, 0.0005 USDC per request, from the perp
+    /// balance.
+    pub(super) fn reserve_request_weight(&mut self, user: Address, action: &Value) -> Value {
+        let Some(weight) = action["weight"].as_u64().filter(|w| *w > 0) else {
+            return err("Invalid weight.");
+        };
+        let cost = Decimal::from(weight) * Decimal::new(5, 4);
+        if self.perp_free(&user) < cost {
+            return err("Insufficient balance to reserve request weight.");
+        }
+        let a = self.accounts.get_mut(&user).expect("account");
+        a.usdc -= cost;
+        a.requests_reserved += weight;
+        ok()
+    }
+
     /// `subAccounts`: a master's sub-accounts with their perp and spot states (null: none).
     pub(super) fn sub_accounts(&self, master: &Address) -> Value {
         let mut subs: Vec<(&Address, &Account)> = self

@@ -1,6 +1,6 @@
-//! Vaults: `createVault`, `vaultTransfer` (deposits and withdrawals, by shares), the leader
-//! trading the vault (`vaultAddress`), and the info requests `vaultDetails` and
-//! `userVaultEquities`. A vault is an account of its own; its followers own shares of its
+//! Vaults: `createVault`, `vaultTransfer` (deposits and withdrawals, by shares), `vaultModify`,
+//! `vaultDistribute`, the leader trading the vault (`vaultAddress`), and the info requests
+//! `vaultDetails`, `userVaultEquities` and `leadingVaults`. A vault is an account of its own; its followers own shares of its
 //! account value.
 
 use super::*;
@@ -20,6 +20,9 @@ pub struct Vault {
     pub description: String,
     pub created_ms: u64,
     pub followers: BTreeMap<Address, Follower>,
+    /// `vaultModify`: whether others may deposit, and whether a withdrawal closes positions.
+    pub allow_deposits: bool,
+    pub always_close_on_withdraw: bool,
 }
 
 /// One depositor's shares, what they paid in (net of withdrawals, at cost), and since when.
@@ -126,6 +129,8 @@ impl Exchange {
             description,
             created_ms: now,
             followers,
+            allow_deposits: true,
+            always_close_on_withdraw: false,
         });
         self.accounts.insert(vault, acct);
         self.ledger(
@@ -161,6 +166,9 @@ impl Exchange {
         };
         let mut v = v;
         if deposit {
+            if !v.allow_deposits && user != v.leader {
+                return err("Deposits are not allowed to this vault.");
+            }
             if self.perp_free(&user) < amt {
                 return err("Insufficient balance for vault deposit.");
             }
@@ -274,9 +282,93 @@ impl Exchange {
             "followers": v.followers.iter().map(|(a, f)| follower(a, f)).collect::<Vec<_>>(),
             "maxDistributable": self.perp_free(vault).to_string().parse::<f64>().unwrap_or(0.0),
             "maxWithdrawable": max_withdrawable.to_string().parse::<f64>().unwrap_or(0.0),
-            "isClosed": false, "relationship": {"type": "normal"}, "allowDeposits": true,
-            "alwaysCloseOnWithdraw": false}),
+            "isClosed": false, "relationship": {"type": "normal"}, "allowDeposits": v.allow_deposits,
+            "alwaysCloseOnWithdraw": v.always_close_on_withdraw}),
         )
+    }
+
+    /// The vault `vault`, when `leader` leads it.
+    fn led_by(&self, leader: Address, vault: &Value) -> Result<(Address, Vault), String> {
+        let addr = vault
+            .as_str()
+            .and_then(Address::parse)
+            .ok_or("bad `vaultAddress`")?;
+        match self.accounts.get(&addr).and_then(|a| a.vault.clone()) {
+            Some(v) if v.leader == leader => Ok((addr, v)),
+            Some(_) => Err(format!("User {leader} is not the leader of vault {addr}.")),
+            None => Err(format!("Vault {addr} does not exist.")),
+        }
+    }
+
+    /// `vaultModify`: the leader sets `allowDeposits` and `alwaysCloseOnWithdraw` (null: as was).
+    pub(super) fn vault_modify(&mut self, leader: Address, action: &Value) -> Value {
+        let (addr, mut v) = match self.led_by(leader, &action["vaultAddress"]) {
+            Ok(x) => x,
+            Err(e) => return err(e),
+        };
+        if let Some(b) = action["allowDeposits"].as_bool() {
+            v.allow_deposits = b;
+        }
+        if let Some(b) = action["alwaysCloseOnWithdraw"].as_bool() {
+            v.always_close_on_withdraw = b;
+        }
+        self.accounts.get_mut(&addr).expect("vault").vault = Some(v);
+        json!({"status":"ok","response":{"type":"default"}})
+    }
+
+    /// `vaultDistribute`: the leader pays `usd` (millionths) out of the vault to its depositors
+    /// by their shares; each one's shares shrink by what it was paid, at the value per share.
+    pub(super) fn vault_distribute(&mut self, leader: Address, action: &Value) -> Value {
+        let (addr, mut v) = match self.led_by(leader, &action["vaultAddress"]) {
+            Ok(x) => x,
+            Err(e) => return err(e),
+        };
+        let Some(amt) = micro_usd(&action["usd"]) else {
+            return err("Invalid amount.");
+        };
+        let value = self.account_value(&addr);
+        let total = v.total_shares();
+        if amt > self.perp_free(&addr) || total.is_zero() || value <= Decimal::ZERO {
+            return err("Insufficient vault balance to distribute.");
+        }
+        let per_share = value / total;
+        let mut paid = Vec::new();
+        for (who, f) in v.followers.iter_mut() {
+            let part = (amt * f.shares / total).round_dp(6);
+            let equity = f.shares * per_share;
+            if !equity.is_zero() {
+                f.basis -= (f.basis * part / equity).round_dp(6);
+            }
+            f.shares -= part / per_share;
+            paid.push((*who, part));
+        }
+        for (who, part) in paid {
+            self.accounts.get_mut(&addr).expect("vault").usdc -= part;
+            self.accounts
+                .entry(who)
+                .or_insert_with(|| Account::new(Decimal::ZERO))
+                .usdc += part;
+            self.ledger(
+                who,
+                json!({"type": "vaultDistribution", "vault": addr.to_string(), "usdc": wire(part)}),
+            );
+        }
+        self.accounts.get_mut(&addr).expect("vault").vault = Some(v);
+        json!({"status":"ok","response":{"type":"default"}})
+    }
+
+    /// `leadingVaults`: the vaults `user` leads.
+    pub(super) fn leading_vaults(&self, user: &Address) -> Value {
+        let mut out: Vec<Value> = self
+            .accounts
+            .iter()
+            .filter_map(|(addr, a)| {
+                let v = a.vault.as_ref().filter(|v| v.leader == *user)?;
+                Some(json!({"address": addr.to_string(), "name": v.name}))
+            })
+            .collect();
+        out.sort_by(|a, b| a["address"].as_str().cmp(&b["address"].as_str()));
+        Value::Array(out)
     }
 
     /// `userVaultEquities`: the vaults `user` holds shares of.

@@ -58,6 +58,10 @@ enum Topic {
     SpotState(Address),
     /// (user, coin)
     AssetData(Address, String),
+    /// A dex's asset contexts (`assetCtxs`).
+    AssetCtxs(String),
+    AllDexsAssetCtxs,
+    AllDexsClearinghouseState(Address),
 }
 
 struct Sub {

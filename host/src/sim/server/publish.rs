@@ -40,7 +40,10 @@ pub(super) fn publish(s: &mut State, now: u64) {
             t @ (Topic::OpenOrders(..)
             | Topic::ClearinghouseState(..)
             | Topic::SpotState(_)
-            | Topic::AssetData(..))
+            | Topic::AssetData(..)
+            | Topic::AssetCtxs(_)
+            | Topic::AllDexsAssetCtxs
+            | Topic::AllDexsClearinghouseState(_))
                 if web =>
             {
                 user_state_frame(&s.exchange, t).into_iter().collect()
@@ -63,8 +66,9 @@ pub(super) fn publish(s: &mut State, now: u64) {
     s.subs = kept;
 }
 
-/// The frame of a user-state channel (`openOrders`, `clearinghouseState`, `spotState`,
-/// `activeAssetData`): sent when subscribed, then about once a second.
+/// The frame of a state channel (`openOrders`, `clearinghouseState`, `spotState`,
+/// `activeAssetData`, `assetCtxs`, `allDexsAssetCtxs`, `allDexsClearinghouseState`): sent when
+/// subscribed, then about once a second.
 pub(super) fn user_state_frame(ex: &Exchange, topic: &Topic) -> Option<String> {
     let (channel, data) = match topic {
         Topic::OpenOrders(u, dex) => (
@@ -86,6 +90,41 @@ pub(super) fn user_state_frame(ex: &Exchange, topic: &Topic) -> Option<String> {
                 .unwrap_or_default()}),
         ),
         Topic::AssetData(u, coin) => ("activeAssetData", ex.active_asset_data(u, coin).ok()?),
+        Topic::AssetCtxs(dex) => (
+            "assetCtxs",
+            json!({"dex": dex, "ctxs": ex.info(&json!({"type": "metaAndAssetCtxs", "dex": dex})).ok()?[1]}),
+        ),
+        Topic::AllDexsAssetCtxs => {
+            let ctxs: Vec<Value> = ex
+                .dex_names()
+                .into_iter()
+                .map(|d| {
+                    let c = ex
+                        .info(&json!({"type": "metaAndAssetCtxs", "dex": d}))
+                        .unwrap_or_default();
+                    json!([d, c[1]])
+                })
+                .collect();
+            ("allDexsAssetCtxs", json!({"ctxs": ctxs}))
+        }
+        Topic::AllDexsClearinghouseState(u) => {
+            let states: Vec<Value> = ex
+                .dex_names()
+                .into_iter()
+                .map(|d| {
+                    let st = ex
+                        .info(
+                            &json!({"type": "clearinghouseState", "user": u.to_string(), "dex": d}),
+                        )
+                        .unwrap_or_default();
+                    json!([d, st])
+                })
+                .collect();
+            (
+                "allDexsClearinghouseState",
+                json!({"user": u.to_string(), "clearinghouseStates": states}),
+            )
+        }
         _ => return None,
     };
     Some(json!({"channel": channel, "data": data}).to_string())

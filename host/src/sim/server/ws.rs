@@ -130,6 +130,9 @@ async fn on_message(
                 Some("openOrders") => user().map(|u| Topic::OpenOrders(u, dex())),
                 Some("clearinghouseState") => user().map(|u| Topic::ClearinghouseState(u, dex())),
                 Some("spotState") => user().map(Topic::SpotState),
+                Some("assetCtxs") => Some(Topic::AssetCtxs(dex())),
+                Some("allDexsAssetCtxs") => Some(Topic::AllDexsAssetCtxs),
+                Some("allDexsClearinghouseState") => user().map(Topic::AllDexsClearinghouseState),
                 Some("activeAssetData") => {
                     user().and_then(|u| coin().map(|c| Topic::AssetData(u, c)))
                 }
