@@ -547,6 +547,21 @@ await check("ws assetCtxs, allDexsAssetCtxs, allDexsClearinghouseState", async (
   assert(st.clearinghouseStates.length === 2 && st.clearinghouseStates[1][0] === "xyz", st);
 });
 
+await check("info.allPerpMetas, marginTable, perpsAtOpenInterestCap, exchangeStatus, approvedBuilders, preTransferCheck, legalCheck", async () => {
+  const metas = await info.allPerpMetas();
+  assert(metas.length === 2 && metas[1].universe[0].name === "xyz:TSLA" && metas[1].universe[0].marginMode === "strictIsolated", metas);
+  const id = metas[0].universe[0].marginTableId;
+  assert(metas[0].marginTables.some(([t]) => t === id), metas[0].marginTables);
+  const t = await info.marginTable({ id });
+  assert(t.marginTiers[0].maxLeverage === id && t.marginTiers[0].lowerBound === "0.0", t);
+  assert(Array.isArray(await info.perpsAtOpenInterestCap()));
+  assert((await info.exchangeStatus()).time > 0);
+  assert((await info.approvedBuilders({ user })).includes("0x00000000000000000000000000000000000b0b01"));
+  const p = await info.preTransferCheck({ user: "0x00000000000000000000000000000000000c0ffe", source: user });
+  assert(p.userExists === false && p.isSanctioned === false, p);
+  assert((await info.legalCheck({ user })).userAllowed === true);
+});
+
 await check("ws an unknown coin is refused", async () => {
   try {
     await subs.bbo({ coin: "NOPE" }, () => {});

@@ -282,7 +282,10 @@ impl Exchange {
                 let a = self.accounts.get(&u).cloned().unwrap_or_default();
                 json!({"cumVlm": wire(a.volume), "nRequestsUsed": a.requests_used, "nRequestsCap": a.request_cap()})
             }
-            other => return Err(format!("info type `{other}` is not simulated")),
+            other => match self.exchange_info(other, req) {
+                Some(answer) => answer?,
+                None => return Err(format!("info type `{other}` is not simulated")),
+            },
         })
     }
 
@@ -414,13 +417,21 @@ impl Exchange {
         v.into_iter().map(|(_, m)| m).collect()
     }
 
-    fn meta(&self, dex: &str) -> Value {
+    pub(super) fn meta(&self, dex: &str) -> Value {
         let universe: Vec<Value> = self
             .sorted(dex)
             .iter()
-            .map(|m| json!({"name": m.spec.coin, "szDecimals": m.spec.sz_decimals, "maxLeverage": m.spec.max_leverage, "onlyIsolated": !dex.is_empty()}))
+            .map(|m| {
+                let mut a = json!({"name": m.spec.coin, "szDecimals": m.spec.sz_decimals, "maxLeverage": m.spec.max_leverage,
+                    "marginTableId": m.spec.max_leverage, "onlyIsolated": !dex.is_empty()});
+                // A HIP-3 market's mode, as the reference's recorded meta shows it.
+                if !dex.is_empty() {
+                    a["marginMode"] = json!("strictIsolated");
+                }
+                a
+            })
             .collect();
-        json!({"universe": universe, "marginTables": [], "collateralToken": 0})
+        json!({"universe": universe, "marginTables": self.margin_tables(dex), "collateralToken": 0})
     }
 
     /// An asset context (strings, as the venue sends them).

@@ -25,6 +25,7 @@ mod info;
 mod margin;
 mod roles;
 mod spot;
+mod status;
 mod transfers;
 pub mod triggers;
 pub mod twap;
