@@ -54,6 +54,18 @@ def status0(r):
     return r["response"]["data"]["statuses"][0]
 
 
+def pnl_terms(fills):
+    """Over `fills`: closed PnL, fees; the account's funding, unrealized PnL and account value,
+    summed over the dexes."""
+    closed = sum(D(f["closedPnl"]) for f in fills)
+    fees = sum(D(f["fee"]) for f in fills)
+    funding = sum(D(f["delta"]["usdc"]) for f in info.user_funding_history(addr, 0))
+    states = [info.user_state(addr, dex) for dex in DEXES]
+    upnl = sum(D(p["position"]["unrealizedPnl"]) for st in states for p in st["assetPositions"])
+    value = sum(D(st["marginSummary"]["accountValue"]) for st in states)
+    return closed, fees, funding, upnl, value
+
+
 def best(coin):
     b = info.l2_snapshot(coin)
     return D(b["levels"][0][0]["px"]), D(b["levels"][1][0]["px"])
@@ -346,13 +358,7 @@ def _():
 
 @check("money: account value = deposits + closed PnL - fees + funding + unrealized")
 def _():
-    fills = info.user_fills(addr)
-    closed = sum(D(f["closedPnl"]) for f in fills)
-    fees = sum(D(f["fee"]) for f in fills)
-    funding = sum(D(f["delta"]["usdc"]) for f in info.user_funding_history(addr, 0))
-    states = [info.user_state(addr, dex) for dex in DEXES]
-    upnl = sum(D(p["position"]["unrealizedPnl"]) for st in states for p in st["assetPositions"])
-    value = sum(D(st["marginSummary"]["accountValue"]) for st in states)
+    closed, fees, funding, upnl, value = pnl_terms(info.user_fills(addr))
     expected = D(100000) + closed - fees + funding + upnl
     assert abs(value - expected) <= D("0.00001"), (value, closed, fees, funding, upnl)
 
@@ -857,13 +863,8 @@ def _():
             flows += D(d["usdc"])
     assert {"deposit", "withdraw", "accountClassTransfer", "internalTransfer", "subAccountTransfer",
             "vaultCreate", "vaultWithdraw", "spotTransfer"} <= kinds, kinds
-    fills = [f for f in info.user_fills(addr) if "/" not in f["coin"] and not f["coin"].startswith("@")]
-    closed = sum(D(f["closedPnl"]) for f in fills)
-    fees = sum(D(f["fee"]) for f in fills)
-    funding = sum(D(f["delta"]["usdc"]) for f in info.user_funding_history(addr, 0))
-    states = [info.user_state(addr, dex) for dex in DEXES]
-    upnl = sum(D(p["position"]["unrealizedPnl"]) for st in states for p in st["assetPositions"])
-    value = sum(D(st["marginSummary"]["accountValue"]) for st in states)
+    perp = [f for f in info.user_fills(addr) if "/" not in f["coin"] and not f["coin"].startswith("@")]
+    closed, fees, funding, upnl, value = pnl_terms(perp)
     expected = flows + closed - fees + funding + upnl
     assert abs(value - expected) <= D("0.00001"), (value, expected, flows, closed, fees, funding, upnl)
 

@@ -15,6 +15,8 @@ pub mod persist;
 pub mod server;
 
 #[cfg(test)]
+mod clock_tests;
+#[cfg(test)]
 mod tests;
 
 /// A simulator started for a `[[venues]]` entry: its handle and the endpoint the venue

@@ -405,67 +405,6 @@ impl Exchange {
         json!({"status":"ok","response":{"type":"order","data":{"statuses":statuses}}})
     }
 
-    /// `updateLeverage`: cross or isolated, 1 to the market's maximum.
-    fn update_leverage(&mut self, user: Address, action: &Value) -> Value {
-        let Some((coin, _, _)) = action["asset"]
-            .as_u64()
-            .and_then(|a| self.spec_of(a as u32))
-        else {
-            return err("Unknown asset.");
-        };
-        let i = self.market_index(&coin).expect("a market of the table");
-        let max = self.markets[i].spec.max_leverage;
-        let cross = action["isCross"].as_bool().unwrap_or(true);
-        let lev = action["leverage"].as_u64().unwrap_or(0);
-        if lev == 0 || lev > u64::from(max) {
-            return err(format!(
-                "Invalid leverage value: {lev} (1 to {max} on {coin})"
-            ));
-        }
-        if cross && coin.contains(':') {
-            return err(format!(
-                "{coin} is isolated only: cross margin is not allowed"
-            ));
-        }
-        self.accounts
-            .get_mut(&user)
-            .expect("account")
-            .leverage
-            .insert(coin, (cross, lev as u32));
-        json!({"status":"ok","response":{"type":"default"}})
-    }
-
-    /// `updateIsolatedMargin`: `ntli` (USDC × 1e6) added to an isolated position's margin, or
-    /// taken from it (never below what its leverage needs).
-    fn update_isolated_margin(&mut self, user: Address, action: &Value) -> Value {
-        let Some((coin, _, _)) = action["asset"]
-            .as_u64()
-            .and_then(|a| self.spec_of(a as u32))
-        else {
-            return err("Unknown asset.");
-        };
-        let Some(ntli) = action["ntli"].as_i64() else {
-            return err("missing ntli");
-        };
-        let amount = Decimal::new(ntli, 6);
-        let acct = &self.accounts[&user];
-        let (cross, _) = self.leverage_of(acct, &coin);
-        let acct = self.accounts.get_mut(&user).expect("account");
-        let Some(p) = acct.positions.get_mut(&coin).filter(|p| !p.szi.is_zero()) else {
-            return err(format!("No position on {coin} to update its margin."));
-        };
-        if cross {
-            return err(format!(
-                "{coin} is cross margin: set isolated with updateLeverage first."
-            ));
-        }
-        if p.margin_extra + amount < Decimal::ZERO {
-            return err("Insufficient margin: cannot remove more than was added.");
-        }
-        p.margin_extra += amount;
-        json!({"status":"ok","response":{"type":"default"}})
-    }
-
     fn cancels(
         &mut self,
         user: Address,

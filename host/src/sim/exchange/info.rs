@@ -2,6 +2,22 @@
 
 use super::*;
 
+/// The entries of `list` whose `time` is in the request's [`startTime`, `endTime`] (no end:
+/// to now), oldest first, at most `cap`.
+fn in_window(list: &[Value], req: &Value, cap: usize) -> Result<Value, String> {
+    let start = req["startTime"]
+        .as_u64()
+        .ok_or("missing or bad `startTime`")?;
+    let end = req["endTime"].as_u64().unwrap_or(u64::MAX);
+    Ok(Value::Array(
+        list.iter()
+            .filter(|f| f["time"].as_u64().is_some_and(|t| t >= start && t <= end))
+            .take(cap)
+            .cloned()
+            .collect(),
+    ))
+}
+
 impl Exchange {
     /// Handles an `/info` request (the `data` of the answer).
     pub fn info(&self, req: &Value) -> Result<Value, String> {
@@ -36,25 +52,8 @@ impl Exchange {
             "leadingVaults" => self.leading_vaults(&user()?),
             "userNonFundingLedgerUpdates" => {
                 let u = user()?;
-                let start = req["startTime"]
-                    .as_u64()
-                    .ok_or("missing or bad `startTime`")?;
-                let end = req["endTime"].as_u64().unwrap_or(u64::MAX);
-                Value::Array(
-                    self.accounts
-                        .get(&u)
-                        .map(|a| {
-                            a.ledger
-                                .iter()
-                                .filter(|f| {
-                                    f["time"].as_u64().is_some_and(|t| t >= start && t <= end)
-                                })
-                                .take(2_000)
-                                .cloned()
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                )
+                let list = self.accounts.get(&u).map(|a| &a.ledger[..]).unwrap_or(&[]);
+                in_window(list, req, 2_000)?
             }
             "userRole" => self.user_role(&user()?),
             // The simulator's perp dexes share one balance: dex abstraction, for everyone.
@@ -195,25 +194,8 @@ impl Exchange {
             "userFees" => self.user_fees(&user()?),
             "userFunding" => {
                 let u = user()?;
-                let start = req["startTime"]
-                    .as_u64()
-                    .ok_or("missing or bad `startTime`")?;
-                let end = req["endTime"].as_u64().unwrap_or(u64::MAX);
-                Value::Array(
-                    self.accounts
-                        .get(&u)
-                        .map(|a| {
-                            a.funding
-                                .iter()
-                                .filter(|f| {
-                                    f["time"].as_u64().is_some_and(|t| t >= start && t <= end)
-                                })
-                                .take(500)
-                                .cloned()
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                )
+                let list = self.accounts.get(&u).map(|a| &a.funding[..]).unwrap_or(&[]);
+                in_window(list, req, 500)?
             }
             "historicalOrders" => self.historical_orders(&user()?),
             "clearinghouseState" => self.clearinghouse_state(&user()?, dex),

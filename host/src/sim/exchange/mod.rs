@@ -26,6 +26,7 @@ mod margin;
 mod roles;
 mod spot;
 mod status;
+mod subaccounts;
 mod transfers;
 pub mod triggers;
 pub mod twap;

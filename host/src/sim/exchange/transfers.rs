@@ -3,14 +3,11 @@
 //!   agent): `usdClassTransfer` (perp ↔ spot), `usdSend`, `spotSend`, `sendAsset`,
 //!   `withdraw3`, `approveAgent`, `approveBuilderFee`, `userSetAbstraction` and
 //!   `userDexAbstraction` (dex abstraction only);
-//! - L1 (signed like orders): `createSubAccount`, `subAccountTransfer`,
-//!   `subAccountSpotTransfer`;
-//! - acting for a sub-account: an action with `vaultAddress` set to a sub-account of the signer's
-//!   account trades that sub-account.
+//! - `reserveRequestWeight`.
+//!
+//! Sub-accounts, and acting for one, are in subaccounts.rs.
 
 use super::*;
-
-type Fields = &'static [(&'static str, &'static str)];
 
 /// How long an agent approved by `approveAgent` is valid (`extraAgents`' `validUntil`).
 const AGENT_VALID_MS: u64 = 180 * 86_400_000;
@@ -18,77 +15,46 @@ const AGENT_VALID_MS: u64 = 180 * 86_400_000;
 /// The venue's fee on a withdrawal to the bridge, taken from the amount withdrawn.
 const WITHDRAW_FEE: Decimal = Decimal::ONE;
 
-/// The user-signed actions the simulator knows: their EIP-712 primary type and fields.
-pub(super) fn user_signed(kind: &str) -> Option<(&'static str, Fields)> {
-    const CLASS: Fields = &[
-        ("hyperliquidChain", "string"),
-        ("amount", "string"),
-        ("toPerp", "bool"),
-        ("nonce", "uint64"),
-    ];
-    const USD_SEND: Fields = &[
-        ("hyperliquidChain", "string"),
-        ("destination", "string"),
-        ("amount", "string"),
-        ("time", "uint64"),
-    ];
-    const SPOT_SEND: Fields = &[
-        ("hyperliquidChain", "string"),
-        ("destination", "string"),
-        ("token", "string"),
-        ("amount", "string"),
-        ("time", "uint64"),
-    ];
-    const WITHDRAW: Fields = &[
-        ("hyperliquidChain", "string"),
-        ("destination", "string"),
-        ("amount", "string"),
-        ("time", "uint64"),
-    ];
-    const BUILDER: Fields = &[
-        ("hyperliquidChain", "string"),
-        ("maxFeeRate", "string"),
-        ("builder", "address"),
-        ("nonce", "uint64"),
-    ];
-    const SEND_ASSET: Fields = &[
-        ("hyperliquidChain", "string"),
-        ("destination", "string"),
-        ("sourceDex", "string"),
-        ("destinationDex", "string"),
-        ("token", "string"),
-        ("amount", "string"),
-        ("fromSubAccount", "string"),
-        ("nonce", "uint64"),
-    ];
-    const SET_ABSTRACTION: Fields = &[
-        ("hyperliquidChain", "string"),
-        ("user", "address"),
-        ("abstraction", "string"),
-        ("nonce", "uint64"),
-    ];
-    const DEX_ABSTRACTION: Fields = &[
-        ("hyperliquidChain", "string"),
-        ("user", "address"),
-        ("enabled", "bool"),
-        ("nonce", "uint64"),
-    ];
-    const AGENT: Fields = &[
-        ("hyperliquidChain", "string"),
-        ("agentAddress", "address"),
-        ("agentName", "string"),
-        ("nonce", "uint64"),
-    ];
+/// The user-signed actions the simulator knows: their EIP-712 primary type and fields, written
+/// as the type string's members are (`type name`, in order), as the SDKs sign them.
+pub(super) fn user_signed(kind: &str) -> Option<(&'static str, &'static str)> {
     Some(match kind {
-        "usdClassTransfer" => ("HyperliquidTransaction:UsdClassTransfer", CLASS),
-        "usdSend" => ("HyperliquidTransaction:UsdSend", USD_SEND),
-        "spotSend" => ("HyperliquidTransaction:SpotSend", SPOT_SEND),
-        "approveAgent" => ("HyperliquidTransaction:ApproveAgent", AGENT),
-        "withdraw3" => ("HyperliquidTransaction:Withdraw", WITHDRAW),
-        "approveBuilderFee" => ("HyperliquidTransaction:ApproveBuilderFee", BUILDER),
-        "sendAsset" => ("HyperliquidTransaction:SendAsset", SEND_ASSET),
-        "userSetAbstraction" => ("HyperliquidTransaction:UserSetAbstraction", SET_ABSTRACTION),
-        "userDexAbstraction" => ("HyperliquidTransaction:UserDexAbstraction", DEX_ABSTRACTION),
+        "usdClassTransfer" => (
+            "HyperliquidTransaction:UsdClassTransfer",
+            "string hyperliquidChain,string amount,bool toPerp,uint64 nonce",
+        ),
+        "usdSend" => (
+            "HyperliquidTransaction:UsdSend",
+            "string hyperliquidChain,string destination,string amount,uint64 time",
+        ),
+        "spotSend" => (
+            "HyperliquidTransaction:SpotSend",
+            "string hyperliquidChain,string destination,string token,string amount,uint64 time",
+        ),
+        "withdraw3" => (
+            "HyperliquidTransaction:Withdraw",
+            "string hyperliquidChain,string destination,string amount,uint64 time",
+        ),
+        "sendAsset" => (
+            "HyperliquidTransaction:SendAsset",
+            "string hyperliquidChain,string destination,string sourceDex,string destinationDex,string token,string amount,string fromSubAccount,uint64 nonce",
+        ),
+        "approveAgent" => (
+            "HyperliquidTransaction:ApproveAgent",
+            "string hyperliquidChain,address agentAddress,string agentName,uint64 nonce",
+        ),
+        "approveBuilderFee" => (
+            "HyperliquidTransaction:ApproveBuilderFee",
+            "string hyperliquidChain,string maxFeeRate,address builder,uint64 nonce",
+        ),
+        "userSetAbstraction" => (
+            "HyperliquidTransaction:UserSetAbstraction",
+            "string hyperliquidChain,address user,string abstraction,uint64 nonce",
+        ),
+        "userDexAbstraction" => (
+            "HyperliquidTransaction:UserDexAbstraction",
+            "string hyperliquidChain,address user,bool enabled,uint64 nonce",
+        ),
         _ => return None,
     })
 }
@@ -97,12 +63,16 @@ pub(super) fn user_signed(kind: &str) -> Option<(&'static str, Fields)> {
 /// `time`). An `approveAgent` without `agentName` was signed with `""` (the SDKs drop the key).
 pub(super) fn user_signed_digest(action: &Value) -> Result<([u8; 32], u64), String> {
     let kind = action["type"].as_str().unwrap_or_default();
-    let (primary, fields) = user_signed(kind).ok_or("not a user-signed action")?;
+    let (primary, members) = user_signed(kind).ok_or("not a user-signed action")?;
+    let fields: Vec<(&str, &str)> = members
+        .split(',')
+        .filter_map(|m| m.split_once(' ').map(|(ty, name)| (name, ty)))
+        .collect();
     let mut a = action.clone();
     if kind == "approveAgent" && a.get("agentName").is_none_or(Value::is_null) {
         a["agentName"] = json!("");
     }
-    let digest = crate::venue::hyperliquid::signing::user_signed_digest(primary, fields, &a)
+    let digest = crate::venue::hyperliquid::signing::user_signed_digest(primary, &fields, &a)
         .ok_or_else(|| format!("malformed {kind}: a signed field is missing or mistyped"))?;
     let nonce = a["nonce"]
         .as_u64()
@@ -112,13 +82,30 @@ pub(super) fn user_signed_digest(action: &Value) -> Result<([u8; 32], u64), Stri
 }
 
 /// A decimal amount as the actions write it (`"12.5"`), positive.
-fn amount(v: &Value) -> Option<Decimal> {
+pub(super) fn amount(v: &Value) -> Option<Decimal> {
     v.as_str()
         .and_then(|s| Decimal::from_str(s.trim()).ok())
         .filter(|a| *a > Decimal::ZERO)
 }
 
-fn ok() -> Value {
+/// An action's `destination` and positive `amount`, or the refusal.
+fn destination_and_amount(action: &Value) -> Result<(Address, Decimal), Value> {
+    match (
+        action["destination"].as_str().and_then(Address::parse),
+        amount(&action["amount"]),
+    ) {
+        (Some(to), Some(amt)) => Ok((to, amt)),
+        _ => Err(err("Invalid destination or amount.")),
+    }
+}
+
+/// An action's `token` by name: `"PURR:0x…"` is the token's name, then its id.
+pub(super) fn token_name(action: &Value) -> String {
+    let token = action["token"].as_str().unwrap_or_default();
+    token.split(':').next().unwrap_or_default().to_string()
+}
+
+pub(super) fn ok() -> Value {
     json!({"status":"ok","response":{"type":"default"}})
 }
 
@@ -131,20 +118,20 @@ impl Exchange {
             .unwrap_or_default()
     }
 
-    /// The account `vaultAddress` names, when the signer's account may act for it (it is one
-    /// of its sub-accounts, or a vault it leads).
-    pub(super) fn acting_for(&self, user: Address, vault: Address) -> Result<Address, String> {
-        let Some(a) = self.accounts.get(&vault) else {
-            return Err(format!("Vault or sub-account {vault} does not exist."));
-        };
-        match (a.master, a.vault.as_ref().map(|v| v.leader)) {
-            (Some(m), _) | (_, Some(m)) if m == user => Ok(vault),
-            (Some(_), _) => Err(format!(
-                "User {user} is not the master of sub-account {vault}."
-            )),
-            (_, Some(_)) => Err(format!("User {user} is not the leader of vault {vault}.")),
-            (None, None) => Err(format!("Vault or sub-account {vault} does not exist.")),
+    /// Perp USDC from one account to another (which is created when new), with its ledger entry
+    /// in both ledgers.
+    fn send_usdc(&mut self, from: Address, to: Address, amt: Decimal, delta: Value) -> Value {
+        if self.perp_free(&from) < amt {
+            return err("Insufficient balance for transfer.");
         }
+        self.accounts.get_mut(&from).expect("account").usdc -= amt;
+        self.accounts
+            .entry(to)
+            .or_insert_with(|| Account::new(Decimal::ZERO))
+            .usdc += amt;
+        self.ledger(from, delta.clone());
+        self.ledger(to, delta);
+        ok()
     }
 
     /// Runs a user-signed action for `user` (its own signature, already checked).
@@ -172,37 +159,20 @@ impl Exchange {
                 self.usd_class_transfer(who, amt, to_perp)
             }
             "usdSend" => {
-                let (Some(to), Some(amt)) = (
-                    action["destination"].as_str().and_then(Address::parse),
-                    amount(&action["amount"]),
-                ) else {
-                    return err("Invalid destination or amount.");
+                let (to, amt) = match destination_and_amount(action) {
+                    Ok(x) => x,
+                    Err(e) => return e,
                 };
-                if self.perp_free(&user) < amt {
-                    return err("Insufficient balance for withdrawal.");
-                }
-                self.accounts.get_mut(&user).expect("account").usdc -= amt;
-                self.accounts
-                    .entry(to)
-                    .or_insert_with(|| Account::new(Decimal::ZERO))
-                    .usdc += amt;
                 let delta = json!({"type": "internalTransfer", "usdc": wire(amt), "user": user.to_string(),
                     "destination": to.to_string(), "fee": "0.0"});
-                self.ledger(user, delta.clone());
-                self.ledger(to, delta);
-                ok()
+                self.send_usdc(user, to, amt, delta)
             }
             "spotSend" => {
-                let (Some(to), Some(amt)) = (
-                    action["destination"].as_str().and_then(Address::parse),
-                    amount(&action["amount"]),
-                ) else {
-                    return err("Invalid destination or amount.");
+                let (to, amt) = match destination_and_amount(action) {
+                    Ok(x) => x,
+                    Err(e) => return e,
                 };
-                // `"PURR:0x…"`: the token's name, then its id.
-                let token = action["token"].as_str().unwrap_or_default();
-                let name = token.split(':').next().unwrap_or_default().to_string();
-                match self.move_spot(user, to, &name, amt) {
+                match self.move_spot(user, to, &token_name(action), amt) {
                     Ok(()) => ok(),
                     Err(e) => err(e),
                 }
@@ -287,14 +257,11 @@ impl Exchange {
                 Err(e) => return err(e),
             },
         };
-        let (Some(to), Some(amt)) = (
-            action["destination"].as_str().and_then(Address::parse),
-            amount(&action["amount"]),
-        ) else {
-            return err("Invalid destination or amount.");
+        let (to, amt) = match destination_and_amount(action) {
+            Ok(x) => x,
+            Err(e) => return e,
         };
-        let token = action["token"].as_str().unwrap_or_default();
-        let name = token.split(':').next().unwrap_or_default().to_string();
+        let name = token_name(action);
         let src = action["sourceDex"].as_str().unwrap_or_default();
         let dst = action["destinationDex"].as_str().unwrap_or_default();
         match (src, dst) {
@@ -302,21 +269,11 @@ impl Exchange {
                 self.usd_class_transfer(from, amt, src == "spot")
             }
             ("", "") if name == "USDC" => {
-                if self.perp_free(&from) < amt {
-                    return err("Insufficient balance for transfer.");
-                }
-                self.accounts.get_mut(&from).expect("account").usdc -= amt;
-                self.accounts
-                    .entry(to)
-                    .or_insert_with(|| Account::new(Decimal::ZERO))
-                    .usdc += amt;
                 let delta = json!({"type": "send", "user": from.to_string(), "destination": to.to_string(),
                     "sourceDex": "", "destinationDex": "", "token": "USDC", "amount": wire(amt),
                     "usdcValue": wire(amt), "fee": "0.0", "nativeTokenFee": "0.0",
                     "nonce": action["nonce"], "feeToken": ""});
-                self.ledger(from, delta.clone());
-                self.ledger(to, delta);
-                ok()
+                self.send_usdc(from, to, amt, delta)
             }
             ("spot", "spot") => match self.move_spot(from, to, &name, amt) {
                 Ok(()) => ok(),
@@ -371,7 +328,7 @@ impl Exchange {
     }
 
     /// Spot tokens from one wallet to another (which is created when new), at their average cost.
-    fn move_spot(
+    pub(super) fn move_spot(
         &mut self,
         from: Address,
         to: Address,
@@ -408,106 +365,6 @@ impl Exchange {
         Ok(())
     }
 
-    /// `createSubAccount`: a new, empty account the master may fund and trade (`vaultAddress`).
-    /// Its address is derived from the master and the name, so the same name gives the same
-    /// address; a name is used once per master.
-    pub(super) fn create_sub_account(&mut self, master: Address, action: &Value) -> Value {
-        let Some(name) = action["name"].as_str().filter(|n| !n.trim().is_empty()) else {
-            return err("Invalid sub-account name.");
-        };
-        if self
-            .accounts
-            .get(&master)
-            .is_some_and(|a| a.master.is_some())
-        {
-            return err("Sub-accounts cannot create sub-accounts.");
-        }
-        if self
-            .accounts
-            .values()
-            .any(|a| a.master == Some(master) && a.name.as_deref() == Some(name))
-        {
-            return err("Sub-account name already in use.");
-        }
-        let mut seed = b"sub-account".to_vec();
-        seed.extend_from_slice(&master.0);
-        seed.extend_from_slice(name.as_bytes());
-        let mut addr = [0u8; 20];
-        addr.copy_from_slice(&crate::venue::hyperliquid::signing::keccak(&seed)[12..]);
-        let sub = Address(addr);
-        let mut acct = Account::new(Decimal::ZERO);
-        acct.master = Some(master);
-        acct.name = Some(name.to_string());
-        self.accounts.insert(sub, acct);
-        json!({"status":"ok","response":{"type":"createSubAccount","data": sub.to_string()}})
-    }
-
-    /// `subAccountTransfer` (USDC, in millionths, perp to perp) and `subAccountSpotTransfer` (a
-    /// spot token): between the master and one of its sub-accounts.
-    pub(super) fn sub_account_transfer(&mut self, master: Address, action: &Value) -> Value {
-        let Some(sub) = action["subAccountUser"].as_str().and_then(Address::parse) else {
-            return err("bad `subAccountUser`");
-        };
-        if let Err(e) = self.acting_for(master, sub) {
-            return err(e);
-        }
-        let Some(deposit) = action["isDeposit"].as_bool() else {
-            return err("missing `isDeposit`");
-        };
-        let (from, to) = if deposit {
-            (master, sub)
-        } else {
-            (sub, master)
-        };
-        if action["type"] == "subAccountSpotTransfer" {
-            let (Some(amt), Some(token)) = (amount(&action["amount"]), action["token"].as_str())
-            else {
-                return err("Invalid token or amount.");
-            };
-            let name = token.split(':').next().unwrap_or_default().to_string();
-            return match self.move_spot(from, to, &name, amt) {
-                Ok(()) => ok(),
-                Err(e) => err(e),
-            };
-        }
-        let Some(usd) = action["usd"].as_u64().filter(|u| *u > 0) else {
-            return err("Invalid amount.");
-        };
-        let amt = Decimal::new(usd as i64, 6);
-        if self.perp_free(&from) < amt {
-            return err("Insufficient balance for transfer.");
-        }
-        self.accounts.get_mut(&from).expect("account").usdc -= amt;
-        self.accounts.get_mut(&to).expect("account").usdc += amt;
-        let delta = json!({"type": "subAccountTransfer", "usdc": wire(amt), "user": from.to_string(),
-            "destination": to.to_string()});
-        self.ledger(from, delta.clone());
-        self.ledger(to, delta);
-        ok()
-    }
-
-    /// `subAccountModify`: renames a sub-account (a name once per master).
-    pub(super) fn sub_account_modify(&mut self, master: Address, action: &Value) -> Value {
-        let Some(sub) = action["subAccountUser"].as_str().and_then(Address::parse) else {
-            return err("bad `subAccountUser`");
-        };
-        if let Err(e) = self.acting_for(master, sub) {
-            return err(e);
-        }
-        let Some(name) = action["name"].as_str().filter(|n| !n.trim().is_empty()) else {
-            return err("Invalid sub-account name.");
-        };
-        if self
-            .accounts
-            .iter()
-            .any(|(a, s)| *a != sub && s.master == Some(master) && s.name.as_deref() == Some(name))
-        {
-            return err("Sub-account name already in use.");
-        }
-        self.accounts.get_mut(&sub).expect("sub-account").name = Some(name.to_string());
-        ok()
-    }
-
     /// `reserveRequestWeight`: buys request budget, 0.0005 USDC per request, from the perp
     /// balance.
     pub(super) fn reserve_request_weight(&mut self, user: Address, action: &Value) -> Value {
@@ -522,27 +379,5 @@ impl Exchange {
         a.usdc -= cost;
         a.requests_reserved += weight;
         ok()
-    }
-
-    /// `subAccounts`: a master's sub-accounts with their perp and spot states (null: none).
-    pub(super) fn sub_accounts(&self, master: &Address) -> Value {
-        let mut subs: Vec<(&Address, &Account)> = self
-            .accounts
-            .iter()
-            .filter(|(_, a)| a.master == Some(*master))
-            .collect();
-        subs.sort_by_key(|(_, a)| a.name.clone());
-        if subs.is_empty() {
-            return Value::Null;
-        }
-        Value::Array(
-            subs.into_iter()
-                .map(|(addr, a)| {
-                    json!({"name": a.name, "subAccountUser": addr.to_string(), "master": master.to_string(),
-                        "clearinghouseState": self.clearinghouse_state(addr, ""),
-                        "spotState": self.spot_state(addr)})
-                })
-                .collect(),
-        )
     }
 }

@@ -2,7 +2,7 @@
 //! `/exchange`, a ticker publishing market data, and fault injection.
 
 use crate::sim::exchange::{AccountSpec, Exchange, Push};
-use publish::publish;
+use publish::{deliver, publish};
 use ws::ws_session;
 
 mod publish;
@@ -369,60 +369,6 @@ fn corrupt(kind: &str, bbo: &str, ctx: &str) -> (String, String) {
         _ => {}
     }
     (b.to_string(), c.to_string())
-}
-
-/// Routes user pushes to the subscribers of that user's channel (losing every Nth fill frame
-/// under the `drop_fill_every` fault).
-fn deliver(s: &mut State, pushes: Vec<Push>) {
-    for p in pushes {
-        let channel = p
-            .frame
-            .strip_prefix("{\"channel\":\"")
-            .and_then(|r| r.split('"').next())
-            .unwrap_or_default()
-            .to_string();
-        let fills = channel == "userFills";
-        if !fills && channel != "orderUpdates" {
-            // A `user` event (a liquidation), a funding payment, a TWAP's slice fills and
-            // history go to their own channel alone, as they are.
-            s.subs.retain(|sub| {
-                let mine = match (&sub.topic, channel.as_str()) {
-                    (Topic::UserEvents(u), "user")
-                    | (Topic::UserFundings(u), "userFundings")
-                    | (Topic::TwapSliceFills(u), "userTwapSliceFills")
-                    | (Topic::TwapHistory(u), "userTwapHistory") => *u == p.user,
-                    _ => false,
-                };
-                !mine || sub.tx.send(p.frame.clone()).is_ok()
-            });
-            continue;
-        }
-        if fills && s.faults.drop_fill_every > 0 {
-            s.fill_frames += 1;
-            if s.fill_frames % u64::from(s.faults.drop_fill_every) == 0 {
-                s.fills_dropped += 1;
-                continue;
-            }
-        }
-        let frame = s.maybe_truncate(p.frame);
-        // The `user` channel carries the same fills.
-        let user_event = fills.then(|| {
-            let v: Value = serde_json::from_str(&frame).unwrap_or_default();
-            json!({"channel": "user", "data": {"fills": v["data"]["fills"]}}).to_string()
-        });
-        s.subs.retain(|sub| {
-            let frame = match &sub.topic {
-                Topic::OrderUpdates(u) if !fills && *u == p.user => &frame,
-                Topic::UserFills(u) if fills && *u == p.user => &frame,
-                Topic::UserEvents(u) if *u == p.user => match &user_event {
-                    Some(f) => f,
-                    None => return true,
-                },
-                _ => return true,
-            };
-            sub.tx.send(frame.clone()).is_ok()
-        });
-    }
 }
 
 async fn accept_loop(

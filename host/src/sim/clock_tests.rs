@@ -1,0 +1,276 @@
+//! The simulator driven by its own clock: funding on the hour, liquidations, TWAP suborders,
+//! and the books' aggregation.
+
+use super::exchange::Exchange;
+use super::market::MarketSpec;
+use super::tests::{AGENT, KEY, ex, order, signed, status, with_markets};
+use crate::venue::hyperliquid::actions::TifWire;
+use crate::venue::hyperliquid::signing::PrivateKey;
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+
+#[test]
+fn open_positions_pay_funding_on_the_hour_and_user_funding_lists_it() {
+    let mut e = ex();
+    let owner = PrivateKey::from_hex(KEY).unwrap().address();
+    let (_, ask) = e.markets[0].bbo(e.now_ms);
+    let (r, _) = e.exchange(&signed(
+        AGENT,
+        &order(
+            0,
+            true,
+            &(ask + Decimal::ONE).to_string(),
+            "1",
+            TifWire::Ioc,
+            false,
+        ),
+        e.now_ms,
+    ));
+    assert_eq!(status(&r)["filled"]["totalSz"], "1.0", "{r}");
+    let before = e.accounts[&owner].usdc;
+    let oracle = e.markets[0].oracle;
+    // The next hour: a long of 1 pays 1 × oracle × 0.0000125.
+    let hour = (e.now_ms / 3_600_000 + 1) * 3_600_000;
+    e.tick(hour - 1);
+    assert_eq!(e.accounts[&owner].usdc, before, "nothing before the hour");
+    let pushes = e.tick(hour);
+    assert!(
+        pushes
+            .iter()
+            .any(|p| p.frame.starts_with("{\"channel\":\"userFundings\"")),
+        "the payment is pushed to userFundings"
+    );
+    let oracle_then = e.markets[0].oracle;
+    let paid = (oracle_then * Decimal::new(125, 7)).round_dp(6);
+    assert_eq!(
+        e.accounts[&owner].usdc,
+        before - paid,
+        "oracle {oracle} then {oracle_then}"
+    );
+    let f = e
+        .info(&json!({"type":"userFunding","user": owner.to_string(),"startTime": 0}))
+        .unwrap();
+    assert_eq!(f.as_array().unwrap().len(), 1, "{f}");
+    assert_eq!(f[0]["time"], hour);
+    assert_eq!(f[0]["delta"]["type"], "funding");
+    assert_eq!(
+        f[0]["delta"]["usdc"],
+        crate::venue::hyperliquid::tick::wire(-paid)
+    );
+    let state = e
+        .info(&json!({"type":"clearinghouseState","user": owner.to_string(),"dex":""}))
+        .unwrap();
+    assert_eq!(
+        state["assetPositions"][0]["position"]["cumFunding"]["sinceOpen"],
+        crate::venue::hyperliquid::tick::wire(paid)
+    );
+    // The HIP-3 market is isolated only: cross leverage is refused, isolated accepted.
+    let lev = |e: &mut Exchange, cross: bool| {
+        raw(
+            e,
+            json!({"type": "updateLeverage", "asset": 110000, "isCross": cross, "leverage": 3}),
+        )
+    };
+    let r = lev(&mut e, true);
+    assert_eq!(r["status"], "err", "{r}");
+    assert!(
+        r["response"].as_str().unwrap().contains("isolated only"),
+        "{r}"
+    );
+    assert_eq!(lev(&mut e, false)["status"], "ok");
+}
+
+/// Sends a raw action (one the host's own Action type does not build), signed by the agent.
+fn raw(e: &mut Exchange, action: Value) -> Value {
+    use crate::hex::Prefixed;
+    use crate::venue::hyperliquid::actions::msgpack_into;
+    use crate::venue::hyperliquid::signing::{action_hash, agent_digest};
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let nonce = e.now_ms + N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut buf = Vec::new();
+    msgpack_into(&action, &mut buf).unwrap();
+    let digest = agent_digest(&action_hash(&buf, nonce, None, None), false);
+    let sig = PrivateKey::from_hex(AGENT).unwrap().sign_digest(&digest);
+    let req = json!({"action": action, "nonce": nonce, "signature": {
+        "r": Prefixed::<66>::new(&sig.r).as_str(), "s": Prefixed::<66>::new(&sig.s).as_str(), "v": sig.v}});
+    e.exchange(&req).0
+}
+
+/// Buys `sz` BTC at the ask with the test account's agent.
+fn buy(e: &mut Exchange, sz: &str) {
+    let (_, ask) = e.markets[0].bbo(e.now_ms);
+    let (r, _) = e.exchange(&signed(
+        AGENT,
+        &order(
+            0,
+            true,
+            &(ask + Decimal::ONE).to_string(),
+            sz,
+            TifWire::Ioc,
+            false,
+        ),
+        e.now_ms,
+    ));
+    assert_eq!(status(&r)["filled"]["totalSz"], format!("{sz}.0"), "{r}");
+}
+
+#[test]
+fn liquidations_are_partial_for_large_positions_then_whole_and_backstop_below_two_thirds() {
+    let spec: MarketSpec = toml::from_str(
+        "coin = \"BTC\"\nsz_decimals = 3\nprice = 100\ndislocation_every_ms = 0\nvol_bps = 0\nhalf_spread_bps = 0.01\nlevel_size = 100000\nmax_leverage = 20\n",
+    )
+    .unwrap();
+    let owner = PrivateKey::from_hex(KEY).unwrap().address();
+    let t0 = 1_700_000_000_000;
+    let mut e = with_markets(vec![spec], t0);
+    // 1,900 at about 100: 19x on 10,000, worth 190,000 (over the 10,000 of a partial one).
+    buy(&mut e, "1900");
+    assert!(
+        e.tick(t0 + 100)
+            .iter()
+            .all(|p| !p.frame.contains("liquidation"))
+    );
+    // At 97 the equity (about 4,300) is under maintenance (1,900 × 97 / 40 = 4,607.5) but over
+    // two thirds of it: a market liquidation, of 20% of the position.
+    e.markets[0].oracle = Decimal::from(97);
+    let pushes = e.tick(t0 + 200);
+    assert_eq!(e.accounts[&owner].position("BTC"), Decimal::from(1_520));
+    let fill = e.accounts[&owner].fills.last().unwrap().clone();
+    assert_eq!(fill["liquidation"]["method"], "market", "{fill}");
+    assert_eq!(fill["side"], "A");
+    assert_eq!(fill["sz"], "380.0");
+    assert_eq!(fill["px"], fill["liquidation"]["markPx"]);
+    assert_ne!(
+        fill["fee"], "0.0",
+        "a market liquidation pays the taker fee"
+    );
+    assert!(
+        pushes
+            .iter()
+            .any(|p| p.frame.starts_with("{\"channel\":\"user\"")
+                && p.frame.contains("liquidated_user")),
+        "a liquidation event for the user channel"
+    );
+    // That restored the margin: nothing more is liquidated at this price.
+    e.tick(t0 + 300);
+    assert_eq!(e.accounts[&owner].position("BTC"), Decimal::from(1_520));
+    // Within the 30 s cooldown a liquidation takes the whole position.
+    e.markets[0].oracle = Decimal::new(965, 1);
+    e.tick(t0 + 10_000);
+    assert_eq!(e.accounts[&owner].position("BTC"), Decimal::ZERO);
+    let left = e.accounts[&owner].usdc;
+    assert!(
+        left > Decimal::ZERO && left < Decimal::from(4_000),
+        "{left}"
+    );
+
+    // A gap to under two thirds of maintenance: the backstop takes the position with no fee,
+    // and the maintenance margin is not returned: the account ends at zero.
+    e.markets[0].oracle = Decimal::from(100);
+    e.tick(t0 + 60_000);
+    let sz = (left * Decimal::from(19) / Decimal::from(100)).floor();
+    buy(&mut e, &sz.to_string());
+    e.markets[0].oracle = Decimal::from(96);
+    e.tick(t0 + 60_100);
+    assert_eq!(e.accounts[&owner].position("BTC"), Decimal::ZERO);
+    let fill = e.accounts[&owner].fills.last().unwrap().clone();
+    assert_eq!(fill["liquidation"]["method"], "backstop", "{fill}");
+    assert_eq!(fill["fee"], "0.0", "{fill}");
+    assert_eq!(e.accounts[&owner].usdc, Decimal::ZERO);
+}
+
+#[test]
+fn a_twap_order_executes_in_30_s_suborders_over_its_minutes_and_its_fills_say_so() {
+    let mut e = ex();
+    let owner = PrivateKey::from_hex(KEY).unwrap().address();
+    let t0 = e.now_ms;
+    // 5 BTC (at 100) over 5 minutes: 10 suborders of 0.5, the first at once.
+    let r = raw(
+        &mut e,
+        json!({"type": "twapOrder", "twap": {"a": 0, "b": true, "s": "5", "r": false, "m": 5, "t": false}}),
+    );
+    let id = r["response"]["data"]["status"]["running"]["twapId"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{r}"));
+    assert_eq!(e.accounts[&owner].position("BTC"), Decimal::new(5, 1));
+    let mut history = Vec::new();
+    for k in 1..=12 {
+        let pushes = e.tick(t0 + k * 30_000);
+        history.extend(
+            pushes
+                .into_iter()
+                .filter(|p| p.frame.contains("\"channel\":\"userTwapHistory\"")),
+        );
+    }
+    assert_eq!(e.accounts[&owner].position("BTC"), Decimal::from(5));
+    let slices = &e.accounts[&owner].twap_slice_fills;
+    assert_eq!(slices.len(), 10, "one fill per suborder at this depth");
+    assert!(
+        slices
+            .iter()
+            .all(|s| s["twapId"] == id && s["fill"]["twapId"] == id)
+    );
+    let h = &e.accounts[&owner].twap_history;
+    assert_eq!(h[0]["status"]["status"], "activated");
+    assert_eq!(h[1]["status"]["status"], "finished");
+    assert_eq!(h[1]["state"]["executedSz"], "5.0");
+    assert_eq!(history.len(), 1, "the finish was pushed");
+    assert!(e.accounts[&owner].twaps.is_empty());
+
+    // A cancelled one keeps what it executed, and says so.
+    let r = raw(
+        &mut e,
+        json!({"type": "twapOrder", "twap": {"a": 0, "b": false, "s": "5", "r": true, "m": 5, "t": false}}),
+    );
+    let id = r["response"]["data"]["status"]["running"]["twapId"]
+        .as_u64()
+        .unwrap();
+    let r = raw(&mut e, json!({"type": "twapCancel", "a": 0, "t": id}));
+    assert_eq!(r["response"]["data"]["status"], "success", "{r}");
+    assert_eq!(e.accounts[&owner].position("BTC"), Decimal::new(45, 1));
+    let last = e.accounts[&owner].twap_history.last().unwrap().clone();
+    assert_eq!(last["status"]["status"], "terminated");
+    let r = raw(&mut e, json!({"type": "twapCancel", "a": 0, "t": id}));
+    assert!(r["response"]["data"]["status"]["error"].is_string(), "{r}");
+    // Too small per suborder is refused.
+    let r = raw(
+        &mut e,
+        json!({"type": "twapOrder", "twap": {"a": 0, "b": true, "s": "0.001", "r": false, "m": 60, "t": false}}),
+    );
+    assert!(r["response"]["data"]["status"]["error"].is_string(), "{r}");
+}
+
+#[test]
+fn books_aggregate_to_significant_figures_and_mantissa_below_one_too() {
+    use crate::sim::exchange::history::aggregate;
+    let d = |s: &str| <Decimal as std::str::FromStr>::from_str(s).unwrap();
+    let bids = vec![
+        (d("0.19995"), d("1")),
+        (d("0.19985"), d("2")),
+        (d("0.19875"), d("4")),
+    ];
+    // 3 figures of 0.19995 are 0.199 (a step of 0.001), not 0.1.
+    assert_eq!(
+        aggregate(&bids, 3, 1, true),
+        vec![(d("0.199"), d("3")), (d("0.198"), d("4"))]
+    );
+    let asks = vec![
+        (d("64001"), d("1")),
+        (d("64003"), d("1")),
+        (d("64011"), d("1")),
+    ];
+    assert_eq!(
+        aggregate(&asks, 5, 1, false),
+        vec![
+            (d("64001"), d("1")),
+            (d("64003"), d("1")),
+            (d("64011"), d("1"))
+        ]
+    );
+    // 5 figures with mantissa 5: a step of 5.
+    assert_eq!(
+        aggregate(&asks, 5, 5, false),
+        vec![(d("64005"), d("2")), (d("64015"), d("1"))]
+    );
+    assert_eq!(aggregate(&asks, 2, 1, false), vec![(d("65000"), d("3"))]);
+}
