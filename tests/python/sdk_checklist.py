@@ -822,7 +822,7 @@ def _():
 
 
 
-@check("exchange.send_asset, and the simulator's dex abstraction")
+@check("exchange.send_asset: perp and spot, another account, a HIP-3 dex's collateral; abstraction")
 def _():
     spot_before = D(spot_balances()["USDC"]["total"])
     assert exchange.send_asset(addr, "", "spot", "USDC", 10)["status"] == "ok"
@@ -830,8 +830,17 @@ def _():
     other = "0x000000000000000000000000000000000000beef"
     assert exchange.send_asset(other, "", "", "USDC", 2)["status"] == "ok"
     assert perp_value(other) == 2
-    r = exchange.send_asset(addr, "", "xyz", "USDC", 1)
-    assert r["status"] == "err" and "share one balance" in r["response"], r
+    # The HIP-3 position's margin is drawn from the main dex until the dex holds collateral of
+    # its own: sending margin + 50 leaves 50 idle there.
+    main_before = perp_value()
+    margin = sum(D(p["position"]["marginUsed"]) for p in info.user_state(addr, "xyz")["assetPositions"])
+    assert exchange.send_asset(addr, "", "xyz", "USDC", float(margin + 50))["status"] == "ok"
+    assert D(info.user_state(addr, "xyz")["withdrawable"]) == 50
+    assert perp_value() == main_before - 50, "the main dex paid what the margin did not already draw"
+    assert exchange.send_asset(addr, "xyz", "", "USDC", 50)["status"] == "ok"
+    assert perp_value() == main_before and D(info.user_state(addr, "xyz")["withdrawable"]) == 0
+    r = exchange.send_asset(addr, "xyz", "", "USDC", 1)
+    assert r["status"] == "err", "no idle collateral left on xyz"
     assert info.query_user_abstraction_state(addr) == "dexAbstraction"
     assert info.query_user_dex_abstraction_state(addr) is True
 

@@ -134,6 +134,9 @@ pub struct Account {
     /// `userNonFundingLedgerUpdates` entries, oldest first: deposits, withdrawals, transfers,
     /// vault moves, liquidations.
     pub ledger: Vec<Value>,
+    /// USDC moved to a HIP-3 dex with `sendAsset`, by dex: part of `usdc`, shown in that dex's
+    /// `clearinghouseState` (and its positions' margin is drawn from it first).
+    pub dex_collateral: std::collections::BTreeMap<String, Decimal>,
     /// `approveBuilderFee`: the most each builder may charge, in tenths of a basis point.
     pub builder_fees: HashMap<crate::venue::hyperliquid::signing::Address, u64>,
 }

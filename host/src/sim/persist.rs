@@ -3,7 +3,7 @@
 //! file next to the journal (`<journal>.sim-<venue>.json`); the next run's simulator starts from
 //! it, so the host finds its positions on the venue as it would on the real one. `run --fresh`
 //! removes the files first. Kept: balances, positions (with isolated margin added), leverage
-//! settings, spot wallets, and which accounts are whose sub-accounts. Not kept: resting and
+//! settings, spot wallets, HIP-3 dexes' collateral, and which accounts are whose sub-accounts. Not kept: resting and
 //! trigger orders and TWAPs (a stopping host cancels its own), the fill history (the journal has
 //! it), the ledger, vaults' share books, agents approved by `approveAgent`, builder approvals.
 
@@ -44,6 +44,9 @@ struct SavedAccount {
     /// A sub-account's master and name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     sub_account_of: Option<(String, String)>,
+    /// HIP-3 dex → the collateral moved there with `sendAsset`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    dex_collateral: BTreeMap<String, Decimal>,
 }
 
 /// Where venue `venue`'s simulator keeps its accounts for the journal at `journal`.
@@ -87,6 +90,7 @@ pub fn save(handle: &SimHandle, venue: &str, path: &Path) -> anyhow::Result<usiz
                                 .filter(|(_, b)| !b.total.is_zero())
                                 .map(|(t, b)| (t.clone(), (b.total, b.entry_ntl)))
                                 .collect(),
+                            dex_collateral: acct.dex_collateral.clone(),
                             sub_account_of: acct
                                 .master
                                 .map(|m| (m.to_string(), acct.name.clone().unwrap_or_default())),
@@ -164,6 +168,7 @@ pub fn restore(handle: &SimHandle, venue: &str, path: &Path) -> anyhow::Result<O
             .into_iter()
             .map(|(t, (total, entry_ntl))| (t, super::account::SpotBalance { total, entry_ntl }))
             .collect();
+        acct.dex_collateral = a.dex_collateral;
         if let Some((master, name)) = a.sub_account_of {
             let Some(m) = Address::parse(&master) else {
                 bail!("{}: `{master}` is not an address", path.display());
@@ -236,6 +241,7 @@ mod tests {
                 },
             );
             a.leverage.insert("BTC".into(), (false, 5));
+            a.dex_collateral.insert("xyz".into(), Decimal::from(30));
             a.spot.insert(
                 "PURR".into(),
                 SpotBalance {
@@ -262,6 +268,7 @@ mod tests {
         );
         assert_eq!(a.leverage["BTC"], (false, 5));
         assert_eq!(a.spot["PURR"].total, Decimal::from(99));
+        assert_eq!(a.dex_collateral["xyz"], Decimal::from(30));
         let s = &st.exchange.accounts[&sub];
         assert_eq!((s.master, s.name.as_deref()), (Some(owner), Some("alpha")));
         assert_eq!(s.usdc, Decimal::from(40));

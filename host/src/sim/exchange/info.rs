@@ -299,7 +299,9 @@ impl Exchange {
         let (mut value, mut ntl, mut used) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
         let mut positions = Vec::new();
         let cross_free = self.cross_free(a);
-        let mut moved_out = Decimal::ZERO;
+        // What each HIP-3 dex holds of the balance: its collateral (`sendAsset`), or, when its
+        // positions' isolated margin is more, that margin (drawn from the main dex's balance).
+        let mut dex_margin: HashMap<String, Decimal> = HashMap::new();
         for (c, p) in a.positions.iter().filter(|(_, p)| !p.szi.is_zero()) {
             let mark = marks(c).unwrap_or_default();
             let (cross, lev) = self.leverage_of(a, c);
@@ -310,7 +312,9 @@ impl Exchange {
                 p.isolated_margin(lev)
             };
             if c.contains(':') {
-                moved_out += margin;
+                *dex_margin
+                    .entry(crate::venue::hyperliquid::info::dex_of(c).to_string())
+                    .or_default() += margin;
             }
             if !on_dex(c) {
                 continue;
@@ -338,11 +342,7 @@ impl Exchange {
             let liq = wire(liq.max(Decimal::ZERO).round_dp(6));
             ntl += notional;
             used += margin;
-            if !dex.is_empty() {
-                value += margin + upnl;
-            } else {
-                value += upnl;
-            }
+            value += upnl;
             positions.push(json!({"type":"oneWay","position":{"coin": c, "szi": wire(p.szi), "entryPx": wire(p.entry_px),
                 "positionValue": wire(notional), "unrealizedPnl": wire(upnl),
                 "leverage": if cross { json!({"type": "cross", "value": lev}) } else { json!({"type": "isolated", "value": lev, "rawUsd": wire(-p.szi * p.entry_px + margin)}) },
@@ -350,13 +350,45 @@ impl Exchange {
                 "returnOnEquity": wire(if margin.is_zero() { Decimal::ZERO } else { (upnl / margin).round_dp(6) }),
                 "cumFunding": {"allTime": wire(-p.funding_since_open), "sinceChange": wire(-p.funding_since_open), "sinceOpen": wire(-p.funding_since_open)}}}));
         }
-        if dex.is_empty() {
-            value += a.usdc - moved_out;
-        }
+        let held = |d: &str| {
+            let collateral = a.dex_collateral.get(d).copied().unwrap_or_default();
+            let margin = dex_margin.get(d).copied().unwrap_or_default();
+            (
+                collateral.max(margin),
+                (collateral - margin).max(Decimal::ZERO),
+            )
+        };
+        let withdrawable = if dex.is_empty() {
+            let elsewhere: Decimal = self.dexes.iter().map(|d| held(d).0).sum();
+            value += a.usdc - elsewhere;
+            (value - used).max(Decimal::ZERO)
+        } else {
+            let (funds, idle) = held(dex);
+            value += funds;
+            idle
+        };
         let summary = json!({"accountValue": wire(value.round_dp(6)), "totalNtlPos": wire(ntl), "totalRawUsd": wire(value.round_dp(6)), "totalMarginUsed": wire(used)});
         json!({"assetPositions": positions, "marginSummary": summary, "crossMarginSummary": summary,
             "crossMaintenanceMarginUsed": wire((used / Decimal::TWO).round_dp(6)),
-            "withdrawable": wire((value - used).max(Decimal::ZERO).round_dp(6)), "time": now})
+            "withdrawable": wire(withdrawable.round_dp(6)), "time": now})
+    }
+
+    /// The collateral HIP-3 dexes hold beyond their positions' isolated margin.
+    pub(super) fn idle_dex_collateral(&self, a: &Account) -> Decimal {
+        a.dex_collateral
+            .iter()
+            .map(|(d, c)| {
+                let margin: Decimal = a
+                    .positions
+                    .iter()
+                    .filter(|(coin, p)| {
+                        !p.szi.is_zero() && crate::venue::hyperliquid::info::dex_of(coin) == d
+                    })
+                    .map(|(coin, p)| p.isolated_margin(self.leverage_of(a, coin).1))
+                    .sum();
+                (*c - margin).max(Decimal::ZERO)
+            })
+            .sum()
     }
 
     /// Every perp dex's name, the main one (`""`) first.
@@ -370,7 +402,7 @@ impl Exchange {
     /// cross positions' unrealized PnL, less their maintenance margin.
     fn cross_free(&self, a: &Account) -> Decimal {
         let now = self.now_ms;
-        let mut free = a.usdc;
+        let mut free = a.usdc - self.idle_dex_collateral(a);
         for (c, p) in a.positions.iter().filter(|(_, p)| !p.szi.is_zero()) {
             let Some(j) = self.market_index(c) else {
                 continue;

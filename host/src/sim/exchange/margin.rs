@@ -122,7 +122,8 @@ impl Exchange {
         let acct = &self.accounts[&user];
         let mut cross = Vec::new();
         let mut isolated = Vec::new();
-        let (mut equity, mut maint) = (acct.usdc, Decimal::ZERO);
+        // A HIP-3 dex's idle collateral is that dex's, not the cross account's.
+        let (mut equity, mut maint) = (acct.usdc - self.idle_dex_collateral(acct), Decimal::ZERO);
         for (coin, p) in acct.positions.iter().filter(|(_, p)| !p.szi.is_zero()) {
             let Some(i) = self.market_index(coin) else {
                 continue;

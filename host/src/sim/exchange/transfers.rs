@@ -244,8 +244,8 @@ impl Exchange {
     }
 
     /// `sendAsset`: between the perp balance (`""`) and the spot wallet (`"spot"`), to the
-    /// account itself or to another; from a sub-account with `fromSubAccount`. The perp dexes
-    /// share one balance here, so a move between two of them is refused as meaningless.
+    /// account itself or to another; between the main dex and a HIP-3 dex's collateral, of one
+    /// account; from a sub-account with `fromSubAccount`.
     fn send_asset(&mut self, user: Address, action: &Value) -> Value {
         let from = match action["fromSubAccount"].as_str().unwrap_or_default() {
             "" => user,
@@ -280,12 +280,39 @@ impl Exchange {
                 Err(e) => err(e),
             },
             (s, d)
-                if (s.is_empty() || self.dexes.iter().any(|x| x == s))
+                if name == "USDC"
+                    && to == from
+                    && (s.is_empty() || self.dexes.iter().any(|x| x == s))
                     && (d.is_empty() || self.dexes.iter().any(|x| x == d)) =>
             {
-                err(
-                    "The simulator's perp dexes share one balance (dex abstraction): nothing to move between them.",
-                )
+                // Between two perp dexes of one account: the collateral a HIP-3 dex holds.
+                let free = if s.is_empty() {
+                    self.perp_free(&from)
+                } else {
+                    self.clearinghouse_state(&from, s)["withdrawable"]
+                        .as_str()
+                        .and_then(|w| Decimal::from_str(w).ok())
+                        .unwrap_or_default()
+                };
+                if free < amt {
+                    return err("Insufficient balance for transfer.");
+                }
+                let a = self.accounts.get_mut(&from).expect("account");
+                if !s.is_empty() {
+                    *a.dex_collateral.entry(s.to_string()).or_default() -= amt;
+                }
+                if !d.is_empty() {
+                    *a.dex_collateral.entry(d.to_string()).or_default() += amt;
+                }
+                a.dex_collateral.retain(|_, c| !c.is_zero());
+                self.ledger(
+                    from,
+                    json!({"type": "send", "user": from.to_string(), "destination": to.to_string(),
+                        "sourceDex": s, "destinationDex": d, "token": "USDC", "amount": wire(amt),
+                        "usdcValue": wire(amt), "fee": "0.0", "nativeTokenFee": "0.0",
+                        "nonce": action["nonce"], "feeToken": ""}),
+                );
+                ok()
             }
             (s, d) => err(format!(
                 "Unknown dex `{s}` or `{d}`, or a move the simulator does not make."
