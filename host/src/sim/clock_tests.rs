@@ -243,34 +243,23 @@ fn a_twap_order_executes_in_30_s_suborders_over_its_minutes_and_its_fills_say_so
 #[test]
 fn books_aggregate_to_significant_figures_and_mantissa_below_one_too() {
     use crate::sim::exchange::history::aggregate;
-    let d = |s: &str| <Decimal as std::str::FromStr>::from_str(s).unwrap();
-    let bids = vec![
-        (d("0.19995"), d("1")),
-        (d("0.19985"), d("2")),
-        (d("0.19875"), d("4")),
-    ];
+    let levels = |v: &[(&str, &str)]| -> Vec<(Decimal, Decimal)> {
+        v.iter()
+            .map(|(p, s)| (p.parse().unwrap(), s.parse().unwrap()))
+            .collect()
+    };
+    let bids = levels(&[("0.19995", "1"), ("0.19985", "2"), ("0.19875", "4")]);
     // 3 figures of 0.19995 are 0.199 (a step of 0.001), not 0.1.
     assert_eq!(
         aggregate(&bids, 3, 1, true),
-        vec![(d("0.199"), d("3")), (d("0.198"), d("4"))]
+        levels(&[("0.199", "3"), ("0.198", "4")])
     );
-    let asks = vec![
-        (d("64001"), d("1")),
-        (d("64003"), d("1")),
-        (d("64011"), d("1")),
-    ];
-    assert_eq!(
-        aggregate(&asks, 5, 1, false),
-        vec![
-            (d("64001"), d("1")),
-            (d("64003"), d("1")),
-            (d("64011"), d("1"))
-        ]
-    );
+    let asks = levels(&[("64001", "1"), ("64003", "1"), ("64011", "1")]);
+    assert_eq!(aggregate(&asks, 5, 1, false), asks);
     // 5 figures with mantissa 5: a step of 5.
     assert_eq!(
         aggregate(&asks, 5, 5, false),
-        vec![(d("64005"), d("2")), (d("64015"), d("1"))]
+        levels(&[("64005", "2"), ("64015", "1")])
     );
-    assert_eq!(aggregate(&asks, 2, 1, false), vec![(d("65000"), d("3"))]);
+    assert_eq!(aggregate(&asks, 2, 1, false), levels(&[("65000", "3")]));
 }
