@@ -845,6 +845,42 @@ def _():
     assert info.query_user_dex_abstraction_state(addr) is True
 
 
+@check("referrals: registerReferrer, set_referrer's 4% discount, the referrer's 10%, claimRewards")
+def _():
+    from hyperliquid.utils.signing import get_timestamp_ms, sign_l1_action
+    ref = info.query_referral_state(addr)
+    assert ref["referrerState"] == {"stage": "needToTrade", "data": {"required": "10000.0"}}, ref
+    bid, ask = best("BTC")
+    status0(exchange.order("BTC", True, 0.1, float(int(ask * D("1.01"))), {"limit": {"tif": "Ioc"}}))
+    status0(exchange.order("BTC", False, 0.1, float(int(bid * D("0.99"))), {"limit": {"tif": "Ioc"}}))
+    assert info.query_referral_state(addr)["referrerState"]["stage"] == "needToCreateCode"
+    ts = get_timestamp_ms()
+    action = {"type": "registerReferrer", "code": "SIMPY"}
+    r = exchange._post_action(action, sign_l1_action(wallet, action, None, ts, None, False), ts)
+    assert r["status"] == "ok", r
+    assert info.query_referral_state(addr)["referrerState"]["stage"] == "ready"
+    friend = Account.create()
+    assert exchange.usd_transfer(2000, friend.address)["status"] == "ok"
+    f_ex = Exchange(friend, base_url, perp_dexs=DEXES)
+    assert info.query_referral_state(friend.address)["referrerState"]["stage"] == "needToTrade"
+    assert f_ex.set_referrer("simpy")["status"] == "ok"
+    assert f_ex.set_referrer("SIMPY")["status"] == "err", "once"
+    _, ask = best("BTC")
+    st = status0(f_ex.order("BTC", True, 0.01, float(int(ask * D("1.01"))), {"limit": {"tif": "Ioc"}}))
+    fill = [f for f in info.user_fills(friend.address) if f["oid"] == st["filled"]["oid"]][0]
+    full = D(fill["px"]) * D(fill["sz"]) * D("0.00045")
+    assert abs(D(fill["fee"]) - full * D("0.96")) <= D("0.000001"), (fill["fee"], full)
+    ref = info.query_referral_state(addr)
+    assert abs(D(ref["unclaimedRewards"]) - D(fill["fee"]) / 10) <= D("0.000001"), ref
+    states = ref["referrerState"]["data"]["referralStates"]
+    assert states[0]["user"] == friend.address.lower() and ref["referrerState"]["data"]["nReferrals"] == 1, states
+    assert info.query_referral_state(friend.address)["referredBy"]["code"] == "SIMPY"
+    action = {"type": "claimRewards"}
+    ts = get_timestamp_ms()
+    r = exchange._post_action(action, sign_l1_action(wallet, action, None, ts, None, False), ts)
+    assert r["status"] == "err" and "over $1" in r["response"], r
+
+
 @check("money: perp value = ledger flows + closed PnL - fees + funding + unrealized")
 def _():
     me = addr.lower()

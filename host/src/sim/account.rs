@@ -137,6 +137,12 @@ pub struct Account {
     /// USDC moved to a HIP-3 dex with `sendAsset`, by dex: part of `usdc`, shown in that dex's
     /// `clearinghouseState` (and its positions' margin is drawn from it first).
     pub dex_collateral: std::collections::BTreeMap<String, Decimal>,
+    /// The referral code this account registered, and the code and referrer that referred it.
+    pub referral_code: Option<String>,
+    pub referred: Option<crate::sim::exchange::referrals::Referred>,
+    /// Referral rewards earned and not yet claimed, and claimed (USDC).
+    pub referral_unclaimed: Decimal,
+    pub referral_claimed: Decimal,
     /// `approveBuilderFee`: the most each builder may charge, in tenths of a basis point.
     pub builder_fees: HashMap<crate::venue::hyperliquid::signing::Address, u64>,
 }

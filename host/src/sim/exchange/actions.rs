@@ -69,6 +69,9 @@ impl Exchange {
             "vaultDistribute" => return self.vault_distribute(user, action),
             "subAccountModify" => return self.sub_account_modify(user, action),
             "reserveRequestWeight" => return self.reserve_request_weight(user, action),
+            "registerReferrer" | "setReferrer" | "claimRewards" => {
+                return self.referral_action(user, action);
+            }
             _ => {}
         }
         // Acting for a sub-account: the signer's budget pays, the sub-account trades.

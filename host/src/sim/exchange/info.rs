@@ -56,6 +56,7 @@ impl Exchange {
                 in_window(list, req, 2_000)?
             }
             "userRole" => self.user_role(&user()?),
+            "referral" => self.referral(&user()?),
             // The simulator's perp dexes share one balance: dex abstraction, for everyone.
             "userAbstraction" => {
                 user()?;

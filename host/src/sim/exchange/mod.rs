@@ -23,6 +23,7 @@ mod actions;
 pub mod history;
 mod info;
 mod margin;
+pub mod referrals;
 mod roles;
 mod spot;
 mod status;
@@ -425,6 +426,13 @@ impl Exchange {
             _ => ((px * sz * fee_bps / BPS).round_dp(6), "USDC"),
         };
         let fee_token = fee_token.to_string();
+        // A referred account's discount, and its referrer's reward.
+        let volume = self.accounts[&user].volume;
+        let fee = if fee_token == "USDC" {
+            self.referral_fee(user, fee, volume)
+        } else {
+            fee
+        };
         // A builder's fee, in USDC, on top of the venue's (`fee` includes it, as on the venue).
         let builder_fee = self
             .builder_fee
