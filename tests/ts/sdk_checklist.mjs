@@ -562,6 +562,22 @@ await check("info.allPerpMetas, marginTable, perpsAtOpenInterestCap, exchangeSta
   assert((await info.legalCheck({ user })).userAllowed === true);
 });
 
+await check("setDisplayName, topUpIsolatedOnlyMargin, perpDexStatus, vaultSummaries, ws webData3", async () => {
+  await exchange.setDisplayName({ displayName: "ts-checks" });
+  const before = (await info.clearinghouseState({ user, dex: "xyz" })).assetPositions[0].position;
+  await exchange.topUpIsolatedOnlyMargin({ asset: 110000, leverage: "2" });
+  const after = (await info.clearinghouseState({ user, dex: "xyz" })).assetPositions[0].position;
+  const lev = Number(after.positionValue) / Number(after.marginUsed);
+  assert(Number(after.marginUsed) > Number(before.marginUsed) && Math.abs(lev - 2) < 0.05, before, after);
+  const st = await info.perpDexStatus({ dex: "xyz" });
+  assert(Number(st.totalNetDeposit) >= Number(after.marginUsed), st);
+  const vs = await info.vaultSummaries();
+  assert(vs.some((v) => v.name === "ts-vault" && v.leader === user && num(v.tvl)), vs);
+  const w = await hear((cb) => subs.webData3({ user }, cb));
+  assert(w.userState.user === user && w.userState.isVault === false && w.perpDexStates.length === 2, w);
+  assert(w.userState.agentAddress !== null && num(w.userState.cumLedger), w.userState);
+});
+
 await check("ws an unknown coin is refused", async () => {
   try {
     await subs.bbo({ coin: "NOPE" }, () => {});

@@ -134,6 +134,16 @@ impl Exchange {
             Some("twapCancel") => self.twap_cancel(user, action, pushes),
             Some("updateLeverage") => self.update_leverage(user, action),
             Some("updateIsolatedMargin") => self.update_isolated_margin(user, action),
+            Some("topUpIsolatedOnlyMargin") => self.top_up_isolated_margin(user, action),
+            Some("setDisplayName") => {
+                let name = action["displayName"].as_str().unwrap_or_default();
+                if name.chars().count() > 20 {
+                    return err("Display name must be at most 20 characters.");
+                }
+                // Shown on the venue's leaderboard, which the simulator has not.
+                self.accounts.get_mut(&user).expect("account").display_name = name.to_string();
+                json!({"status":"ok","response":{"type":"default"}})
+            }
             other => err(format!("unknown action type {other:?}")),
         }
     }

@@ -57,6 +57,9 @@ impl Exchange {
             }
             "userRole" => self.user_role(&user()?),
             "referral" => self.referral(&user()?),
+            "webData3" => self.web_data3(&user()?),
+            "perpDexStatus" => self.perp_dex_status(dex),
+            "vaultSummaries" => self.vault_summaries(),
             // The simulator's perp dexes share one balance: dex abstraction, for everyone.
             "userAbstraction" => {
                 user()?;

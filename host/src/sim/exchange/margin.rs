@@ -65,6 +65,46 @@ impl Exchange {
         json!({"status":"ok","response":{"type":"default"}})
     }
 
+    /// `topUpIsolatedOnlyMargin`: adds margin to an isolated position until its leverage (its
+    /// notional at the mark over its margin) is `leverage`; it only adds.
+    pub(super) fn top_up_isolated_margin(&mut self, user: Address, action: &Value) -> Value {
+        let (Some(asset), Some(target)) = (
+            action["asset"].as_u64(),
+            action["leverage"]
+                .as_str()
+                .and_then(|s| Decimal::from_str(s).ok())
+                .filter(|l| *l >= Decimal::ONE),
+        ) else {
+            return err("Invalid asset or leverage.");
+        };
+        let Some((coin, i, _)) = self.spec_of(asset as u32) else {
+            return err(format!("Unknown asset {asset}."));
+        };
+        let a = &self.accounts[&user];
+        let (cross, lev) = self.leverage_of(a, &coin);
+        let Some(p) = a
+            .positions
+            .get(&coin)
+            .filter(|p| !p.szi.is_zero() && !cross)
+        else {
+            return err("No isolated position to top up.");
+        };
+        let notional = p.szi.abs() * self.markets[i].mid(self.now_ms);
+        let add = (notional / target - p.isolated_margin(lev)).round_dp(6);
+        if add <= Decimal::ZERO {
+            return err("The position's leverage is already at or under the target.");
+        }
+        if self.perp_free(&user) < add {
+            return err("Insufficient margin to top up.");
+        }
+        let acct = self.accounts.get_mut(&user).expect("account");
+        acct.positions
+            .get_mut(&coin)
+            .expect("position")
+            .margin_extra += add;
+        json!({"status":"ok","response":{"type":"default"}})
+    }
+
     /// Funding on every hour passed: each open position pays size × oracle × rate (a long pays a
     /// positive rate, a short receives it), from the account's balance.
     pub(super) fn pay_funding(&mut self, now_ms: u64, pushes: &mut Vec<Push>) {

@@ -2,6 +2,50 @@
 
 use super::*;
 
+/// The USDC that moved into (+) or out of (−) an account's perp balance, from its ledger: the
+/// total, and the first entry's time and amount.
+pub(super) fn ledger_flows(
+    a: &Account,
+    u: &Address,
+    now: u64,
+) -> (Decimal, Option<(u64, Decimal)>) {
+    let me = u.to_string();
+    let mut flows = Decimal::ZERO;
+    let mut first: Option<(u64, Decimal)> = None;
+    for e in &a.ledger {
+        let d = &e["delta"];
+        let num = |k: &str| {
+            d[k].as_str()
+                .and_then(|s| Decimal::from_str(s).ok())
+                .unwrap_or_default()
+        };
+        let flow = match d["type"].as_str().unwrap_or_default() {
+            "deposit" => num("usdc"),
+            "withdraw" | "vaultCreate" | "vaultDeposit" => -num("usdc"),
+            "vaultWithdraw" => num("netWithdrawnUsd"),
+            "vaultDistribution" => num("usdc"),
+            "accountClassTransfer" if d["toPerp"] == true => num("usdc"),
+            "accountClassTransfer" => -num("usdc"),
+            "internalTransfer" | "subAccountTransfer" | "send" => {
+                let into = d["destination"] == me.as_str();
+                let out = d["user"] == me.as_str();
+                let amt = if d["type"] == "send" {
+                    num("amount")
+                } else {
+                    num("usdc")
+                };
+                amt * (Decimal::from(into as i64) - Decimal::from(out as i64))
+            }
+            _ => Decimal::ZERO,
+        };
+        flows += flow;
+        if first.is_none() {
+            first = Some((e["time"].as_u64().unwrap_or(now), flows));
+        }
+    }
+    (flows, first)
+}
+
 impl Exchange {
     /// `userRole`: an account (`user`), a vault, a sub-account (with its master), an agent (with
     /// its account), or `missing`.
@@ -42,40 +86,7 @@ impl Exchange {
         };
         let marks = |c: &str| self.market_index(c).map(|j| self.markets[j].mid(now));
         let value = a.usdc + a.unrealized(&marks);
-        let me = u.to_string();
-        let mut flows = Decimal::ZERO;
-        let mut first: Option<(u64, Decimal)> = None;
-        for e in &a.ledger {
-            let d = &e["delta"];
-            let num = |k: &str| {
-                d[k].as_str()
-                    .and_then(|s| Decimal::from_str(s).ok())
-                    .unwrap_or_default()
-            };
-            let flow = match d["type"].as_str().unwrap_or_default() {
-                "deposit" => num("usdc"),
-                "withdraw" | "vaultCreate" | "vaultDeposit" => -num("usdc"),
-                "vaultWithdraw" => num("netWithdrawnUsd"),
-                "vaultDistribution" => num("usdc"),
-                "accountClassTransfer" if d["toPerp"] == true => num("usdc"),
-                "accountClassTransfer" => -num("usdc"),
-                "internalTransfer" | "subAccountTransfer" | "send" => {
-                    let into = d["destination"] == me.as_str();
-                    let out = d["user"] == me.as_str();
-                    let amt = if d["type"] == "send" {
-                        num("amount")
-                    } else {
-                        num("usdc")
-                    };
-                    amt * (Decimal::from(into as i64) - Decimal::from(out as i64))
-                }
-                _ => Decimal::ZERO,
-            };
-            flows += flow;
-            if first.is_none() {
-                first = Some((e["time"].as_u64().unwrap_or(now), flows));
-            }
-        }
+        let (flows, first) = ledger_flows(a, u, now);
         let (t0, v0) = first.unwrap_or((now, value));
         let pnl = value - flows;
         let data = json!({"accountValueHistory": [[t0, wire(v0)], [now, wire(value.round_dp(6))]],
@@ -151,5 +162,81 @@ impl Exchange {
                 })
                 .collect(),
         )
+    }
+}
+
+impl Exchange {
+    /// `webData3`: the account's state as the venue's newer front end reads it, and per dex
+    /// its vault equity and the vaults it leads.
+    pub fn web_data3(&self, u: &Address) -> Value {
+        let now = self.now_ms;
+        let a = self.accounts.get(u).cloned().unwrap_or_default();
+        let agent = self
+            .agent_names
+            .iter()
+            .filter(|(ag, _)| self.agents.get(ag) == Some(u))
+            .max_by_key(|(_, (_, until))| *until);
+        let (flows, _) = ledger_flows(&a, u, now);
+        let vault_equity: Decimal =
+            self.user_vault_equities(u)
+                .as_array()
+                .map_or(Decimal::ZERO, |v| {
+                    v.iter()
+                        .filter_map(|e| {
+                            e["equity"].as_str().and_then(|s| Decimal::from_str(s).ok())
+                        })
+                        .sum()
+                });
+        let dexes: Vec<Value> = self
+            .dex_names()
+            .iter()
+            .enumerate()
+            .map(|(k, _)| {
+                // Vaults trade the main dex here: their equity and leaders are listed there.
+                if k == 0 {
+                    json!({"totalVaultEquity": wire(vault_equity), "perpsAtOpenInterestCap": [],
+                        "leadingVaults": self.leading_vaults(u)})
+                } else {
+                    json!({"totalVaultEquity": "0.0", "perpsAtOpenInterestCap": [], "leadingVaults": []})
+                }
+            })
+            .collect();
+        json!({"userState": {"agentAddress": agent.map(|(ag, _)| ag.to_string()),
+            "agentValidUntil": agent.map(|(_, (_, until))| *until), "cumLedger": wire(flows),
+            "serverTime": now, "isVault": a.vault.is_some(), "user": u.to_string(),
+            "dexAbstractionEnabled": true, "abstraction": "dexAbstraction"},
+            "perpDexStates": dexes})
+    }
+
+    /// `perpDexStatus`: the USDC a dex holds, over every account.
+    pub(super) fn perp_dex_status(&self, dex: &str) -> Value {
+        let total: Decimal = self
+            .accounts
+            .keys()
+            .filter_map(|u| {
+                self.clearinghouse_state(u, dex)["marginSummary"]["accountValue"]
+                    .as_str()
+                    .and_then(|s| Decimal::from_str(s).ok())
+            })
+            .sum();
+        json!({"totalNetDeposit": wire(total.round_dp(6))})
+    }
+
+    /// `vaultSummaries`: every vault, with its value.
+    pub(super) fn vault_summaries(&self) -> Value {
+        let now = self.now_ms;
+        let marks = |c: &str| self.market_index(c).map(|j| self.markets[j].mid(now));
+        let mut out: Vec<Value> = self
+            .accounts
+            .iter()
+            .filter_map(|(addr, a)| {
+                let v = a.vault.as_ref()?;
+                Some(json!({"name": v.name, "vaultAddress": addr.to_string(), "leader": v.leader.to_string(),
+                    "tvl": wire((a.usdc + a.unrealized(&marks)).round_dp(6)), "isClosed": false,
+                    "relationship": {"type": "normal"}, "createTimeMillis": v.created_ms}))
+            })
+            .collect();
+        out.sort_by(|a, b| a["vaultAddress"].as_str().cmp(&b["vaultAddress"].as_str()));
+        Value::Array(out)
     }
 }

@@ -62,6 +62,7 @@ enum Topic {
     AssetCtxs(String),
     AllDexsAssetCtxs,
     AllDexsClearinghouseState(Address),
+    WebData3(Address),
 }
 
 struct Sub {

@@ -44,7 +44,8 @@ pub(super) fn publish(s: &mut State, now: u64) {
             | Topic::AssetData(..)
             | Topic::AssetCtxs(_)
             | Topic::AllDexsAssetCtxs
-            | Topic::AllDexsClearinghouseState(_))
+            | Topic::AllDexsClearinghouseState(_)
+            | Topic::WebData3(_))
                 if web =>
             {
                 user_state_frame(&s.exchange, t).into_iter().collect()
@@ -108,6 +109,7 @@ pub(super) fn user_state_frame(ex: &Exchange, topic: &Topic) -> Option<String> {
                 .collect();
             ("allDexsAssetCtxs", json!({"ctxs": ctxs}))
         }
+        Topic::WebData3(u) => ("webData3", ex.web_data3(u)),
         Topic::AllDexsClearinghouseState(u) => {
             let states: Vec<Value> = ex
                 .dex_names()

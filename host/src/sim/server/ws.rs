@@ -126,6 +126,7 @@ async fn on_message(
                 Some("userEvents") => user().map(Topic::UserEvents),
                 Some("userFundings") => user().map(Topic::UserFundings),
                 Some("webData2") => user().map(Topic::WebData2),
+                Some("webData3") => user().map(Topic::WebData3),
                 Some("twapStates") => user().map(Topic::TwapStates),
                 Some("openOrders") => user().map(|u| Topic::OpenOrders(u, dex())),
                 Some("clearinghouseState") => user().map(|u| Topic::ClearinghouseState(u, dex())),
