@@ -881,6 +881,29 @@ def _():
     assert r["status"] == "err" and "over $1" in r["response"], r
 
 
+@check("staking: cDeposit, token_delegate, user_staking_summary/delegations/rewards, delegator_history")
+def _():
+    from hyperliquid.utils.signing import get_timestamp_ms, sign_user_signed_action
+    _, ask = best("@1")
+    st = status0(exchange.order("HYPE/USDC", True, 1, sig5(ask * D("1.01")), {"limit": {"tif": "Ioc"}}))
+    assert D(st["filled"]["totalSz"]) == 1, st
+    ts = get_timestamp_ms()
+    action = {"type": "cDeposit", "wei": 40_000_000, "nonce": ts}
+    sig = sign_user_signed_action(wallet, action, [{"name": "hyperliquidChain", "type": "string"},
+        {"name": "wei", "type": "uint64"}, {"name": "nonce", "type": "uint64"}], "HyperliquidTransaction:CDeposit", False)
+    assert exchange._post_action(action, sig, ts)["status"] == "ok"
+    validator = info.post("/info", {"type": "validatorSummaries"})[0]["validator"]
+    assert exchange.token_delegate(validator, 25_000_000, False)["status"] == "ok"
+    s = info.user_staking_summary(addr)
+    assert D(s["delegated"]) == D("0.25") and D(s["undelegated"]) == D("0.15"), s
+    d = info.user_staking_delegations(addr)
+    assert d[0]["validator"] == validator and D(d[0]["amount"]) == D("0.25"), d
+    assert info.user_staking_rewards(addr) == [], "no rewards are paid"
+    h = info.delegator_history(addr)
+    assert "delegate" in h[0]["delta"] and "cDeposit" in h[1]["delta"], h
+    assert D(spot_balances()["HYPE"]["total"]) == 1 - D([f for f in info.user_fills(addr) if f["coin"] == "@1"][0]["fee"]) - D("0.4")
+
+
 @check("money: perp value = ledger flows + closed PnL - fees + funding + unrealized")
 def _():
     me = addr.lower()

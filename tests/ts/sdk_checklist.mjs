@@ -578,6 +578,33 @@ await check("setDisplayName, topUpIsolatedOnlyMargin, perpDexStatus, vaultSummar
   assert(w.userState.agentAddress !== null && num(w.userState.cumLedger), w.userState);
 });
 
+await check("staking: buy HYPE, cDeposit, tokenDelegate (locked a day), cWithdraw (7 days), the delegator requests", async () => {
+  const c = await SymbolConverter.create({ transport: http });
+  const hype = c.getAssetId("HYPE/USDC");
+  assert(hype === 10001, hype);
+  const [, ask] = await best("@1");
+  await exchange.order({ orders: [{ a: hype, b: true, p: sig5(ask * 1.01), s: "1", r: false, t: { limit: { tif: "Ioc" } } }], grouping: "na" });
+  await exchange.cDeposit({ wei: 50_000_000 });
+  const [validator] = await info.validatorSummaries();
+  await exchange.tokenDelegate({ validator: validator.validator, wei: 30_000_000, isUndelegate: false });
+  const sum = await info.delegatorSummary({ user });
+  assert(sum.delegated === "0.3" && sum.undelegated === "0.2", sum);
+  const d = await info.delegations({ user });
+  assert(d[0].validator === validator.validator && d[0].lockedUntilTimestamp > Date.now() + 86_000_000, d);
+  try {
+    await exchange.tokenDelegate({ validator: validator.validator, wei: 10_000_000, isUndelegate: true });
+    throw new Error("undelegated inside the lockup");
+  } catch (e) {
+    assert(e instanceof hl.ApiRequestError && /locked/.test(e.message), e.message);
+  }
+  await exchange.cWithdraw({ wei: 20_000_000 });
+  const after = await info.delegatorSummary({ user });
+  assert(after.nPendingWithdrawals === 1 && after.totalPendingWithdrawal === "0.2" && after.undelegated === "0.0", after);
+  const h = await info.delegatorHistory({ user });
+  assert(h.length === 3 && "withdrawal" in h[0].delta && h[0].delta.withdrawal.phase === "initiated", h);
+  assert((await info.validatorSummaries())[0].stake >= 30_000_000);
+});
+
 await check("ws an unknown coin is refused", async () => {
   try {
     await subs.bbo({ coin: "NOPE" }, () => {});

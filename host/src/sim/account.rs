@@ -137,6 +137,8 @@ pub struct Account {
     /// USDC moved to a HIP-3 dex with `sendAsset`, by dex: part of `usdc`, shown in that dex's
     /// `clearinghouseState` (and its positions' margin is drawn from it first).
     pub dex_collateral: std::collections::BTreeMap<String, Decimal>,
+    /// Staked native token (`cDeposit`, `tokenDelegate`, `cWithdraw`).
+    pub staking: crate::sim::exchange::staking::Staking,
     /// `setDisplayName`.
     pub display_name: String,
     /// The referral code this account registered, and the code and referrer that referred it.

@@ -263,3 +263,26 @@ fn books_aggregate_to_significant_figures_and_mantissa_below_one_too() {
     );
     assert_eq!(aggregate(&asks, 2, 1, false), levels(&[("65000", "3")]));
 }
+
+#[test]
+fn a_staking_withdrawal_reaches_the_spot_wallet_after_seven_days() {
+    let mut e = ex();
+    let owner = PrivateKey::from_hex(KEY).unwrap().address();
+    let t0 = e.now_ms;
+    e.accounts
+        .get_mut(&owner)
+        .unwrap()
+        .staking
+        .pending
+        .push((Decimal::new(2, 1), t0 + 7 * 86_400_000));
+    e.tick(t0 + 7 * 86_400_000 - 1);
+    assert_eq!(e.accounts[&owner].spot_total("HYPE"), Decimal::ZERO);
+    e.tick(t0 + 7 * 86_400_000);
+    let a = &e.accounts[&owner];
+    assert_eq!(a.spot_total("HYPE"), Decimal::new(2, 1));
+    assert!(a.staking.pending.is_empty());
+    assert_eq!(
+        a.staking.history.last().unwrap()["delta"]["withdrawal"]["phase"],
+        "finalized"
+    );
+}

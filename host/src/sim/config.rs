@@ -14,7 +14,8 @@ pub struct SimConfig {
     #[serde(default = "default_tick")]
     pub tick_ms: u64,
     pub markets: Vec<MarketSpec>,
-    /// Spot pairs against USDC; one, `PURR/USDC`, unless set (`spot = []` lists none).
+    /// Spot pairs against USDC: `PURR/USDC` and `HYPE` (`@1`, the native token, which can be
+    /// staked), unless set (`spot = []` lists none).
     #[serde(default = "default_spot")]
     pub spot: Vec<SpotSpec>,
     #[serde(default)]
@@ -51,14 +52,25 @@ pub struct SpotSpec {
 }
 
 fn default_spot() -> Vec<SpotSpec> {
-    vec![SpotSpec {
-        base: "PURR".into(),
-        sz_decimals: 0,
-        price: Decimal::new(2, 1),
-        vol_bps: default_spot_vol(),
-        half_spread_bps: default_spot_half_spread(),
-        level_size: default_spot_depth(),
-    }]
+    vec![
+        SpotSpec {
+            base: "PURR".into(),
+            sz_decimals: 0,
+            price: Decimal::new(2, 1),
+            vol_bps: default_spot_vol(),
+            half_spread_bps: default_spot_half_spread(),
+            level_size: default_spot_depth(),
+        },
+        // The native token, which can be staked.
+        SpotSpec {
+            base: "HYPE".into(),
+            sz_decimals: 2,
+            price: Decimal::from(30),
+            vol_bps: default_spot_vol(),
+            half_spread_bps: default_spot_half_spread(),
+            level_size: Decimal::from(500),
+        },
+    ]
 }
 fn default_spot_vol() -> Decimal {
     Decimal::ONE

@@ -60,6 +60,10 @@ impl Exchange {
             "webData3" => self.web_data3(&user()?),
             "perpDexStatus" => self.perp_dex_status(dex),
             "vaultSummaries" => self.vault_summaries(),
+            "validatorSummaries" => self.validator_summaries(),
+            k @ ("delegatorSummary" | "delegations" | "delegatorHistory" | "delegatorRewards") => {
+                self.staking_info(k, &user()?).unwrap_or_default()
+            }
             // The simulator's perp dexes share one balance: dex abstraction, for everyone.
             "userAbstraction" => {
                 user()?;

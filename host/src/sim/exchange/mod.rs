@@ -26,6 +26,7 @@ mod margin;
 pub mod referrals;
 mod roles;
 mod spot;
+pub mod staking;
 mod status;
 mod subaccounts;
 mod transfers;
@@ -313,6 +314,7 @@ impl Exchange {
             self.match_resting(user, &mut pushes);
             self.fire_triggers(user, &mut pushes);
             self.run_twaps(user, &mut pushes);
+            self.settle_staking(user);
             self.liquidate(user, &mut pushes);
             let due = self.accounts[&user]
                 .scheduled_cancel

@@ -81,7 +81,13 @@ impl Exchange {
         let mut universe = Vec::new();
         for (k, (coin, base)) in self.spot_pairs.iter().enumerate() {
             let sz = self.markets[self.assets[coin].1].spec.sz_decimals;
-            tokens.push(token(base, k + 1, sz, (sz + 5).min(8)));
+            // The native token's wei are 8 decimals, as the venue's HYPE.
+            let wei = if base == super::staking::NATIVE {
+                8
+            } else {
+                (sz + 5).min(8)
+            };
+            tokens.push(token(base, k + 1, sz, wei));
             universe.push(
                 json!({"tokens": [k + 1, 0], "name": coin, "index": k, "isCanonical": k == 0}),
             );

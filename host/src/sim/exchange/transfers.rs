@@ -55,6 +55,18 @@ pub(super) fn user_signed(kind: &str) -> Option<(&'static str, &'static str)> {
             "HyperliquidTransaction:UserDexAbstraction",
             "string hyperliquidChain,address user,bool enabled,uint64 nonce",
         ),
+        "cDeposit" => (
+            "HyperliquidTransaction:CDeposit",
+            "string hyperliquidChain,uint64 wei,uint64 nonce",
+        ),
+        "cWithdraw" => (
+            "HyperliquidTransaction:CWithdraw",
+            "string hyperliquidChain,uint64 wei,uint64 nonce",
+        ),
+        "tokenDelegate" => (
+            "HyperliquidTransaction:TokenDelegate",
+            "string hyperliquidChain,address validator,uint64 wei,bool isUndelegate,uint64 nonce",
+        ),
         _ => return None,
     })
 }
@@ -219,6 +231,7 @@ impl Exchange {
                 ok()
             }
             "sendAsset" => self.send_asset(user, action),
+            "cDeposit" | "cWithdraw" | "tokenDelegate" => self.staking_action(user, action),
             // The simulator's perp dexes share one balance (a HIP-3 position's margin is drawn
             // from it): dex abstraction, which is all it offers.
             "userSetAbstraction" if action["abstraction"] == "dexAbstraction" => ok(),
