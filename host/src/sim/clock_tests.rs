@@ -13,20 +13,7 @@ use serde_json::{Value, json};
 fn open_positions_pay_funding_on_the_hour_and_user_funding_lists_it() {
     let mut e = ex();
     let owner = PrivateKey::from_hex(KEY).unwrap().address();
-    let (_, ask) = e.markets[0].bbo(e.now_ms);
-    let (r, _) = e.exchange(&signed(
-        AGENT,
-        &order(
-            0,
-            true,
-            &(ask + Decimal::ONE).to_string(),
-            "1",
-            TifWire::Ioc,
-            false,
-        ),
-        e.now_ms,
-    ));
-    assert_eq!(status(&r)["filled"]["totalSz"], "1.0", "{r}");
+    buy(&mut e, "1");
     let before = e.accounts[&owner].usdc;
     let oracle = e.markets[0].oracle;
     // The next hour: a long of 1 pays 1 × oracle × 0.0000125.
