@@ -325,7 +325,10 @@ impl Sim {
                     );
                     drift |= self.fills.insert(m, truth) != Some(truth);
                 }
-                self.phantom = drift;
+                // Drift excuses being over a limit until the engine is back under it (the run
+                // loop clears it then); a later reconcile that finds no new drift must not take
+                // that excuse away while the drift's exposure is still there.
+                self.phantom |= drift;
                 // The account state was read at this millisecond; what happens next is later.
                 self.h.advance_ms(1);
             }
