@@ -1,6 +1,7 @@
 //! `/exchange`: signed actions (order, cancel, cancelByCloid, modify, batchModify,
 //! updateLeverage, scheduleCancel, noop), checked as the venue checks them.
 
+use super::transfers::ok;
 use super::*;
 use crate::sim::matching;
 
@@ -117,16 +118,16 @@ impl Exchange {
                     return err("Too many scheduled cancel triggers today.");
                 }
                 acct.scheduled_cancel = t;
-                json!({"status":"ok","response":{"type":"default"}})
+                ok()
             }
-            Some("noop") => json!({"status":"ok","response":{"type":"default"}}),
+            Some("noop") => ok(),
             Some("modify") => {
                 let one = json!({"modifies": [{"oid": action["oid"], "order": action["order"]}]});
                 match self.modifies(user, &one, pushes)["response"]["data"]["statuses"][0]
                     .get("error")
                 {
                     Some(e) => err(e.as_str().unwrap_or("modify failed").to_string()),
-                    None => json!({"status":"ok","response":{"type":"default"}}),
+                    None => ok(),
                 }
             }
             Some("batchModify") => self.modifies(user, action, pushes),
@@ -142,7 +143,7 @@ impl Exchange {
                 }
                 // Shown on the venue's leaderboard, which the simulator has not.
                 self.accounts.get_mut(&user).expect("account").display_name = name.to_string();
-                json!({"status":"ok","response":{"type":"default"}})
+                ok()
             }
             other => err(format!("unknown action type {other:?}")),
         }

@@ -1,6 +1,7 @@
 //! Margin: `updateLeverage` and `updateIsolatedMargin`, and what the clock does to open
 //! positions: funding payments and liquidations.
 
+use super::transfers::ok;
 use super::*;
 
 impl Exchange {
@@ -31,7 +32,7 @@ impl Exchange {
             .expect("account")
             .leverage
             .insert(coin, (cross, lev as u32));
-        json!({"status":"ok","response":{"type":"default"}})
+        ok()
     }
 
     /// `updateIsolatedMargin`: `ntli` (USDC × 1e6) added to an isolated position's margin, or
@@ -62,7 +63,7 @@ impl Exchange {
             return err("Insufficient margin: cannot remove more than was added.");
         }
         p.margin_extra += amount;
-        json!({"status":"ok","response":{"type":"default"}})
+        ok()
     }
 
     /// `topUpIsolatedOnlyMargin`: adds margin to an isolated position until its leverage (its
@@ -102,7 +103,7 @@ impl Exchange {
             .get_mut(&coin)
             .expect("position")
             .margin_extra += add;
-        json!({"status":"ok","response":{"type":"default"}})
+        ok()
     }
 
     /// Funding on every hour passed: each open position pays size × oracle × rate (a long pays a

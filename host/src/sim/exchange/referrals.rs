@@ -4,6 +4,7 @@
 //! discount, on its first $1B), `claimRewards` (once over $1, into the spot wallet), and the
 //! info request `referral`.
 
+use super::transfers::ok;
 use super::*;
 
 const CODE_VOLUME: Decimal = Decimal::from_parts(10_000, 0, 0, false, 0);
@@ -20,10 +21,6 @@ pub struct Referred {
     pub joined_ms: u64,
     pub fees_rewarded: Decimal,
     pub rewarded: Decimal,
-}
-
-fn ok() -> Value {
-    json!({"status":"ok","response":{"type":"default"}})
 }
 
 impl Exchange {

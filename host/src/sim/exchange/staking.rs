@@ -4,7 +4,9 @@
 //! a day), and the info requests `delegatorSummary`, `delegations`, `delegatorHistory`,
 //! `delegatorRewards` and `validatorSummaries`. No staking rewards are paid.
 
+use super::transfers::ok;
 use super::*;
+use rust_decimal::prelude::ToPrimitive;
 
 /// The native token's name, and its wei per token (the venue's HYPE: 8 decimals).
 pub const NATIVE: &str = "HYPE";
@@ -108,7 +110,7 @@ impl Exchange {
             }
             other => return err(format!("unknown action type {other:?}")),
         }
-        json!({"status":"ok","response":{"type":"default"}})
+        ok()
     }
 
     /// Pays out the user's withdrawals whose 7 days are over, into its spot wallet.
@@ -174,7 +176,7 @@ impl Exchange {
         let stats = json!({"uptimeFraction": "1.0", "predictedApr": "0.0", "nSamples": 0});
         json!([{"validator": VALIDATOR, "signer": VALIDATOR, "name": "simulator",
             "description": "The simulator's own validator (no rewards are paid)",
-            "nRecentBlocks": 0, "stake": (stake * Decimal::from(10u64.pow(WEI_DECIMALS))).trunc().to_string().parse::<u64>().unwrap_or(0),
+            "nRecentBlocks": 0, "stake": (stake * Decimal::from(10u64.pow(WEI_DECIMALS))).trunc().to_u64().unwrap_or(0),
             "isJailed": false, "unjailableAfter": null, "isActive": true, "commission": "0.0",
             "stats": [["day", stats], ["week", stats], ["month", stats]]}])
     }

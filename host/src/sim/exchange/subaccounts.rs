@@ -2,7 +2,7 @@
 //! `subAccountSpotTransfer`, the info request `subAccounts`, and who may act for an account
 //! (`vaultAddress`: a master for its sub-accounts, a leader for its vaults).
 
-use super::transfers::{amount, ok, token_name};
+use super::transfers::{amount, micro_usd, ok, token_name};
 use super::*;
 
 impl Exchange {
@@ -66,10 +66,9 @@ impl Exchange {
                 Err(e) => err(e),
             };
         }
-        let Some(usd) = action["usd"].as_u64().filter(|u| *u > 0) else {
+        let Some(amt) = micro_usd(&action["usd"]) else {
             return err("Invalid amount.");
         };
-        let amt = Decimal::new(usd as i64, 6);
         if self.perp_free(&from) < amt {
             return err("Insufficient balance for transfer.");
         }

@@ -117,6 +117,13 @@ pub(super) fn token_name(action: &Value) -> String {
     token.split(':').next().unwrap_or_default().to_string()
 }
 
+/// An amount in millionths of USDC (`usd`, `initialUsd`), positive.
+pub(super) fn micro_usd(v: &Value) -> Option<Decimal> {
+    v.as_u64()
+        .filter(|u| *u > 0)
+        .map(|u| Decimal::new(u as i64, 6))
+}
+
 pub(super) fn ok() -> Value {
     json!({"status":"ok","response":{"type":"default"}})
 }

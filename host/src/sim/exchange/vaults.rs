@@ -3,7 +3,9 @@
 //! `vaultDetails`, `userVaultEquities` and `leadingVaults`. A vault is an account of its own; its followers own shares of its
 //! account value.
 
+use super::transfers::{micro_usd, ok};
 use super::*;
+use rust_decimal::prelude::ToPrimitive;
 
 /// A follower's lockup after a deposit (the venue's user vaults lock deposits for a day).
 const LOCKUP_MS: u64 = 86_400_000;
@@ -39,12 +41,6 @@ impl Vault {
     fn total_shares(&self) -> Decimal {
         self.followers.values().map(|f| f.shares).sum()
     }
-}
-
-fn micro_usd(v: &Value) -> Option<Decimal> {
-    v.as_u64()
-        .filter(|u| *u > 0)
-        .map(|u| Decimal::new(u as i64, 6))
 }
 
 impl Exchange {
@@ -239,7 +235,7 @@ impl Exchange {
             );
         }
         self.accounts.get_mut(&vault).expect("vault").vault = Some(v);
-        json!({"status":"ok","response":{"type":"default"}})
+        ok()
     }
 
     /// `vaultDetails`: the vault, its followers (the leader as `"Leader"`), and `user`'s state.
@@ -277,11 +273,11 @@ impl Exchange {
             "portfolio": [["day", history], ["week", history], ["month", history], ["allTime", history]],
             "apr": 0.0,
             "followerState": user.and_then(|u| v.followers.get(&u).map(|f| follower(&u, f))),
-            "leaderFraction": leader_fraction.round_dp(6).to_string().parse::<f64>().unwrap_or(0.0),
+            "leaderFraction": leader_fraction.round_dp(6).to_f64().unwrap_or(0.0),
             "leaderCommission": 0.1,
             "followers": v.followers.iter().map(|(a, f)| follower(a, f)).collect::<Vec<_>>(),
-            "maxDistributable": self.perp_free(vault).to_string().parse::<f64>().unwrap_or(0.0),
-            "maxWithdrawable": max_withdrawable.to_string().parse::<f64>().unwrap_or(0.0),
+            "maxDistributable": self.perp_free(vault).to_f64().unwrap_or(0.0),
+            "maxWithdrawable": max_withdrawable.to_f64().unwrap_or(0.0),
             "isClosed": false, "relationship": {"type": "normal"}, "allowDeposits": v.allow_deposits,
             "alwaysCloseOnWithdraw": v.always_close_on_withdraw}),
         )
@@ -313,7 +309,7 @@ impl Exchange {
             v.always_close_on_withdraw = b;
         }
         self.accounts.get_mut(&addr).expect("vault").vault = Some(v);
-        json!({"status":"ok","response":{"type":"default"}})
+        ok()
     }
 
     /// `vaultDistribute`: the leader pays `usd` (millionths) out of the vault to its depositors
@@ -354,7 +350,7 @@ impl Exchange {
             );
         }
         self.accounts.get_mut(&addr).expect("vault").vault = Some(v);
-        json!({"status":"ok","response":{"type":"default"}})
+        ok()
     }
 
     /// `leadingVaults`: the vaults `user` leads.
