@@ -195,9 +195,11 @@ fn a_second_run_resumes_the_simulators_accounts() {
         let f = dir.join(format!("strategy-host.db.sim-{venue}.json"));
         let v: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
-        for (_, acct) in v["accounts"].as_object().unwrap() {
-            for (coin, _) in acct["positions"].as_object().unwrap() {
-                kept.push(format!("{venue}/{coin}"));
+        for (_, acct) in v["state"]["accounts"].as_object().unwrap() {
+            for (coin, p) in acct["positions"].as_object().unwrap() {
+                if p["szi"].as_str().and_then(|s| s.parse::<f64>().ok()) != Some(0.0) {
+                    kept.push(format!("{venue}/{coin}"));
+                }
             }
         }
     }

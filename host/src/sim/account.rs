@@ -4,7 +4,7 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap};
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Position {
     pub szi: Decimal,
     pub entry_px: Decimal,
@@ -22,7 +22,7 @@ impl Position {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct RestingOrder {
     pub oid: u64,
     pub cloid: Option<String>,
@@ -92,7 +92,8 @@ impl RestingOrder {
     }
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Account {
     pub usdc: Decimal,
     pub positions: HashMap<String, Position>,
@@ -152,7 +153,7 @@ pub struct Account {
 }
 
 /// One token of the spot wallet.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SpotBalance {
     pub total: Decimal,
     /// What the tokens held cost, in USDC (the venue's `entryNtl`; 0 for USDC itself).

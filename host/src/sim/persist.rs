@@ -1,12 +1,17 @@
-//! An in-process simulator's accounts across runs: at the end of a `run` each simulator the run
-//! started writes its accounts (balance, positions) and its markets' oracle prices to a state
-//! file next to the journal (`<journal>.sim-<venue>.json`); the next run's simulator starts from
-//! it, so the host finds its positions on the venue as it would on the real one. `run --fresh`
-//! removes the files first. Kept: balances, positions (with isolated margin added), leverage
-//! settings, spot wallets, HIP-3 dexes' collateral, and which accounts are whose sub-accounts. Not kept: resting and
-//! trigger orders and TWAPs (a stopping host cancels its own), the fill history (the journal has
-//! it), the ledger, vaults' share books, agents approved by `approveAgent`, builder approvals.
+//! An in-process simulator's state across runs: at the end of a `run` each simulator the run
+//! started writes everything it holds to a state file next to the journal
+//! (`<journal>.sim-<venue>.json`), and the next run's simulator starts from it, so the host and
+//! any other client find the venue as they left it, as they would the real one. What is kept is
+//! `exchange::saved::Snapshot`: every account whole (balances, positions, resting, trigger and
+//! TWAP orders, fills, funding, the ledger, vault shares, staking, referrals, agents and builder
+//! approvals, nonces), each order's last status, the trade tape and the oracle prices. Not kept:
+//! the book's dislocation episode and the random walk's position (a new run draws its own path
+//! from the seed, from the saved prices). `run --fresh` removes the files first.
+//!
+//! Version 1 files (balances, positions, leverage, spot wallets, HIP-3 collateral, sub-accounts)
+//! still load.
 
+use super::exchange::saved::Snapshot;
 use super::server::SimHandle;
 use crate::venue::hyperliquid::signing::Address;
 use anyhow::{Context, bail};
@@ -15,99 +20,108 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Saved {
     version: u32,
     venue: String,
-    /// By address (0x… hex).
-    accounts: BTreeMap<String, SavedAccount>,
-    /// Oracle price by coin.
+    state: Snapshot,
+}
+
+/// What every file says first.
+#[derive(Debug, Deserialize)]
+struct Header {
+    version: u32,
+    venue: String,
+}
+
+/// A version 1 file.
+#[derive(Debug, Deserialize)]
+struct SavedV1 {
+    accounts: BTreeMap<Address, SavedAccountV1>,
     oracles: BTreeMap<String, Decimal>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-struct SavedAccount {
+#[derive(Debug, Deserialize)]
+struct SavedAccountV1 {
     usdc: Decimal,
     /// coin → (signed size, entry price).
     positions: BTreeMap<String, (Decimal, Decimal)>,
-    /// coin → margin added to (or taken from) an isolated position.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default)]
     margin_added: BTreeMap<String, Decimal>,
-    /// coin → (cross, leverage), as `updateLeverage` set it.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default)]
     leverage: BTreeMap<String, (bool, u32)>,
     /// token → (total, entry notional).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default)]
     spot: BTreeMap<String, (Decimal, Decimal)>,
-    /// A sub-account's master and name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    sub_account_of: Option<(String, String)>,
-    /// HIP-3 dex → the collateral moved there with `sendAsset`.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default)]
+    sub_account_of: Option<(Address, String)>,
+    #[serde(default)]
     dex_collateral: BTreeMap<String, Decimal>,
 }
 
-/// Where venue `venue`'s simulator keeps its accounts for the journal at `journal`.
+impl SavedV1 {
+    fn into_snapshot(self) -> Snapshot {
+        use super::account::{Account, Position, SpotBalance};
+        let accounts = self
+            .accounts
+            .into_iter()
+            .map(|(addr, a)| {
+                let mut acct = Account::new(a.usdc);
+                for (coin, (szi, entry_px)) in a.positions {
+                    let margin_extra = a.margin_added.get(&coin).copied().unwrap_or_default();
+                    let p = Position {
+                        szi,
+                        entry_px,
+                        margin_extra,
+                        ..Default::default()
+                    };
+                    acct.positions.insert(coin, p);
+                }
+                acct.leverage = a.leverage.into_iter().collect();
+                acct.spot = a
+                    .spot
+                    .into_iter()
+                    .map(|(t, (total, entry_ntl))| (t, SpotBalance { total, entry_ntl }))
+                    .collect();
+                acct.dex_collateral = a.dex_collateral;
+                if let Some((master, name)) = a.sub_account_of {
+                    acct.master = Some(master);
+                    acct.name = Some(name);
+                }
+                (addr, acct)
+            })
+            .collect();
+        Snapshot {
+            accounts,
+            oracles: self.oracles,
+            ..Default::default()
+        }
+    }
+}
+
+/// Where venue `venue`'s simulator keeps its state for the journal at `journal`.
 pub fn state_path(journal: &Path, venue: &str) -> PathBuf {
     PathBuf::from(format!("{}.sim-{venue}.json", journal.display()))
 }
 
-/// Writes the simulator's accounts and prices to `path` (a temporary file renamed over it: a
-/// crash mid-write leaves the old file).
+/// Writes the simulator's state to `path` (a temporary file renamed over it: a crash mid-write
+/// leaves the old file). Returns the open positions written.
 pub fn save(handle: &SimHandle, venue: &str, path: &Path) -> anyhow::Result<usize> {
-    let saved = {
-        let st = handle.state.lock().expect("sim state");
-        let ex = &st.exchange;
-        Saved {
-            version: VERSION,
-            venue: venue.to_string(),
-            accounts: ex
-                .accounts
-                .iter()
-                .map(|(a, acct)| {
-                    (
-                        a.to_string(),
-                        SavedAccount {
-                            usdc: acct.usdc,
-                            positions: acct
-                                .positions
-                                .iter()
-                                .filter(|(_, p)| !p.szi.is_zero())
-                                .map(|(c, p)| (c.clone(), (p.szi, p.entry_px)))
-                                .collect(),
-                            margin_added: acct
-                                .positions
-                                .iter()
-                                .filter(|(_, p)| !p.szi.is_zero() && !p.margin_extra.is_zero())
-                                .map(|(c, p)| (c.clone(), p.margin_extra))
-                                .collect(),
-                            leverage: acct.leverage.iter().map(|(c, l)| (c.clone(), *l)).collect(),
-                            spot: acct
-                                .spot
-                                .iter()
-                                .filter(|(_, b)| !b.total.is_zero())
-                                .map(|(t, b)| (t.clone(), (b.total, b.entry_ntl)))
-                                .collect(),
-                            dex_collateral: acct.dex_collateral.clone(),
-                            sub_account_of: acct
-                                .master
-                                .map(|m| (m.to_string(), acct.name.clone().unwrap_or_default())),
-                        },
-                    )
-                })
-                .collect(),
-            oracles: ex
-                .markets
-                .iter()
-                .map(|m| (m.spec.coin.clone(), m.oracle))
-                .collect(),
-        }
+    let saved = Saved {
+        version: VERSION,
+        venue: venue.to_string(),
+        state: handle.state.lock().expect("sim state").exchange.snapshot(),
     };
-    let positions = saved.accounts.values().map(|a| a.positions.len()).sum();
+    let positions = saved
+        .state
+        .accounts
+        .values()
+        .map(|a| a.positions.values().filter(|p| !p.szi.is_zero()).count())
+        .sum();
     let tmp = PathBuf::from(format!("{}.tmp", path.display()));
-    std::fs::write(&tmp, serde_json::to_string_pretty(&saved)? + "\n")
+    std::fs::write(&tmp, serde_json::to_string(&saved)? + "\n")
         .with_context(|| format!("cannot write {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(positions)
@@ -128,82 +142,48 @@ pub fn save_all(sims: &[super::SimVenue], journal: &Path) -> Vec<(String, String
 }
 
 /// Starts the simulator from `path` when it exists: returns the positions restored (None: no
-/// file). A file for another venue, of another version, or unreadable is an error naming it.
+/// file). A file for another venue, of an unknown version, or unreadable is an error naming it;
+/// what is in a market this simulator does not have is dropped with a warning naming it.
 pub fn restore(handle: &SimHandle, venue: &str, path: &Path) -> anyhow::Result<Option<usize>> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => bail!("cannot read {}: {e}", path.display()),
     };
-    let saved: Saved = serde_json::from_str(&text).with_context(|| {
-        format!(
-            "{}: not a simulator state file (remove it, or run with --fresh)",
+    let unreadable = |e: serde_json::Error| {
+        anyhow::anyhow!(
+            "{}: not a simulator state file ({e}; remove it, or run with --fresh)",
             path.display()
         )
-    })?;
-    if saved.version != VERSION || saved.venue != venue {
+    };
+    let header: Header = serde_json::from_str(&text).map_err(unreadable)?;
+    if !(1..=VERSION).contains(&header.version) || header.venue != venue {
         bail!(
-            "{}: simulator state version {} for venue `{}`, expected version {VERSION} for `{venue}` (remove it, or run with --fresh)",
+            "{}: simulator state version {} for venue `{}`, expected version 1 to {VERSION} for `{venue}` (remove it, or run with --fresh)",
             path.display(),
-            saved.version,
-            saved.venue
+            header.version,
+            header.venue
         );
     }
-    let mut st = handle.state.lock().expect("sim state");
-    let ex = &mut st.exchange;
-    let mut n = 0;
-    for (addr, a) in saved.accounts {
-        let Some(address) = Address::parse(&addr) else {
-            bail!("{}: `{addr}` is not an address", path.display());
-        };
-        let acct = ex
-            .accounts
-            .entry(address)
-            .or_insert_with(|| super::account::Account::new(a.usdc));
-        acct.usdc = a.usdc;
-        acct.positions.clear();
-        acct.leverage = a.leverage.into_iter().collect();
-        acct.spot = a
-            .spot
-            .into_iter()
-            .map(|(t, (total, entry_ntl))| (t, super::account::SpotBalance { total, entry_ntl }))
-            .collect();
-        acct.dex_collateral = a.dex_collateral;
-        if let Some((master, name)) = a.sub_account_of {
-            let Some(m) = Address::parse(&master) else {
-                bail!("{}: `{master}` is not an address", path.display());
-            };
-            acct.master = Some(m);
-            acct.name = Some(name);
-        }
-        for (coin, (szi, entry_px)) in a.positions {
-            if ex_has(&ex.markets, &coin) {
-                let margin_extra = a.margin_added.get(&coin).copied().unwrap_or_default();
-                acct.positions.insert(
-                    coin,
-                    super::account::Position {
-                        szi,
-                        entry_px,
-                        margin_extra,
-                        ..Default::default()
-                    },
-                );
-                n += 1;
-            } else {
-                tracing::warn!(%venue, %coin, "the saved simulator position is in a market this config does not have: dropped");
-            }
-        }
+    let snapshot = if header.version == 1 {
+        serde_json::from_str::<SavedV1>(&text)
+            .map_err(unreadable)?
+            .into_snapshot()
+    } else {
+        serde_json::from_str::<Saved>(&text)
+            .map_err(unreadable)?
+            .state
+    };
+    let restored = handle
+        .state
+        .lock()
+        .expect("sim state")
+        .exchange
+        .restore(snapshot);
+    for what in &restored.dropped {
+        tracing::warn!(%venue, "the saved simulator state has {what}, a market this config does not have: dropped");
     }
-    for m in ex.markets.iter_mut() {
-        if let Some(px) = saved.oracles.get(&m.spec.coin) {
-            m.oracle = *px;
-        }
-    }
-    Ok(Some(n))
-}
-
-fn ex_has(markets: &[super::market::SimMarket], coin: &str) -> bool {
-    markets.iter().any(|m| m.spec.coin == coin)
+    Ok(Some(restored.positions))
 }
 
 #[cfg(test)]
@@ -211,6 +191,7 @@ mod tests {
     use super::*;
     use crate::sim::account::{Position, SpotBalance};
     use crate::sim::server::{SimConfig, spawn};
+    use serde_json::json;
 
     /// Balances, positions with their added margin, leverage, spot wallets and sub-accounts
     /// come back as they were saved.
@@ -274,6 +255,61 @@ mod tests {
         assert_eq!(s.usdc, Decimal::from(40));
         drop(st);
         second.stop();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A version 1 file (what the last release wrote) still loads: its balance, positions with
+    /// their added margin, leverage, spot wallet, HIP-3 collateral and sub-account.
+    #[tokio::test]
+    async fn a_version_1_file_still_loads() {
+        let owner = "0x14791697260e4c9a71f18484c9f997b308e59325";
+        let sub = "0x0707070707070707070707070707070707070707";
+        let cfg: SimConfig = toml::from_str(&format!(
+            "markets = [{{ coin = \"BTC\", sz_decimals = 5, price = 64000 }}]\naccounts = [{{ address = \"{owner}\" }}]\n"
+        ))
+        .unwrap();
+        let dir = std::env::temp_dir().join(format!("sh-persist-v1-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("j.db.sim-a.json");
+        let v1 = json!({"version": 1, "venue": "a", "oracles": {"BTC": "65000"}, "accounts": {
+            owner: {"usdc": "1234.5", "positions": {"BTC": ["-0.02", "64100"]},
+                "margin_added": {"BTC": "7"}, "leverage": {"BTC": [false, 5]},
+                "spot": {"PURR": ["99", "19.8"]}, "dex_collateral": {"xyz": "30"}},
+            sub: {"usdc": "40", "positions": {}, "sub_account_of": [owner, "alpha"]}}});
+        std::fs::write(&path, v1.to_string()).unwrap();
+        let sim = spawn(cfg, 0).await.unwrap();
+        assert_eq!(restore(&sim, "a", &path).unwrap(), Some(1));
+        {
+            let st = sim.state.lock().unwrap();
+            let ex = &st.exchange;
+            let a = &ex.accounts[&Address::parse(owner).unwrap()];
+            assert_eq!(a.usdc, Decimal::new(12_345, 1));
+            let p = &a.positions["BTC"];
+            assert_eq!(
+                (p.szi, p.entry_px, p.margin_extra),
+                (Decimal::new(-2, 2), Decimal::from(64_100), Decimal::from(7))
+            );
+            assert_eq!(a.leverage["BTC"], (false, 5));
+            assert_eq!(a.spot["PURR"].entry_ntl, Decimal::new(198, 1));
+            assert_eq!(a.dex_collateral["xyz"], Decimal::from(30));
+            let s = &ex.accounts[&Address::parse(sub).unwrap()];
+            assert_eq!(
+                (s.master, s.name.as_deref()),
+                (Address::parse(owner), Some("alpha"))
+            );
+            assert_eq!(ex.markets[0].oracle, Decimal::from(65_000));
+        }
+        // Saved again, it is a version 2 file; a file of version 3 is refused, naming it.
+        save(&sim, "a", &path).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with("{\"version\":2,"), "{text}");
+        std::fs::write(&path, text.replacen("\"version\":2", "\"version\":3", 1)).unwrap();
+        let e = restore(&sim, "a", &path).unwrap_err().to_string();
+        assert!(
+            e.contains("j.db.sim-a.json: simulator state version 3"),
+            "{e}"
+        );
+        sim.stop();
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -11,7 +11,7 @@ const TAPE: usize = 50_000;
 pub const BOOK_SIDE: &str = "0x0000000000000000000000000000000000000000";
 
 /// One trade on the tape (a user's fill against the simulated book).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Trade {
     pub coin: String,
     /// The taker bought.

@@ -25,6 +25,7 @@ mod info;
 mod margin;
 pub mod referrals;
 mod roles;
+pub mod saved;
 mod spot;
 pub mod staking;
 mod status;

@@ -14,7 +14,7 @@ const DISCOUNT: Decimal = Decimal::from_parts(4, 0, 0, false, 2);
 const REWARD: Decimal = Decimal::from_parts(1, 0, 0, false, 1);
 
 /// A referred account's link to its referrer, and what it brought.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Referred {
     pub referrer: Address,
     pub code: String,

@@ -18,7 +18,7 @@ pub const VALIDATOR: &str = "0x000000000000000000000000000000000000a11d";
 
 /// An account's staking: what is staked and not delegated, its delegations, withdrawals in the
 /// queue, and its history.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Staking {
     pub undelegated: Decimal,
     /// validator → (amount, locked until ms).

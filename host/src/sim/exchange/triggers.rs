@@ -6,7 +6,7 @@
 use super::*;
 use crate::sim::matching;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct TriggerOrder {
     pub oid: u64,
     pub cloid: Option<String>,

@@ -8,7 +8,7 @@ use super::*;
 const SLICE_MS: u64 = 30_000;
 
 /// A running TWAP order.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Twap {
     pub id: u64,
     pub coin: String,

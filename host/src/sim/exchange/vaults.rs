@@ -15,7 +15,7 @@ const LEADER_COMMISSION: Decimal = Decimal::from_parts(1, 0, 0, false, 1);
 const LEADER_MIN_FRACTION: Decimal = Decimal::from_parts(5, 0, 0, false, 2);
 
 /// A vault's book of shares.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Vault {
     pub leader: Address,
     pub name: String,
@@ -28,7 +28,7 @@ pub struct Vault {
 }
 
 /// One depositor's shares, what they paid in (net of withdrawals, at cost), and since when.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Follower {
     pub shares: Decimal,
     pub basis: Decimal,

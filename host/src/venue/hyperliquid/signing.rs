@@ -99,6 +99,21 @@ impl fmt::Debug for Address {
     }
 }
 
+/// As its `0x…` text, so an address is a JSON string and a JSON object's key.
+impl serde::Serialize for Address {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Address {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Address, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Address::parse(&s)
+            .ok_or_else(|| serde::de::Error::custom(format!("`{s}` is not a 20-byte 0x… address")))
+    }
+}
+
 /// connectionId = keccak(msgpack ‖ nonce_be8 ‖ (0x00 | 0x01 ‖ vault20) ‖ [0x00 ‖ expiresAfter_be8]).
 pub fn action_hash(
     msgpack: &[u8],
