@@ -284,6 +284,19 @@ def _():
     assert bad["status"] == "err", bad
 
 
+@check("HIP-3: a new account's HIP-3 order needs collateral on its dex (send_asset)")
+def _():
+    assert info.query_user_abstraction_state(addr) == "default"
+    assert info.query_user_dex_abstraction_state(addr) is None
+    _, ask = best("xyz:TSLA")
+    r = exchange.order("xyz:TSLA", True, 1, float(round(ask * D("1.01"), 2)), {"limit": {"tif": "Ioc"}})
+    st = r["response"]["data"]["statuses"][0]
+    assert st == {"error": "Insufficient margin to place order."}, st
+    assert exchange.send_asset(addr, "", "xyz", "USDC", 500)["status"] == "ok"
+    xyz = info.user_state(addr, "xyz")
+    assert D(xyz["marginSummary"]["accountValue"]) == 500 and D(xyz["withdrawable"]) == 500, xyz
+
+
 @check("exchange.update_isolated_margin")
 def _():
     _, ask = best("xyz:TSLA")
@@ -830,19 +843,33 @@ def _():
     other = "0x000000000000000000000000000000000000beef"
     assert exchange.send_asset(other, "", "", "USDC", 2)["status"] == "ok"
     assert perp_value(other) == 2
-    # The HIP-3 position's margin is drawn from the main dex until the dex holds collateral of
-    # its own: sending margin + 50 leaves 50 idle there.
+    # What xyz holds beyond its position's margin can come back, and no more.
     main_before = perp_value()
-    margin = sum(D(p["position"]["marginUsed"]) for p in info.user_state(addr, "xyz")["assetPositions"])
-    assert exchange.send_asset(addr, "", "xyz", "USDC", float(margin + 50))["status"] == "ok"
-    assert D(info.user_state(addr, "xyz")["withdrawable"]) == 50
-    assert perp_value() == main_before - 50, "the main dex paid what the margin did not already draw"
-    assert exchange.send_asset(addr, "xyz", "", "USDC", 50)["status"] == "ok"
-    assert perp_value() == main_before and D(info.user_state(addr, "xyz")["withdrawable"]) == 0
+    idle = D(info.user_state(addr, "xyz")["withdrawable"])
+    assert idle > 0
+    assert exchange.send_asset(addr, "xyz", "", "USDC", float(idle))["status"] == "ok"
+    assert perp_value() == main_before + idle and D(info.user_state(addr, "xyz")["withdrawable"]) == 0
     r = exchange.send_asset(addr, "xyz", "", "USDC", 1)
     assert r["status"] == "err", "no idle collateral left on xyz"
+    _, ask = best("xyz:TSLA")
+    px = float(round(ask * D("1.01"), 2))
+    st = exchange.order("xyz:TSLA", True, 1, px, {"limit": {"tif": "Ioc"}})["response"]["data"]["statuses"][0]
+    assert st == {"error": "Insufficient margin to place order."}, st
+    # Dex abstraction: the main dex's USDC makes up the rest.
+    assert exchange.user_dex_abstraction(addr, True)["status"] == "ok"
     assert info.query_user_abstraction_state(addr) == "dexAbstraction"
     assert info.query_user_dex_abstraction_state(addr) is True
+    assert "filled" in status0(exchange.order("xyz:TSLA", True, 1, px, {"limit": {"tif": "Ioc"}}))
+    r = exchange.agent_set_abstraction("i")
+    assert r["status"] == "err" and "sendAsset" in r["response"], r
+    r = exchange.user_set_abstraction(addr, "unifiedAccount")
+    assert r["status"] == "err", r
+    bid, _ = best("xyz:TSLA")
+    status0(exchange.order("xyz:TSLA", False, 1, float(round(bid * D("0.99"), 2)), {"limit": {"tif": "Ioc"}}, reduce_only=True))
+    assert exchange.send_asset(addr, "", "xyz", "USDC", 20)["status"] == "ok"
+    assert exchange.agent_set_abstraction("i")["status"] == "ok"
+    assert info.query_user_abstraction_state(addr) == "disabled"
+    assert info.query_user_dex_abstraction_state(addr) is False
 
 
 @check("referrals: registerReferrer, set_referrer's 4% discount, the referrer's 10%, claimRewards")

@@ -240,6 +240,26 @@ await check("exchange.updateLeverage and clearinghouseState", async () => {
   assert(num(st.marginSummary.accountValue) && num(st.withdrawable), st);
 });
 
+await check("HIP-3: a new account's HIP-3 order needs collateral on its dex (sendAsset)", async () => {
+  assert((await info.userAbstraction({ user })) === "default");
+  assert((await info.userDexAbstraction({ user })) === null);
+  const [, ask] = await best("xyz:TSLA");
+  let refused = false;
+  try {
+    await exchange.order({
+      orders: [{ a: 110000, b: true, p: sig5(ask * 1.01), s: "0.1", r: false, t: { limit: { tif: "Ioc" } } }],
+      grouping: "na",
+    });
+  } catch (e) {
+    assert(e instanceof hl.ApiRequestError && /Insufficient margin to place order/.test(e.message), e.message);
+    refused = true;
+  }
+  assert(refused, "a HIP-3 order with no collateral on its dex was accepted");
+  await exchange.sendAsset({ destination: user, sourceDex: "", destinationDex: "xyz", token: "USDC", amount: "100" });
+  const x = await info.clearinghouseState({ user, dex: "xyz" });
+  assert(Number(x.withdrawable) === 100 && Number(x.marginSummary.accountValue) === 100, x);
+});
+
 await check("exchange.updateIsolatedMargin on a HIP-3 market", async () => {
   const [, ask] = await best("xyz:TSLA");
   await exchange.order({
@@ -603,6 +623,20 @@ await check("staking: buy HYPE, cDeposit, tokenDelegate (locked a day), cWithdra
   const h = await info.delegatorHistory({ user });
   assert(h.length === 3 && "withdrawal" in h[0].delta && h[0].delta.withdrawal.phase === "initiated", h);
   assert((await info.validatorSummaries())[0].stake >= 30_000_000);
+});
+
+await check("abstraction: agentEnableDexAbstraction, agentSetAbstraction, userDexAbstraction, userSetAbstraction", async () => {
+  const modes = async () => [await info.userAbstraction({ user }), await info.userDexAbstraction({ user })];
+  await exchange.agentEnableDexAbstraction();
+  let m = await modes();
+  assert(m[0] === "dexAbstraction" && m[1] === true, m);
+  await exchange.agentSetAbstraction({ abstraction: "i" });
+  m = await modes();
+  assert(m[0] === "disabled" && m[1] === false, m);
+  await exchange.userDexAbstraction({ user, enabled: true });
+  assert((await modes())[0] === "dexAbstraction");
+  await exchange.userSetAbstraction({ user, abstraction: "disabled" });
+  assert((await modes())[0] === "disabled");
 });
 
 await check("ws an unknown coin is refused", async () => {

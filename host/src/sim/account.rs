@@ -150,6 +150,11 @@ pub struct Account {
     pub referral_claimed: Decimal,
     /// `approveBuilderFee`: the most each builder may charge, in tenths of a basis point.
     pub builder_fees: HashMap<crate::venue::hyperliquid::signing::Address, u64>,
+    /// The account's abstraction mode (`userSetAbstraction`, `userDexAbstraction`): unset is the
+    /// venue's `default`, where, as under `disabled`, each HIP-3 dex margins its positions with
+    /// the collateral moved to it (`sendAsset`) alone; under `dexAbstraction` a HIP-3 position
+    /// draws on the main dex's USDC for what its dex does not hold.
+    pub abstraction: Option<String>,
 }
 
 /// One token of the spot wallet.
@@ -171,6 +176,21 @@ impl Account {
         Account {
             usdc,
             ..Default::default()
+        }
+    }
+
+    /// Whether a HIP-3 position may draw margin from the main dex (`dexAbstraction`).
+    pub fn dex_abstraction(&self) -> bool {
+        self.abstraction.as_deref() == Some("dexAbstraction")
+    }
+
+    /// A HIP-3 dex's part of a change `usdc` to the balance (closed PnL less fees, funding) from
+    /// a position in `coin`: when the dex margins alone, the change is its collateral's.
+    pub fn settle_on_dex(&mut self, coin: &str, usdc: Decimal) {
+        let dex = crate::venue::hyperliquid::info::dex_of(coin);
+        if !dex.is_empty() && !self.dex_abstraction() {
+            let c = self.dex_collateral.entry(dex.to_string()).or_default();
+            *c = (*c + usdc).max(Decimal::ZERO);
         }
     }
 

@@ -3,11 +3,11 @@
 
 use super::exchange::Exchange;
 use super::market::MarketSpec;
-use super::tests::{AGENT, KEY, ex, order, signed, status, with_markets};
+use super::tests::{AGENT, KEY, ex, order, raw, signed, status, with_markets};
 use crate::venue::hyperliquid::actions::TifWire;
 use crate::venue::hyperliquid::signing::PrivateKey;
 use rust_decimal::Decimal;
-use serde_json::{Value, json};
+use serde_json::json;
 
 #[test]
 fn open_positions_pay_funding_on_the_hour_and_user_funding_lists_it() {
@@ -65,22 +65,6 @@ fn open_positions_pay_funding_on_the_hour_and_user_funding_lists_it() {
         "{r}"
     );
     assert_eq!(lev(&mut e, false)["status"], "ok");
-}
-
-/// Sends a raw action (one the host's own Action type does not build), signed by the agent.
-fn raw(e: &mut Exchange, action: Value) -> Value {
-    use crate::hex::Prefixed;
-    use crate::venue::hyperliquid::actions::msgpack_into;
-    use crate::venue::hyperliquid::signing::{action_hash, agent_digest};
-    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-    let nonce = e.now_ms + N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let mut buf = Vec::new();
-    msgpack_into(&action, &mut buf).unwrap();
-    let digest = agent_digest(&action_hash(&buf, nonce, None, None), false);
-    let sig = PrivateKey::from_hex(AGENT).unwrap().sign_digest(&digest);
-    let req = json!({"action": action, "nonce": nonce, "signature": {
-        "r": Prefixed::<66>::new(&sig.r).as_str(), "s": Prefixed::<66>::new(&sig.s).as_str(), "v": sig.v}});
-    e.exchange(&req).0
 }
 
 /// Buys `sz` BTC at the ask with the test account's agent.

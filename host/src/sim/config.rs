@@ -122,6 +122,10 @@ pub struct SimAccount {
     /// Agent (API wallet) addresses approved for this account.
     #[serde(default)]
     pub agents: Vec<String>,
+    /// Its abstraction mode: `default` (unset; as a new venue account: a HIP-3 order needs
+    /// collateral moved to its dex with `sendAsset`), `disabled` (the same margins), or
+    /// `dexAbstraction` (HIP-3 positions draw on the main dex's USDC for the rest).
+    pub abstraction: Option<String>,
 }
 
 fn default_usdc() -> Decimal {

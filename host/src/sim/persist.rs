@@ -69,6 +69,8 @@ impl SavedV1 {
             .into_iter()
             .map(|(addr, a)| {
                 let mut acct = Account::new(a.usdc);
+                // What the simulator gave every account then.
+                acct.abstraction = Some("dexAbstraction".into());
                 for (coin, (szi, entry_px)) in a.positions {
                     let margin_extra = a.margin_added.get(&coin).copied().unwrap_or_default();
                     let p = Position {

@@ -37,6 +37,7 @@ pub(super) fn with_markets(markets: Vec<MarketSpec>, t0: u64) -> Exchange {
             usdc: Decimal::from(10_000),
             spot_usdc: Decimal::ZERO,
             agents: vec![agent],
+            abstraction: None,
         }],
         t0,
     );
@@ -72,6 +73,62 @@ pub(super) fn order(
         grouping: Grouping::Na,
         builder: None,
     }
+}
+
+fn envelope(
+    action: Value,
+    nonce: u64,
+    sig: crate::venue::hyperliquid::signing::Signature,
+) -> Value {
+    use crate::hex::Prefixed;
+    json!({"action": action, "nonce": nonce, "signature": {
+        "r": Prefixed::<66>::new(&sig.r).as_str(), "s": Prefixed::<66>::new(&sig.s).as_str(), "v": sig.v}})
+}
+
+/// Sends a raw L1 action (one the host's own Action type does not build), signed by the test
+/// account's agent, and returns the answer.
+pub(super) fn raw(e: &mut Exchange, action: Value) -> Value {
+    use crate::venue::hyperliquid::actions::msgpack_into;
+    use crate::venue::hyperliquid::signing::{action_hash, agent_digest};
+    let nonce = next_nonce(e);
+    let mut buf = Vec::new();
+    msgpack_into(&action, &mut buf).unwrap();
+    let digest = agent_digest(&action_hash(&buf, nonce, None, None), false);
+    let sig = PrivateKey::from_hex(AGENT).unwrap().sign_digest(&digest);
+    e.exchange(&envelope(action, nonce, sig)).0
+}
+
+/// `raw`, asserting the answer is `ok`.
+pub(super) fn l1(e: &mut Exchange, action: Value) -> Value {
+    let r = raw(e, action);
+    assert_eq!(r["status"], "ok", "{r}");
+    r
+}
+
+/// A nonce no other test action used: the exchange's time plus a count.
+fn next_nonce(e: &Exchange) -> u64 {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    e.now_ms + N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Sends a user-signed action (testnet), signed by the test account's own key, and returns the
+/// answer; its `nonce` is set unless it carries a `time`.
+pub(super) fn user_raw(e: &mut Exchange, mut action: Value) -> Value {
+    action["signatureChainId"] = json!("0x66eee");
+    action["hyperliquidChain"] = json!("Testnet");
+    if action.get("time").is_none() {
+        action["nonce"] = json!(next_nonce(e));
+    }
+    let (digest, nonce) = super::exchange::transfers::user_signed_digest(&action).unwrap();
+    let sig = PrivateKey::from_hex(KEY).unwrap().sign_digest(&digest);
+    e.exchange(&envelope(action, nonce, sig)).0
+}
+
+/// `user_raw`, asserting the answer is `ok`.
+pub(super) fn user(e: &mut Exchange, action: Value) -> Value {
+    let r = user_raw(e, action);
+    assert_eq!(r["status"], "ok", "{r}");
+    r
 }
 
 pub(super) fn status(resp: &Value) -> &Value {
@@ -271,7 +328,10 @@ fn schedule_cancel_fires_and_hip3_assets_are_numbered_by_dex() {
     assert_eq!(dexs[1]["name"], "xyz");
     let meta = e.info(&json!({"type":"meta","dex":"xyz"})).unwrap();
     assert_eq!(meta["universe"][0]["name"], "xyz:TSLA");
-    // xyz is dex 1: asset 110000.
+    // xyz is dex 1: asset 110000 (its collateral moved there, as `sendAsset` would).
+    let owner = PrivateKey::from_hex(KEY).unwrap().address();
+    let collateral = &mut e.accounts.get_mut(&owner).unwrap().dex_collateral;
+    collateral.insert("xyz".into(), Decimal::from(100));
     let (_, ask) = e.markets[1].bbo(e.now_ms);
     let r = e
         .exchange(&signed(
@@ -315,4 +375,118 @@ fn signatures_without_zero_padding_are_accepted_like_the_venue_does() {
         }
     }
     panic!("no signature with a leading zero nibble in 200 nonces");
+}
+
+/// A new account is in the venue's `default` mode: a HIP-3 order needs collateral moved to its
+/// dex, and its PnL, fees and margin stay there. Dex abstraction lets a HIP-3 position draw on
+/// the main dex's USDC; leaving it is refused while a position does; `agentSetAbstraction` and
+/// `userDexAbstraction` set the mode as `userSetAbstraction` does.
+#[test]
+fn hip3_orders_need_their_dex_collateral_unless_dex_abstraction_is_on() {
+    let mut e = ex();
+    let owner = PrivateKey::from_hex(KEY).unwrap().address().to_string();
+    let q = |e: &Exchange, kind: &str| e.info(&json!({"type": kind, "user": owner})).unwrap();
+    let dex_state = |e: &Exchange, dex: &str| {
+        e.info(&json!({"type": "clearinghouseState", "user": owner, "dex": dex}))
+            .unwrap()
+    };
+    let num = |v: &Value| v.as_str().unwrap().parse::<Decimal>().unwrap();
+    assert_eq!(
+        (q(&e, "userAbstraction"), q(&e, "userDexAbstraction")),
+        (json!("default"), Value::Null)
+    );
+    let tsla = |e: &Exchange, buy: bool, sz: &str| {
+        let (bid, ask) = e.markets[1].bbo(e.now_ms);
+        let px = if buy {
+            ask * Decimal::new(101, 2)
+        } else {
+            bid * Decimal::new(99, 2)
+        };
+        json!({"type": "order", "orders": [{"a": 110_000, "b": buy, "p": px.round_dp(2).to_string(), "s": sz, "r": false, "t": {"limit": {"tif": "Ioc"}}}], "grouping": "na"})
+    };
+    let refused = |r: &Value| status(r)["error"] == "Insufficient margin to place order.";
+    let a = tsla(&e, true, "1");
+    let r = raw(&mut e, a);
+    assert!(refused(&r), "no collateral on xyz: {r}");
+
+    // 100 USDC moved to xyz: a 1 TSLA order (~12.6 margin at 20x) fits, a 10 TSLA one does not.
+    user(
+        &mut e,
+        json!({"type": "sendAsset", "destination": owner, "sourceDex": "", "destinationDex": "xyz", "token": "USDC", "amount": "100", "fromSubAccount": ""}),
+    );
+    let main_before = num(&dex_state(&e, "")["marginSummary"]["accountValue"]);
+    let a = tsla(&e, true, "1");
+    let r = l1(&mut e, a);
+    assert!(status(&r)["filled"].is_object(), "{r}");
+    let a = tsla(&e, true, "10");
+    assert!(
+        refused(&raw(&mut e, a)),
+        "10 TSLA needs more than xyz holds"
+    );
+    let more = |usd: i64| json!({"type": "updateIsolatedMargin", "asset": 110_000, "isBuy": true, "ntli": usd * 1_000_000});
+    let r = raw(&mut e, more(1_000));
+    assert!(
+        r["response"]
+            .as_str()
+            .unwrap()
+            .contains("Insufficient margin"),
+        "{r}"
+    );
+    l1(&mut e, more(50));
+    let a = tsla(&e, false, "1");
+    l1(&mut e, a);
+    // The round trip's PnL and fees are the dex's: the main dex did not move.
+    let fills = q(&e, "userFills");
+    let (pnl, fees): (Decimal, Decimal) = fills
+        .as_array()
+        .unwrap()
+        .iter()
+        .fold((Decimal::ZERO, Decimal::ZERO), |(p, f), x| {
+            (p + num(&x["closedPnl"]), f + num(&x["fee"]))
+        });
+    let xyz = dex_state(&e, "xyz");
+    assert_eq!(
+        num(&xyz["marginSummary"]["accountValue"]),
+        Decimal::from(100) + pnl - fees,
+        "{xyz}"
+    );
+    assert_eq!(
+        num(&dex_state(&e, "")["marginSummary"]["accountValue"]),
+        main_before
+    );
+
+    // Dex abstraction: the 10 TSLA order draws on the main dex; leaving it is refused while it
+    // does, and unified accounts are not simulated.
+    user(
+        &mut e,
+        json!({"type": "userDexAbstraction", "user": owner, "enabled": true}),
+    );
+    assert_eq!(
+        (q(&e, "userAbstraction"), q(&e, "userDexAbstraction")),
+        (json!("dexAbstraction"), json!(true))
+    );
+    let a = tsla(&e, true, "10");
+    assert!(status(&l1(&mut e, a))["filled"].is_object());
+    let r = raw(
+        &mut e,
+        json!({"type": "agentSetAbstraction", "abstraction": "i"}),
+    );
+    assert!(r["response"].as_str().unwrap().contains("sendAsset"), "{r}");
+    let r = user_raw(
+        &mut e,
+        json!({"type": "userSetAbstraction", "user": owner, "abstraction": "unifiedAccount"}),
+    );
+    assert_eq!(r["status"], "err", "{r}");
+    let a = tsla(&e, false, "10");
+    l1(&mut e, a);
+    l1(
+        &mut e,
+        json!({"type": "agentSetAbstraction", "abstraction": "i"}),
+    );
+    assert_eq!(
+        (q(&e, "userAbstraction"), q(&e, "userDexAbstraction")),
+        (json!("disabled"), json!(false))
+    );
+    l1(&mut e, json!({"type": "agentEnableDexAbstraction"}));
+    assert_eq!(q(&e, "userAbstraction"), json!("dexAbstraction"));
 }

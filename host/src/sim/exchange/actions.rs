@@ -121,6 +121,15 @@ impl Exchange {
                 ok()
             }
             Some("noop") => ok(),
+            // The agent's way to set its account's abstraction: `i` disabled, `u` unified, `p`
+            // portfolio margin.
+            Some("agentSetAbstraction") => match action["abstraction"].as_str() {
+                Some("i") => self.set_abstraction(user, "disabled"),
+                Some("u") => self.set_abstraction(user, "unifiedAccount"),
+                Some("p") => self.set_abstraction(user, "portfolioMargin"),
+                _ => err("malformed agentSetAbstraction"),
+            },
+            Some("agentEnableDexAbstraction") => self.set_abstraction(user, "dexAbstraction"),
             Some("modify") => {
                 let one = json!({"modifies": [{"oid": action["oid"], "order": action["order"]}]});
                 match self.modifies(user, &one, pushes)["response"]["data"]["statuses"][0]
@@ -302,7 +311,7 @@ impl Exchange {
                     .get(&coin)
                     .map_or(self.markets[i].spec.max_leverage, |(_, l)| *l),
             );
-            if (used + px * sz) / lev > equity {
+            if (used + px * sz) / lev > equity || !self.dex_margin_ok(acct, &coin, px * sz / lev) {
                 return Err("Insufficient margin to place order.".into());
             }
         }

@@ -64,14 +64,20 @@ impl Exchange {
             k @ ("delegatorSummary" | "delegations" | "delegatorHistory" | "delegatorRewards") => {
                 self.staking_info(k, &user()?).unwrap_or_default()
             }
-            // The simulator's perp dexes share one balance: dex abstraction, for everyone.
+            // Unset is the venue's `default`; `userDexAbstraction` is null until set.
             "userAbstraction" => {
-                user()?;
-                json!("dexAbstraction")
+                let a = self.accounts.get(&user()?);
+                json!(
+                    a.and_then(|a| a.abstraction.as_deref())
+                        .unwrap_or("default")
+                )
             }
             "userDexAbstraction" => {
-                user()?;
-                json!(true)
+                let a = self.accounts.get(&user()?);
+                match a.and_then(|a| a.abstraction.as_deref()) {
+                    None => Value::Null,
+                    Some(m) => json!(m == "dexAbstraction"),
+                }
             }
             "activeAssetData" => {
                 let coin = req["coin"].as_str().ok_or("missing `coin`")?;
@@ -397,6 +403,31 @@ impl Exchange {
                 (*c - margin).max(Decimal::ZERO)
             })
             .sum()
+    }
+
+    /// Whether an order in HIP-3 market `coin` needing `margin` fits the collateral its dex
+    /// holds, beyond the margin of the dex's positions and resting orders (always, for the main
+    /// dex, and under dex abstraction, where the main dex's USDC makes up the rest).
+    pub(super) fn dex_margin_ok(&self, a: &Account, coin: &str, margin: Decimal) -> bool {
+        let dex = crate::venue::hyperliquid::info::dex_of(coin);
+        if dex.is_empty() || a.dex_abstraction() {
+            return true;
+        }
+        let on_dex = |c: &str| crate::venue::hyperliquid::info::dex_of(c) == dex;
+        let positions: Decimal = a
+            .positions
+            .iter()
+            .filter(|(c, p)| !p.szi.is_zero() && on_dex(c))
+            .map(|(c, p)| p.isolated_margin(self.leverage_of(a, c).1))
+            .sum();
+        let orders: Decimal = a
+            .orders
+            .iter()
+            .filter(|o| !o.reduce_only && on_dex(&o.coin))
+            .map(|o| o.px * o.sz / Decimal::from(self.leverage_of(a, &o.coin).1))
+            .sum();
+        let collateral = a.dex_collateral.get(dex).copied().unwrap_or_default();
+        positions + orders + margin <= collateral
     }
 
     /// Every perp dex's name, the main one (`""`) first.

@@ -50,8 +50,7 @@ impl Exchange {
         let amount = Decimal::new(ntli, 6);
         let acct = &self.accounts[&user];
         let (cross, _) = self.leverage_of(acct, &coin);
-        let acct = self.accounts.get_mut(&user).expect("account");
-        let Some(p) = acct.positions.get_mut(&coin).filter(|p| !p.szi.is_zero()) else {
+        let Some(p) = acct.positions.get(&coin).filter(|p| !p.szi.is_zero()) else {
             return err(format!("No position on {coin} to update its margin."));
         };
         if cross {
@@ -62,8 +61,31 @@ impl Exchange {
         if p.margin_extra + amount < Decimal::ZERO {
             return err("Insufficient margin: cannot remove more than was added.");
         }
-        p.margin_extra += amount;
+        if amount > Decimal::ZERO && !self.margin_free_for(&user, &coin, amount) {
+            return err("Insufficient margin to add to the position.");
+        }
+        let acct = self.accounts.get_mut(&user).expect("account");
+        acct.positions
+            .get_mut(&coin)
+            .expect("position")
+            .margin_extra += amount;
         ok()
+    }
+
+    /// Whether `amount` more margin for a position in `coin` is free: on a HIP-3 dex, in the
+    /// collateral it holds beyond its positions' and orders' margin, or, under dex abstraction,
+    /// on the main dex too; on the main dex, in what it could withdraw.
+    fn margin_free_for(&self, user: &Address, coin: &str, amount: Decimal) -> bool {
+        let a = &self.accounts[user];
+        if !crate::venue::hyperliquid::info::dex_of(coin).is_empty() {
+            if self.dex_margin_ok(a, coin, amount) {
+                return true;
+            }
+            if !a.dex_abstraction() {
+                return false;
+            }
+        }
+        self.perp_free(user) >= amount
     }
 
     /// `topUpIsolatedOnlyMargin`: adds margin to an isolated position until its leverage (its
@@ -95,7 +117,7 @@ impl Exchange {
         if add <= Decimal::ZERO {
             return err("The position's leverage is already at or under the target.");
         }
-        if self.perp_free(&user) < add {
+        if !self.margin_free_for(&user, &coin, add) {
             return err("Insufficient margin to top up.");
         }
         let acct = self.accounts.get_mut(&user).expect("account");
@@ -113,6 +135,7 @@ impl Exchange {
             let at = self.next_funding_ms;
             for (user, acct) in self.accounts.iter_mut() {
                 let mut paid = Vec::new();
+                let mut settled = Vec::new();
                 for (coin, p) in acct.positions.iter_mut().filter(|(_, p)| !p.szi.is_zero()) {
                     let Some((_, i)) = self.assets.get(coin) else {
                         continue;
@@ -122,6 +145,7 @@ impl Exchange {
                     let usdc = -(p.szi * m.oracle * rate).round_dp(6);
                     acct.usdc += usdc;
                     p.funding_since_open += usdc;
+                    settled.push((coin.clone(), usdc));
                     acct.funding.push(json!({"time": at, "hash": format!("0x{:064x}", at),
                         "delta": {"type": "funding", "coin": coin, "usdc": wire(usdc), "szi": wire(p.szi),
                             "fundingRate": wire(rate), "nSamples": null}}));
@@ -129,6 +153,9 @@ impl Exchange {
                         json!({"time": at, "coin": coin, "usdc": wire(usdc), "szi": wire(p.szi),
                         "fundingRate": wire(rate), "nSamples": null}),
                     );
+                }
+                for (coin, usdc) in settled {
+                    acct.settle_on_dex(&coin, usdc);
                 }
                 if !paid.is_empty() {
                     pushes.push(Push {

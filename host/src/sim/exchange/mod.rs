@@ -30,7 +30,7 @@ mod spot;
 pub mod staking;
 mod status;
 mod subaccounts;
-mod transfers;
+pub(in crate::sim) mod transfers;
 pub mod triggers;
 pub mod twap;
 pub mod vaults;
@@ -53,6 +53,8 @@ pub struct AccountSpec {
     pub spot_usdc: Decimal,
     /// Agent (API wallet) addresses approved to sign for this account.
     pub agents: Vec<Address>,
+    /// Its abstraction mode (None: the venue's `default`).
+    pub abstraction: Option<String>,
 }
 
 pub struct Exchange {
@@ -140,6 +142,7 @@ impl Exchange {
                 agents.insert(*ag, a.address);
             }
             let mut acct = Account::new(a.usdc);
+            acct.abstraction = a.abstraction;
             if !a.usdc.is_zero() {
                 acct.ledger
                     .push(json!({"time": now_ms, "hash": format!("0x{:064x}", now_ms),
@@ -210,11 +213,15 @@ impl Exchange {
     }
 
     /// Registers an agent key for an account (the simulator's `approveAgent`).
+    /// The account is made when new, with 100,000 USDC and dex abstraction on (the in-process
+    /// simulator's account for the host, whose HIP-3 markets then trade on its main balance).
     pub fn approve_agent(&mut self, account: Address, agent: Address) {
         self.agents.insert(agent, account);
-        self.accounts
-            .entry(account)
-            .or_insert_with(|| Account::new(Decimal::from(100_000)));
+        self.accounts.entry(account).or_insert_with(|| {
+            let mut a = Account::new(Decimal::from(100_000));
+            a.abstraction = Some("dexAbstraction".into());
+            a
+        });
     }
 
     pub fn market_index(&self, coin: &str) -> Option<usize> {
@@ -449,7 +456,11 @@ impl Exchange {
         let acct = self.accounts.get_mut(&user).expect("account");
         let applied = match &base {
             Some(b) => acct.apply_spot_fill(b, is_buy, px, sz, fee),
-            None => acct.apply_fill(coin, is_buy, px, sz, fee),
+            None => {
+                let applied = acct.apply_fill(coin, is_buy, px, sz, fee);
+                acct.settle_on_dex(coin, applied.closed_pnl - fee);
+                applied
+            }
         };
         let tid = self.next_tid;
         self.next_tid += 1;

@@ -204,7 +204,7 @@ impl Exchange {
         json!({"userState": {"agentAddress": agent.map(|(ag, _)| ag.to_string()),
             "agentValidUntil": agent.map(|(_, (_, until))| *until), "cumLedger": wire(flows),
             "serverTime": now, "isVault": a.vault.is_some(), "user": u.to_string(),
-            "dexAbstractionEnabled": true, "abstraction": "dexAbstraction"},
+            "dexAbstractionEnabled": a.dex_abstraction(), "abstraction": a.abstraction.as_deref().unwrap_or("default")},
             "perpDexStates": dexes})
     }
 

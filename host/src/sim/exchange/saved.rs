@@ -137,45 +137,9 @@ impl Exchange {
 
 #[cfg(test)]
 mod tests {
-    use super::super::transfers::user_signed_digest;
     use super::*;
-    use crate::hex::Prefixed;
-    use crate::sim::tests::{AGENT, KEY, ex};
-    use crate::venue::hyperliquid::signing::{PrivateKey, Signature};
-
-    fn envelope(action: Value, nonce: u64, sig: Signature) -> Value {
-        json!({"action": action, "nonce": nonce, "signature": {
-            "r": Prefixed::<66>::new(&sig.r).as_str(), "s": Prefixed::<66>::new(&sig.s).as_str(), "v": sig.v}})
-    }
-
-    /// An L1 action signed by the test account's agent.
-    fn l1(e: &mut Exchange, action: Value) -> Value {
-        static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(100);
-        let nonce = e.now_ms + N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let mut buf = Vec::new();
-        msgpack_into(&action, &mut buf).unwrap();
-        let digest = agent_digest(&action_hash(&buf, nonce, None, None), false);
-        let sig = PrivateKey::from_hex(AGENT).unwrap().sign_digest(&digest);
-        let r = e.exchange(&envelope(action, nonce, sig)).0;
-        assert_eq!(r["status"], "ok", "{r}");
-        r
-    }
-
-    /// A user-signed action signed by the test account's own key.
-    fn user(e: &mut Exchange, mut action: Value, nonce: u64) -> Value {
-        action["signatureChainId"] = json!("0x66eee");
-        action["hyperliquidChain"] = json!("Testnet");
-        let (digest, nonce) = {
-            if action.get("time").is_none() {
-                action["nonce"] = json!(nonce);
-            }
-            user_signed_digest(&action).unwrap()
-        };
-        let sig = PrivateKey::from_hex(KEY).unwrap().sign_digest(&digest);
-        let r = e.exchange(&envelope(action, nonce, sig)).0;
-        assert_eq!(r["status"], "ok", "{r}");
-        r
-    }
+    use crate::sim::tests::{KEY, ex, l1, user};
+    use crate::venue::hyperliquid::signing::PrivateKey;
 
     /// Every info answer a client could ask about the account, in one value.
     fn answers(e: &Exchange, owner: &str, oid: u64) -> Value {
@@ -243,18 +207,15 @@ mod tests {
         user(
             &mut a,
             json!({"type": "approveAgent", "agentAddress": agent, "agentName": "bot"}),
-            t0 + 10,
         );
         let builder = format!("0x{}", "b".repeat(40));
         user(
             &mut a,
             json!({"type": "approveBuilderFee", "maxFeeRate": "0.01%", "builder": builder}),
-            t0 + 11,
         );
         user(
             &mut a,
             json!({"type": "usdClassTransfer", "amount": "100", "toPerp": false}),
-            t0 + 12,
         );
         a.tick(t0 + 30_000);
         let before = answers(&a, &owner, oid);
@@ -310,6 +271,9 @@ mod tests {
         let t0 = a.now_ms;
         let ask = a.markets[1].bbo(t0).1;
         let px = (ask * Decimal::new(101, 2)).round_dp(2).to_string();
+        let owner = PrivateKey::from_hex(KEY).unwrap().address();
+        let collateral = &mut a.accounts.get_mut(&owner).unwrap().dex_collateral;
+        collateral.insert("xyz".into(), Decimal::from(1_000));
         let buy = json!({"type": "order", "orders": [{"a": 110_000, "b": true, "p": px, "s": "1", "r": false, "t": {"limit": {"tif": "Ioc"}}}], "grouping": "na"});
         l1(&mut a, buy);
         let mut snap = a.snapshot();

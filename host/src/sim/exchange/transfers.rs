@@ -73,7 +73,7 @@ pub(super) fn user_signed(kind: &str) -> Option<(&'static str, &'static str)> {
 
 /// The digest a user-signed action was signed over, and the nonce it carries (`nonce` or
 /// `time`). An `approveAgent` without `agentName` was signed with `""` (the SDKs drop the key).
-pub(super) fn user_signed_digest(action: &Value) -> Result<([u8; 32], u64), String> {
+pub(in crate::sim) fn user_signed_digest(action: &Value) -> Result<([u8; 32], u64), String> {
     let kind = action["type"].as_str().unwrap_or_default();
     let (primary, members) = user_signed(kind).ok_or("not a user-signed action")?;
     let fields: Vec<(&str, &str)> = members
@@ -135,6 +135,38 @@ impl Exchange {
             .as_str()
             .and_then(|w| Decimal::from_str(w).ok())
             .unwrap_or_default()
+    }
+
+    /// Sets an account's abstraction mode: `disabled` or `dexAbstraction` (`unifiedAccount` and
+    /// `portfolioMargin` are not simulated). Leaving dex abstraction is refused while a HIP-3
+    /// position or order draws on the main dex's USDC (its dex must hold its margin first).
+    pub(super) fn set_abstraction(&mut self, user: Address, mode: &str) -> Value {
+        match mode {
+            "disabled" | "dexAbstraction" => {}
+            "unifiedAccount" | "portfolioMargin" => {
+                return err(format!("The simulator does not simulate {mode}."));
+            }
+            _ => return err(format!("Unknown abstraction `{mode}`.")),
+        }
+        let mut a = self.accounts[&user].clone();
+        a.abstraction = Some(mode.to_string());
+        let coins: std::collections::BTreeSet<&str> = a
+            .positions
+            .iter()
+            .filter(|(_, p)| !p.szi.is_zero())
+            .map(|(c, _)| c.as_str())
+            .chain(a.orders.iter().map(|o| o.coin.as_str()))
+            .collect();
+        if coins
+            .iter()
+            .any(|c| !self.dex_margin_ok(&a, c, Decimal::ZERO))
+        {
+            return err(
+                "Cannot leave dex abstraction while a HIP-3 dex's positions and orders use more margin than its collateral: move it there with sendAsset first.",
+            );
+        }
+        self.accounts.get_mut(&user).expect("account").abstraction = Some(mode.to_string());
+        ok()
     }
 
     /// Perp USDC from one account to another (which is created when new), with its ledger entry
@@ -239,12 +271,18 @@ impl Exchange {
             }
             "sendAsset" => self.send_asset(user, action),
             "cDeposit" | "cWithdraw" | "tokenDelegate" => self.staking_action(user, action),
-            // The simulator's perp dexes share one balance (a HIP-3 position's margin is drawn
-            // from it): dex abstraction, which is all it offers.
-            "userSetAbstraction" if action["abstraction"] == "dexAbstraction" => ok(),
-            "userDexAbstraction" if action["enabled"] == true => ok(),
             "userSetAbstraction" | "userDexAbstraction" => {
-                err("The simulator offers dex abstraction only: its perp dexes share one balance.")
+                if action["user"].as_str().and_then(Address::parse) != Some(user) {
+                    return err("The user field must be the signer.");
+                }
+                let kind = action["type"].as_str().unwrap_or_default();
+                let mode = match (kind, &action["abstraction"], &action["enabled"]) {
+                    ("userDexAbstraction", _, Value::Bool(true)) => "dexAbstraction",
+                    ("userDexAbstraction", _, Value::Bool(false)) => "disabled",
+                    ("userSetAbstraction", Value::String(m), _) => m.as_str(),
+                    _ => return err(format!("malformed {kind}")),
+                };
+                self.set_abstraction(user, mode)
             }
             "approveAgent" => {
                 let Some(agent) = action["agentAddress"].as_str().and_then(Address::parse) else {

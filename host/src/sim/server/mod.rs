@@ -197,11 +197,22 @@ pub async fn spawn(cfg: SimConfig, port: u16) -> Result<SimHandle, SimError> {
                     .ok_or_else(|| SimError::Config(format!("agent `{g}` is not an address")))
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let abstraction = match a.abstraction.as_deref() {
+            None | Some("default") => None,
+            Some(m @ ("disabled" | "dexAbstraction")) => Some(m.to_string()),
+            Some(m) => {
+                return Err(SimError::Config(format!(
+                    "account `{}`: abstraction `{m}` is not one of default, disabled, dexAbstraction",
+                    a.address
+                )));
+            }
+        };
         accounts.push(AccountSpec {
             address,
             usdc: a.usdc,
             spot_usdc: a.spot_usdc,
             agents,
+            abstraction,
         });
     }
     let now = wall_ms();
