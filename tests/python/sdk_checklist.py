@@ -931,6 +931,64 @@ def _():
     assert D(spot_balances()["HYPE"]["total"]) == 1 - D([f for f in info.user_fills(addr) if f["coin"] == "@1"][0]["fee"]) - D("0.4")
 
 
+@check("multi-sig: convert_to_multi_sig_user, userToMultiSigSigners, multi_sig wrapping an order and a usdSend, back to normal")
+def _():
+    from hyperliquid.utils.signing import (
+        CONVERT_TO_MULTI_SIG_USER_SIGN_TYPES, USD_SEND_SIGN_TYPES, get_timestamp_ms,
+        sign_multi_sig_l1_action_payload, sign_multi_sig_user_signed_action_payload,
+    )
+    ms, a1, a2 = Account.create(), Account.create(), Account.create()
+    for w in (ms, a1, a2):
+        assert exchange.usd_transfer(100, w.address)["status"] == "ok"
+    ms_ex, a1_ex = Exchange(ms, base_url, perp_dexs=DEXES), Exchange(a1, base_url, perp_dexs=DEXES)
+    signers = sorted([a1.address.lower(), a2.address.lower()])
+    r = ms_ex.convert_to_multi_sig_user([a1.address.lower(), a2.address.lower()], 2)
+    assert r["status"] == "ok", r
+    got = info.query_user_to_multi_sig_signers(ms.address)
+    assert got == {"authorizedUsers": signers, "threshold": 2}, got
+    assert info.query_user_to_multi_sig_signers(addr) is None
+    r = ms_ex.usd_transfer(1, addr)
+    assert r["status"] == "err" and "multiSig" in r["response"], r
+
+    def l1(action, wallets):
+        ts = get_timestamp_ms()
+        sigs = [sign_multi_sig_l1_action_payload(w, action, False, None, ts, None, ms.address, a1.address) for w in wallets]
+        return a1_ex.multi_sig(ms.address, action, sigs, ts)
+
+    bid, ask = best("BTC")
+    order = {"type": "order", "grouping": "na", "orders": [{"a": 0, "b": True, "p": str(int(ask * D("1.01"))),
+             "s": "0.001", "r": False, "t": {"limit": {"tif": "Ioc"}}}]}
+    r = l1(order, [a1])
+    assert r["status"] == "err" and "1 of the 2" in r["response"], r
+    r = l1(order, [a1, a2])
+    assert "filled" in status0(r), r
+    pos = info.user_state(ms.address)["assetPositions"][0]["position"]
+    assert pos["coin"] == "BTC" and D(pos["szi"]) == D("0.001"), pos
+    close = {"type": "order", "grouping": "na", "orders": [{"a": 0, "b": False, "p": str(int(bid * D("0.99"))),
+             "s": "0.001", "r": True, "t": {"limit": {"tif": "Ioc"}}}]}
+    assert "filled" in status0(l1(close, [a2, a1]))
+
+    def user_signed(action, types, primary):
+        sigs = [sign_multi_sig_user_signed_action_payload(w, action, False, types, primary, ms.address, a1.address)
+                for w in (a1, a2)]
+        return a1_ex.multi_sig(ms.address, action, sigs, action.get("nonce", action.get("time")))
+
+    before = perp_value()
+    ts = get_timestamp_ms()
+    send = {"type": "usdSend", "signatureChainId": "0x66eee", "hyperliquidChain": "Testnet",
+            "destination": addr.lower(), "amount": "1", "time": ts}
+    r = user_signed(send, USD_SEND_SIGN_TYPES, "HyperliquidTransaction:UsdSend")
+    assert r["status"] == "ok", r
+    assert perp_value() == before + 1
+    ts = get_timestamp_ms()
+    back = {"type": "convertToMultiSigUser", "signatureChainId": "0x66eee", "hyperliquidChain": "Testnet",
+            "signers": "null", "nonce": ts}
+    r = user_signed(back, CONVERT_TO_MULTI_SIG_USER_SIGN_TYPES, "HyperliquidTransaction:ConvertToMultiSigUser")
+    assert r["status"] == "ok", r
+    assert info.query_user_to_multi_sig_signers(ms.address) is None
+    assert ms_ex.usd_transfer(1, addr)["status"] == "ok", "a normal user again"
+
+
 @check("money: perp value = ledger flows + closed PnL - fees + funding + unrealized")
 def _():
     me = addr.lower()

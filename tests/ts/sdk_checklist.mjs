@@ -639,6 +639,37 @@ await check("abstraction: agentEnableDexAbstraction, agentSetAbstraction, userDe
   assert((await modes())[0] === "disabled");
 });
 
+await check("multi-sig: convertToMultiSigUser, userToMultiSigSigners, a multi-sig ExchangeClient's order and usdSend, back to normal", async () => {
+  const [ms, a1, a2] = [Wallet.createRandom(), Wallet.createRandom(), Wallet.createRandom()];
+  for (const w of [ms, a1, a2]) await exchange.usdSend({ destination: w.address.toLowerCase(), amount: "100" });
+  const own = new hl.ExchangeClient({ transport: http, wallet: ms });
+  await own.convertToMultiSigUser({ signers: { authorizedUsers: [a1.address.toLowerCase(), a2.address.toLowerCase()], threshold: 2 } });
+  const got = await info.userToMultiSigSigners({ user: ms.address.toLowerCase() });
+  const want = [a1.address.toLowerCase(), a2.address.toLowerCase()].sort();
+  assert(got && got.threshold === 2 && got.authorizedUsers.join() === want.join(), got);
+  let refused = false;
+  try {
+    await own.usdSend({ destination: user, amount: "1" });
+  } catch (e) {
+    assert(e instanceof hl.ApiRequestError && /multiSig/.test(e.message), e.message);
+    refused = true;
+  }
+  assert(refused, "the multi-sig user's own signature was accepted");
+  const multi = new hl.ExchangeClient({ transport: http, signers: [a1, a2], multiSigUser: ms.address.toLowerCase() });
+  const [, ask] = await best("BTC");
+  const r = await multi.order({
+    orders: [{ a: 0, b: true, p: sig5(ask * 1.01), s: "0.001", r: false, t: { limit: { tif: "Ioc" } } }],
+    grouping: "na",
+  });
+  assert(r.response.data.statuses[0].filled, r);
+  const pos = (await info.clearinghouseState({ user: ms.address.toLowerCase() })).assetPositions[0].position;
+  assert(pos.coin === "BTC" && Number(pos.szi) === 0.001, pos);
+  await multi.usdSend({ destination: user, amount: "1" });
+  await multi.convertToMultiSigUser({ signers: null });
+  assert((await info.userToMultiSigSigners({ user: ms.address.toLowerCase() })) === null);
+  await own.usdSend({ destination: user, amount: "1" });
+});
+
 await check("ws an unknown coin is refused", async () => {
   try {
     await subs.bbo({ coin: "NOPE" }, () => {});

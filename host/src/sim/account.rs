@@ -155,6 +155,8 @@ pub struct Account {
     /// the collateral moved to it (`sendAsset`) alone; under `dexAbstraction` a HIP-3 position
     /// draws on the main dex's USDC for what its dex does not hold.
     pub abstraction: Option<String>,
+    /// Set when the account is a multi-sig user (`convertToMultiSigUser`): who may sign for it.
+    pub multi_sig: Option<crate::sim::exchange::multisig::MultiSig>,
 }
 
 /// One token of the spot wallet.

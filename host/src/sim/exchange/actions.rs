@@ -1,6 +1,7 @@
 //! `/exchange`: signed actions (order, cancel, cancelByCloid, modify, batchModify,
 //! updateLeverage, scheduleCancel, noop), checked as the venue checks them.
 
+use super::multisig;
 use super::transfers::ok;
 use super::*;
 use crate::sim::matching;
@@ -31,6 +32,9 @@ impl Exchange {
             return err("bad signature format");
         };
         let kind = action["type"].as_str().unwrap_or_default();
+        if kind == "multiSig" {
+            return self.multi_sig(action, nonce, vault, expires, &sig, pushes);
+        }
         if transfers::user_signed(kind).is_some() {
             return self.user_signed(action, nonce, &sig);
         }
@@ -54,11 +58,29 @@ impl Exchange {
         if expires.is_some_and(|t| t < self.now_ms) {
             return err("Action expired");
         }
+        if self.accounts[&user].multi_sig.is_some() {
+            return err(multisig::DIRECT);
+        }
         let now = self.now_ms;
         let acct = self.accounts.get_mut(&user).expect("account");
         if let Err(e) = acct.check_nonce(nonce, now) {
             return err(e);
         }
+        self.run_l1(user, action, nonce, vault, pushes)
+    }
+
+    /// Runs an L1 action for `user`, its signature and nonce checked: as `user` itself, or, with
+    /// `vault`, for a sub-account or vault it may act for.
+    pub(super) fn run_l1(
+        &mut self,
+        user: Address,
+        action: &Value,
+        nonce: u64,
+        vault: Option<Address>,
+        pushes: &mut Vec<Push>,
+    ) -> Value {
+        let kind = action["type"].as_str().unwrap_or_default();
+        let now = self.now_ms;
         match kind {
             "createSubAccount" => return self.create_sub_account(user, action),
             "subAccountTransfer" | "subAccountSpotTransfer" => {
@@ -176,6 +198,9 @@ impl Exchange {
                 "User {signer} does not exist (user-signed actions are signed by the account, not an agent)."
             ));
         };
+        if acct.multi_sig.is_some() {
+            return err(multisig::DIRECT);
+        }
         if let Err(e) = acct.check_nonce(nonce, self.now_ms) {
             return err(e);
         }
@@ -467,7 +492,7 @@ impl Exchange {
     }
 }
 
-fn parse_signature(v: &Value) -> Option<Signature> {
+pub(super) fn parse_signature(v: &Value) -> Option<Signature> {
     // r and s as 0x-hex, zero-padded or not: the Python SDK prints them with `to_hex(int)`,
     // which drops leading zeros (an odd number of digits one time in eight); the venue takes both.
     let word = |k: &str| -> Option<[u8; 32]> {

@@ -65,6 +65,7 @@ impl Exchange {
                 self.staking_info(k, &user()?).unwrap_or_default()
             }
             // Unset is the venue's `default`; `userDexAbstraction` is null until set.
+            "userToMultiSigSigners" => self.multi_sig_signers(&user()?),
             "userAbstraction" => {
                 let a = self.accounts.get(&user()?);
                 json!(

@@ -23,6 +23,7 @@ mod actions;
 pub mod history;
 mod info;
 mod margin;
+pub mod multisig;
 pub mod referrals;
 mod roles;
 pub mod saved;

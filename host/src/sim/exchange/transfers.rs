@@ -67,6 +67,10 @@ pub(super) fn user_signed(kind: &str) -> Option<(&'static str, &'static str)> {
             "HyperliquidTransaction:TokenDelegate",
             "string hyperliquidChain,address validator,uint64 wei,bool isUndelegate,uint64 nonce",
         ),
+        "convertToMultiSigUser" => (
+            "HyperliquidTransaction:ConvertToMultiSigUser",
+            "string hyperliquidChain,string signers,uint64 nonce",
+        ),
         _ => return None,
     })
 }
@@ -74,13 +78,34 @@ pub(super) fn user_signed(kind: &str) -> Option<(&'static str, &'static str)> {
 /// The digest a user-signed action was signed over, and the nonce it carries (`nonce` or
 /// `time`). An `approveAgent` without `agentName` was signed with `""` (the SDKs drop the key).
 pub(in crate::sim) fn user_signed_digest(action: &Value) -> Result<([u8; 32], u64), String> {
+    user_signed_digest_for(action, None)
+}
+
+/// `user_signed_digest`, or, with `multi_sig` = (multi-sig user, outer signer), the digest an
+/// authorized user signs for a `multiSig` action wrapping it: the two addresses are signed too,
+/// as `payloadMultiSigUser` and `outerSigner` right after `hyperliquidChain`.
+pub(super) fn user_signed_digest_for(
+    action: &Value,
+    multi_sig: Option<(Address, Address)>,
+) -> Result<([u8; 32], u64), String> {
     let kind = action["type"].as_str().unwrap_or_default();
     let (primary, members) = user_signed(kind).ok_or("not a user-signed action")?;
-    let fields: Vec<(&str, &str)> = members
+    let mut fields: Vec<(&str, &str)> = members
         .split(',')
         .filter_map(|m| m.split_once(' ').map(|(ty, name)| (name, ty)))
         .collect();
     let mut a = action.clone();
+    if let Some((user, outer)) = multi_sig {
+        fields.splice(
+            1..1,
+            [
+                ("payloadMultiSigUser", "address"),
+                ("outerSigner", "address"),
+            ],
+        );
+        a["payloadMultiSigUser"] = json!(user.to_string());
+        a["outerSigner"] = json!(outer.to_string());
+    }
     if kind == "approveAgent" && a.get("agentName").is_none_or(Value::is_null) {
         a["agentName"] = json!("");
     }
@@ -270,6 +295,7 @@ impl Exchange {
                 ok()
             }
             "sendAsset" => self.send_asset(user, action),
+            "convertToMultiSigUser" => self.convert_to_multi_sig(user, action),
             "cDeposit" | "cWithdraw" | "tokenDelegate" => self.staking_action(user, action),
             "userSetAbstraction" | "userDexAbstraction" => {
                 if action["user"].as_str().and_then(Address::parse) != Some(user) {
@@ -279,7 +305,13 @@ impl Exchange {
                 let mode = match (kind, &action["abstraction"], &action["enabled"]) {
                     ("userDexAbstraction", _, Value::Bool(true)) => "dexAbstraction",
                     ("userDexAbstraction", _, Value::Bool(false)) => "disabled",
-                    ("userSetAbstraction", Value::String(m), _) => m.as_str(),
+                    // Through `multiSig` the SDKs send the mode's one-letter form.
+                    ("userSetAbstraction", Value::String(m), _) => match m.as_str() {
+                        "i" => "disabled",
+                        "u" => "unifiedAccount",
+                        "p" => "portfolioMargin",
+                        m => m,
+                    },
                     _ => return err(format!("malformed {kind}")),
                 };
                 self.set_abstraction(user, mode)

@@ -177,7 +177,7 @@ async fn on_message(
                             .map(|f| {
                                 let mut d = f["delta"].clone();
                                 d["time"] = f["time"].clone();
-                                d.as_object_mut().map(|o| o.remove("type"));
+                                d.as_object_mut().map(|o| o.shift_remove("type"));
                                 d
                             })
                             .collect()

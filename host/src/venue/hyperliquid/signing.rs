@@ -192,6 +192,7 @@ pub fn user_signed_digest(
             "bool" => word[31] = u8::from(v.as_bool()?),
             "uint64" => word[24..].copy_from_slice(&v.as_u64()?.to_be_bytes()),
             "address" => word[12..].copy_from_slice(&Address::parse(v.as_str()?)?.0),
+            "bytes32" => word = <[u8; 32]>::try_from(parse_hex(v.as_str()?)?.as_slice()).ok()?,
             _ => return None,
         }
         data.extend_from_slice(&word);
