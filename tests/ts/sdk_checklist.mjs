@@ -639,6 +639,36 @@ await check("abstraction: agentEnableDexAbstraction, agentSetAbstraction, userDe
   assert((await modes())[0] === "disabled");
 });
 
+await check("info.webData2, subAccounts2, userTwapSliceFillsByTime, tokenDetails, and the empty lists", async () => {
+  const w = await info.webData2({ user });
+  const st = await info.clearinghouseState({ user });
+  assert(w.clearinghouseState.marginSummary.accountValue !== undefined && Array.isArray(w.openOrders), w);
+  assert(w.meta.universe[0].name === "BTC" && w.assetCtxs.length === w.meta.universe.length, w.meta);
+  assert(w.isVault === false && num(w.cumLedger) && Number(w.cumLedger) !== 0 && w.agentAddress !== undefined, w);
+  assert(st.assetPositions.length === w.clearinghouseState.assetPositions.length, st, w.clearinghouseState);
+  const subs = await info.subAccounts2({ user });
+  const s = subs.find((x) => x.name === "ts-renamed");
+  assert(s && s.dexToClearinghouseState.map(([d]) => d).join() === ",xyz" && s.spotState.balances, s);
+  const slices = await info.userTwapSliceFills({ user });
+  const t0 = Math.min(...slices.map((x) => x.fill.time));
+  const byTime = await info.userTwapSliceFillsByTime({ user, startTime: t0 });
+  assert(slices.length > 0 && byTime.length === slices.length && byTime[0].fill && byTime[0].twapId !== undefined, byTime);
+  assert((await info.userTwapSliceFillsByTime({ user, startTime: Date.now() + 60_000 })).length === 0);
+  const spot = await info.spotMeta();
+  const hype = spot.tokens.find((t) => t.name === "HYPE");
+  const d = await info.tokenDetails({ tokenId: hype.tokenId });
+  const bal = (await info.spotClearinghouseState({ user })).balances.find((b) => b.coin === "HYPE");
+  const staked = await info.delegatorSummary({ user });
+  const mine = Number(bal ? bal.total : 0) + Number(staked.delegated) + Number(staked.undelegated) + Number(staked.totalPendingWithdrawal);
+  assert(d.name === "HYPE" && d.weiDecimals === hype.weiDecimals && Number(d.totalSupply) >= mine && mine > 0 && num(d.midPx), d, mine);
+  assert((await info.isVip({ user })) === null);
+  assert((await info.perpAnnotation({ coin: "BTC" })) === null);
+  for (const list of [info.liquidatable(), info.perpCategories(), info.perpConciseAnnotations(), info.validatorL1Votes(), info.gossipRootIps()]) {
+    const v = await list;
+    assert(Array.isArray(v) && v.length === 0, v);
+  }
+});
+
 await check("multi-sig: convertToMultiSigUser, userToMultiSigSigners, a multi-sig ExchangeClient's order and usdSend, back to normal", async () => {
   const [ms, a1, a2] = [Wallet.createRandom(), Wallet.createRandom(), Wallet.createRandom()];
   for (const w of [ms, a1, a2]) await exchange.usdSend({ destination: w.address.toLowerCase(), amount: "100" });

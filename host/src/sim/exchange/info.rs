@@ -4,7 +4,7 @@ use super::*;
 
 /// The entries of `list` whose `time` is in the request's [`startTime`, `endTime`] (no end:
 /// to now), oldest first, at most `cap`.
-fn in_window(list: &[Value], req: &Value, cap: usize) -> Result<Value, String> {
+pub(super) fn in_window(list: &[Value], req: &Value, cap: usize) -> Result<Value, String> {
     let start = req["startTime"]
         .as_u64()
         .ok_or("missing or bad `startTime`")?;
@@ -30,6 +30,9 @@ impl Exchange {
                 .ok_or("missing or bad `user`".to_string())
         };
         let on_dex = |coin: &str| crate::venue::hyperliquid::info::dex_of(coin) == dex;
+        if let Some(answer) = self.lookup(req) {
+            return answer;
+        }
         Ok(match req["type"].as_str().ok_or("missing `type`")? {
             "perpDexs" => {
                 let mut v = vec![Value::Null];

@@ -22,6 +22,7 @@ use std::str::FromStr;
 mod actions;
 pub mod history;
 mod info;
+mod lookups;
 mod margin;
 pub mod multisig;
 pub mod referrals;

@@ -28,6 +28,15 @@ pub struct Staking {
     pub history: Vec<Value>,
 }
 
+impl Staking {
+    /// All the staked tokens: undelegated, delegated and in the withdrawal queue.
+    pub fn total(&self) -> Decimal {
+        self.undelegated
+            + self.delegations.values().map(|(d, _)| *d).sum::<Decimal>()
+            + self.pending.iter().map(|(p, _)| *p).sum::<Decimal>()
+    }
+}
+
 impl Exchange {
     fn native_listed(&self) -> bool {
         self.spot_pairs.iter().any(|(_, b)| b == NATIVE)

@@ -352,7 +352,7 @@ async fn tick_loop(state: Arc<Mutex<State>>, tick_ms: u64, mut shutdown: watch::
             });
         }
         deliver(&mut s, pushes);
-        publish(&mut s, now);
+        publish(&mut s);
     }
 }
 

@@ -6,7 +6,7 @@ use super::*;
 
 /// The public and per-user channels not tied to one market tick: allMids (every tick), new
 /// trades and the candles they change, webData2 (every 10th tick, about a second).
-pub(super) fn publish(s: &mut State, now: u64) {
+pub(super) fn publish(s: &mut State) {
     let mids = s
         .exchange
         .info(&json!({"type": "allMids"}))
@@ -37,7 +37,9 @@ pub(super) fn publish(s: &mut State, now: u64) {
                 .map(|k| json!({"channel": "candle", "data": k}).to_string())
                 .into_iter()
                 .collect(),
-            Topic::WebData2(u) if web => vec![web_data2(&s.exchange, u, now)],
+            Topic::WebData2(u) if web => {
+                vec![json!({"channel": "webData2", "data": s.exchange.web_data2(u)}).to_string()]
+            }
             t @ (Topic::OpenOrders(..)
             | Topic::ClearinghouseState(..)
             | Topic::SpotState(_)
@@ -131,25 +133,6 @@ pub(super) fn user_state_frame(ex: &Exchange, topic: &Topic) -> Option<String> {
         _ => return None,
     };
     Some(json!({"channel": channel, "data": data}).to_string())
-}
-
-/// A `webData2` frame: what the venue's front end shows of a user.
-fn web_data2(ex: &Exchange, user: &Address, now: u64) -> String {
-    let u = user.to_string();
-    let state = ex
-        .info(&json!({"type": "clearinghouseState", "user": u}))
-        .unwrap_or_default();
-    let orders = ex
-        .info(&json!({"type": "frontendOpenOrders", "user": u}))
-        .unwrap_or_default();
-    let meta = ex
-        .info(&json!({"type": "metaAndAssetCtxs"}))
-        .unwrap_or_default();
-    json!({"channel": "webData2", "data": {"user": u, "clearinghouseState": state, "openOrders": orders,
-        "meta": meta[0], "assetCtxs": meta[1], "serverTime": now, "isVault": false,
-        "cumLedger": "0.0", "leadingVaults": [], "twapStates": [], "agentAddress": null,
-        "agentValidUntil": null}})
-    .to_string()
 }
 
 /// Routes user pushes to the subscribers of that user's channel (losing every Nth fill frame
