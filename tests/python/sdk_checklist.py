@@ -931,6 +931,53 @@ def _():
     assert D(spot_balances()["HYPE"]["total"]) == 1 - D([f for f in info.user_fills(addr) if f["coin"] == "@1"][0]["fee"]) - D("0.4")
 
 
+@check("HIP-3 deploy: perp_deploy_register_asset, the auction's gas in HYPE, perp_deploy_set_oracle, trading it, haltTrading")
+def _():
+    from hyperliquid.utils.signing import get_timestamp_ms, sign_l1_action
+    auction = info.post("/info", {"type": "perpDeployAuctionStatus"})
+    assert auction["durationSeconds"] == 31 * 3600 and auction["endGas"] is None, auction
+    hype = D(spot_balances()["HYPE"]["total"])
+    r = exchange.perp_deploy_register_asset("pyd", None, "PYD", 2, "10.0", 10, True,
+                                            {"fullName": "Py dex", "collateralToken": 0, "oracleUpdater": None})
+    assert r["status"] == "ok", r
+    sold = info.post("/info", {"type": "perpDeployAuctionStatus"})
+    paid = D(sold["endGas"])
+    assert sold["currentGas"] is None and 0 < paid <= D(auction["currentGas"]), (auction, sold)
+    assert D(spot_balances()["HYPE"]["total"]) == hype - paid
+    r = exchange.perp_deploy_register_asset("pyd", None, "PYE", 2, "5.0", 10, True, None)
+    assert r["status"] == "err" and "slot is taken" in r["response"], r
+    dexs = info.perp_dexs()
+    d = [x for x in dexs if x and x["name"] == "pyd"][0]
+    assert d["fullName"] == "Py dex" and d["deployer"] == addr.lower() == d["oracleUpdater"], d
+    meta, ctxs = info.post("/info", {"type": "metaAndAssetCtxs", "dex": "pyd"})
+    assert meta["universe"][0]["name"] == "pyd:PYD" and meta["universe"][0]["maxLeverage"] == 10, meta
+    assert D(ctxs[0]["oraclePx"]) == 10, ctxs
+    # The oracle moves at most 1% an update, and at most every 2.5 s.
+    assert exchange.perp_deploy_set_oracle("pyd", {"pyd:PYD": "12.0"}, [], {})["status"] == "ok"
+    _, ctxs = info.post("/info", {"type": "metaAndAssetCtxs", "dex": "pyd"})
+    assert D(ctxs[0]["oraclePx"]) == D("10.1"), ctxs
+    r = exchange.perp_deploy_set_oracle("pyd", {"pyd:PYD": "10.1"}, [], {})
+    assert r["status"] == "err" and "2.5 seconds" in r["response"], r
+    # Trading it: an SDK that knows the new dex, with collateral moved there.
+    ex3 = Exchange(wallet, base_url, perp_dexs=DEXES + ["pyd"])
+    info3 = Info(base_url, skip_ws=True, perp_dexs=DEXES + ["pyd"])
+    assert info3.name_to_asset("pyd:PYD") == 120000
+    assert ex3.send_asset(addr, "", "pyd", "USDC", 50)["status"] == "ok"
+    book = info3.l2_snapshot("pyd:PYD")
+    bid, ask = D(book["levels"][0][0]["px"]), D(book["levels"][1][0]["px"])
+    assert "filled" in status0(ex3.order("pyd:PYD", True, 2, float(round(ask * D("1.01"), 3)), {"limit": {"tif": "Ioc"}}))
+    assert "filled" in status0(ex3.order("pyd:PYD", False, 2, float(round(bid * D("0.99"), 3)), {"limit": {"tif": "Ioc"}}, reduce_only=True))
+    assert "resting" in status0(ex3.order("pyd:PYD", True, 2, float(round(bid * D("0.9"), 3)), {"limit": {"tif": "Gtc"}}))
+    ts = get_timestamp_ms()
+    halt = {"type": "perpDeploy", "haltTrading": {"coin": "pyd:PYD", "isHalted": True}}
+    assert ex3._post_action(halt, sign_l1_action(wallet, halt, None, ts, None, False), ts)["status"] == "ok"
+    assert not [o for o in info3.open_orders(addr, "pyd")], "a halt cancels the market's orders"
+    r = ex3.order("pyd:PYD", True, 2, float(round(ask, 3)), {"limit": {"tif": "Ioc"}})
+    assert "halted" in r["response"]["data"]["statuses"][0]["error"], r
+    idle = D(info3.user_state(addr, "pyd")["withdrawable"])
+    assert ex3.send_asset(addr, "pyd", "", "USDC", float(idle))["status"] == "ok"
+
+
 @check("multi-sig: convert_to_multi_sig_user, userToMultiSigSigners, multi_sig wrapping an order and a usdSend, back to normal")
 def _():
     from hyperliquid.utils.signing import (

@@ -22,6 +22,9 @@ pub struct SimConfig {
     pub accounts: Vec<SimAccount>,
     #[serde(default)]
     pub faults: Faults,
+    /// What deploying a HIP-3 dex asks of a deployer.
+    #[serde(default)]
+    pub hip3: super::exchange::deploy::Hip3Rules,
 }
 
 fn default_seed() -> u64 {

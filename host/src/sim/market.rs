@@ -33,7 +33,7 @@ impl Rng {
 }
 
 /// `[[sim.markets]]` of the simulator config.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct MarketSpec {
     /// Coin as the venue names it (`BTC`, or `xyz:TSLA` on a HIP-3 dex).
@@ -60,6 +60,25 @@ pub struct MarketSpec {
     pub dislocation_ms: u64,
     #[serde(default = "default_leverage")]
     pub max_leverage: u32,
+}
+
+impl MarketSpec {
+    /// A market a HIP-3 deployer registered: its oracle moves only with `setOracle`, and its
+    /// book stays centred on it.
+    pub fn deployed(coin: &str, sz_decimals: u32, price: Decimal, max_leverage: u32) -> MarketSpec {
+        MarketSpec {
+            coin: coin.to_string(),
+            sz_decimals,
+            price,
+            vol_bps: Decimal::ZERO,
+            half_spread_bps: default_half_spread(),
+            level_size: default_depth(),
+            dislocation_every_ms: 0,
+            dislocation_bps: Decimal::ZERO,
+            dislocation_ms: default_duration(),
+            max_leverage,
+        }
+    }
 }
 
 fn default_vol() -> Decimal {
@@ -101,6 +120,8 @@ pub struct SimMarket {
     pub stalled: bool,
     /// A spot pair (`[[sim.spot]]`): no funding, no positions, spot tick rules.
     pub spot: bool,
+    /// Halted by its HIP-3 deployer (`haltTrading`): orders refused.
+    pub halted: bool,
 }
 
 impl SimMarket {
@@ -118,6 +139,7 @@ impl SimMarket {
             next_episode_ms: first,
             stalled: false,
             spot: false,
+            halted: false,
         }
     }
 

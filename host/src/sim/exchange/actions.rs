@@ -143,6 +143,7 @@ impl Exchange {
                 ok()
             }
             Some("noop") => ok(),
+            Some("perpDeploy") => self.perp_deploy(user, action, pushes),
             // The agent's way to set its account's abstraction: `i` disabled, `u` unified, `p`
             // portfolio margin.
             Some("agentSetAbstraction") => match action["abstraction"].as_str() {
@@ -342,6 +343,9 @@ impl Exchange {
         }
         if self.markets[i].stalled {
             return Err("Market data unavailable (simulated stall).".into());
+        }
+        if self.markets[i].halted {
+            return Err(format!("Trading is halted for {coin}."));
         }
         let (bids, asks) = self.markets[i].levels(self.now_ms);
         let book = if is_buy { asks } else { bids };

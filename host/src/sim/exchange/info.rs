@@ -36,7 +36,11 @@ impl Exchange {
         Ok(match req["type"].as_str().ok_or("missing `type`")? {
             "perpDexs" => {
                 let mut v = vec![Value::Null];
-                v.extend(self.dexes.iter().map(|d| json!({"name": d, "fullName": format!("{d} (simulated)"), "deployer": "0x0000000000000000000000000000000000000000", "oracleUpdater": null, "feeRecipient": null})));
+                v.extend(self.dexes.iter().map(|d| match self.dex_meta.get(d) {
+                    Some(m) => json!({"name": d, "fullName": m.full_name, "deployer": m.deployer.to_string(),
+                        "oracleUpdater": m.oracle_updater.to_string(), "feeRecipient": m.fee_recipient.map(|f| f.to_string())}),
+                    None => json!({"name": d, "fullName": format!("{d} (simulated)"), "deployer": "0x0000000000000000000000000000000000000000", "oracleUpdater": null, "feeRecipient": null}),
+                }));
                 Value::Array(v)
             }
             "meta" => self.meta(dex),
@@ -69,6 +73,7 @@ impl Exchange {
             }
             // Unset is the venue's `default`; `userDexAbstraction` is null until set.
             "userToMultiSigSigners" => self.multi_sig_signers(&user()?),
+            "perpDeployAuctionStatus" => self.perp_deploy_auction_status(),
             "userAbstraction" => {
                 let a = self.accounts.get(&user()?);
                 json!(

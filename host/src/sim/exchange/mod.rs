@@ -20,6 +20,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 
 mod actions;
+pub mod deploy;
 pub mod history;
 mod info;
 mod lookups;
@@ -103,6 +104,12 @@ pub struct Exchange {
     /// Set while an order with a builder is placed or its resting remainder fills: the builder
     /// and its fee in tenths of a basis point.
     builder_fee: Option<(Address, u64)>,
+    /// What deploying a HIP-3 dex asks (`[sim.hip3]`).
+    pub hip3: deploy::Hip3Rules,
+    /// The deployed dexes' settings, the deploy auction, and the markets deployers listed.
+    dex_meta: BTreeMap<String, deploy::DexMeta>,
+    auction: deploy::Auction,
+    deployed: Vec<String>,
 }
 
 fn err(msg: impl Into<String>) -> Value {
@@ -184,6 +191,13 @@ impl Exchange {
             liquidating: None,
             twap_filling: None,
             builder_fee: None,
+            hip3: deploy::Hip3Rules::default(),
+            dex_meta: BTreeMap::new(),
+            auction: deploy::Auction {
+                start_ms: now_ms,
+                ..Default::default()
+            },
+            deployed: Vec::new(),
         }
     }
 

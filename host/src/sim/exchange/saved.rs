@@ -24,6 +24,10 @@ pub struct Snapshot {
     pub oracles: BTreeMap<String, Decimal>,
     pub next_oid: u64,
     pub next_tid: u64,
+    /// The markets HIP-3 deployers listed, their dexes' settings, and the deploy auction.
+    pub deployed: Vec<super::deploy::Deployed>,
+    pub dex_meta: BTreeMap<String, super::deploy::DexMeta>,
+    pub auction: super::deploy::Auction,
 }
 
 /// What `restore` brought back, and what it had to leave out.
@@ -66,6 +70,9 @@ impl Exchange {
                 .collect(),
             next_oid: self.next_oid,
             next_tid: self.next_tid,
+            deployed: self.deployed_markets(),
+            dex_meta: self.dex_meta.clone(),
+            auction: self.auction.clone(),
         }
     }
 
@@ -75,6 +82,16 @@ impl Exchange {
     /// each named in `dropped`.
     pub fn restore(&mut self, saved: Snapshot) -> Restored {
         let mut out = Restored::default();
+        // Deployed markets first, so what is in them is kept.
+        for d in saved.deployed {
+            if !self.assets.contains_key(&d.spec.coin) {
+                self.add_deployed(d);
+            }
+        }
+        self.dex_meta.extend(saved.dex_meta);
+        if saved.auction.start_ms != 0 {
+            self.auction = saved.auction;
+        }
         let known: std::collections::HashSet<String> = self.assets.keys().cloned().collect();
         for (addr, mut acct) in saved.accounts {
             let mut drop = |what: &str, coin: &str| {

@@ -1,0 +1,565 @@
+//! HIP-3 deployments, as the venue's docs give them ("HIP-3 deployer actions", the HIP-3 spec):
+//! `perpDeploy` with
+//! - `registerAsset` (or `registerAsset2`): a new dex with its first market (`schema`: full
+//!   name, collateral token, oracle updater), or one more market on the deployer's dex. The
+//!   deployer must have staked the required HYPE (`[sim.hip3] deployer_stake`; the venue's
+//!   mainnet figure, 500,000, unless set), and pays the deploy auction's current gas in HYPE
+//!   from its spot wallet, at most `maxGas` (wei). The auction is Dutch: 31 hours from twice
+//!   the last auction's final price (never under `[sim.hip3] gas_floor`, 500 HYPE unless set)
+//!   down to the floor, one deployment each; `perpDeployAuctionStatus` shows it.
+//! - `setOracle`: by the dex's oracle updater (its deployer unless named), at least 2.5 s
+//!   apart; each market's oracle moves to the price given, by at most 1% an update. A deployed
+//!   market's book is centred on its oracle and moves only with it.
+//! - `haltTrading`: its orders are cancelled, new ones refused until it is resumed.
+//! - `setFeeRecipient`: shown in `perpDexs`.
+//!
+//! The other `perpDeploy` actions (funding multipliers, margin tables, open interest caps,
+//! sub-deployers, margin modes, fee scale, growth modes) are refused as not simulated.
+
+use super::transfers::ok;
+use super::*;
+
+const AUCTION_MS: u64 = 31 * 3_600_000;
+const ORACLE_EVERY_MS: u64 = 2_500;
+/// The most an oracle update may move a price.
+const ORACLE_STEP: Decimal = Decimal::from_parts(1, 0, 0, false, 2);
+/// HYPE's wei per token.
+const HYPE_WEI: u32 = 8;
+
+/// `[sim.hip3]`: what deploying asks of a deployer.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Hip3Rules {
+    /// HYPE a deployer must have staked.
+    #[serde(default = "default_stake")]
+    pub deployer_stake: Decimal,
+    /// The deploy auction's lowest gas, in HYPE.
+    #[serde(default = "default_floor")]
+    pub gas_floor: Decimal,
+}
+
+fn default_stake() -> Decimal {
+    Decimal::from(500_000)
+}
+fn default_floor() -> Decimal {
+    Decimal::from(500)
+}
+
+impl Default for Hip3Rules {
+    fn default() -> Self {
+        Hip3Rules {
+            deployer_stake: default_stake(),
+            gas_floor: default_floor(),
+        }
+    }
+}
+
+/// A dex's deployer settings (a dex of the config has none: its `perpDexs` entry names no one).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct DexMeta {
+    pub full_name: String,
+    pub deployer: Address,
+    pub oracle_updater: Address,
+    pub fee_recipient: Option<Address>,
+    pub last_oracle_ms: u64,
+}
+
+/// The deploy auction now: when it started, its starting gas (0: the floor), and what its slot
+/// sold for.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct Auction {
+    pub start_ms: u64,
+    pub start_gas: Decimal,
+    pub sold_for: Option<Decimal>,
+}
+
+/// A market a deployer registered: what the simulator needs to make it again after a restart.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Deployed {
+    pub spec: crate::sim::market::MarketSpec,
+    pub oracle: Decimal,
+    pub halted: bool,
+}
+
+impl Exchange {
+    /// The auction running now (a new one starts each time the last has run its 31 hours).
+    fn auction_at_now(&self) -> Auction {
+        let floor = self.hip3.gas_floor;
+        // The first auction starts with the simulator, at the floor.
+        let mut a = self.auction.clone();
+        if a.start_gas.is_zero() {
+            a.start_gas = floor;
+        }
+        while self.now_ms >= a.start_ms + AUCTION_MS {
+            let last = a.sold_for.unwrap_or(floor);
+            a = Auction {
+                start_ms: a.start_ms + AUCTION_MS,
+                start_gas: (last * Decimal::TWO).max(floor),
+                sold_for: None,
+            };
+        }
+        a
+    }
+
+    /// An auction's gas now: from its start down to the floor, linearly over 31 hours.
+    fn gas_of(&self, a: &Auction) -> Decimal {
+        let floor = self.hip3.gas_floor;
+        let left = Decimal::from(a.start_ms + AUCTION_MS - self.now_ms) / Decimal::from(AUCTION_MS);
+        (floor + (a.start_gas - floor) * left).round_dp(HYPE_WEI)
+    }
+
+    /// `perpDeployAuctionStatus`.
+    pub(super) fn perp_deploy_auction_status(&self) -> Value {
+        let a = self.auction_at_now();
+        let gas = self.gas_of(&a);
+        json!({"startTimeSeconds": a.start_ms / 1_000, "durationSeconds": AUCTION_MS / 1_000,
+            "startGas": wire(a.start_gas), "currentGas": if a.sold_for.is_some() { Value::Null } else { json!(wire(gas)) },
+            "endGas": a.sold_for.map(wire)})
+    }
+
+    /// `perpDeploy`, by `user`.
+    pub(super) fn perp_deploy(
+        &mut self,
+        user: Address,
+        action: &Value,
+        pushes: &mut Vec<Push>,
+    ) -> Value {
+        let r = if let Some(r) = action.get("registerAsset").or(action.get("registerAsset2")) {
+            self.register_asset(user, r)
+        } else if let Some(o) = action.get("setOracle") {
+            self.set_oracle(user, o)
+        } else if let Some(h) = action.get("haltTrading") {
+            self.halt_trading(user, h, pushes)
+        } else if let Some(f) = action.get("setFeeRecipient") {
+            let dex = f["dex"].as_str().unwrap_or_default().to_string();
+            let to = f["feeRecipient"].as_str().and_then(Address::parse);
+            match (self.deployer_meta(user, &dex), to) {
+                (Ok(m), Some(to)) => {
+                    m.fee_recipient = Some(to);
+                    Ok(())
+                }
+                (Err(e), _) => Err(e),
+                (_, None) => Err("Invalid feeRecipient.".into()),
+            }
+        } else {
+            let key = action
+                .as_object()
+                .and_then(|o| o.keys().find(|k| *k != "type").cloned())
+                .unwrap_or_default();
+            Err(format!("perpDeploy {key} is not simulated."))
+        };
+        match r {
+            Ok(()) => ok(),
+            Err(e) => err(e),
+        }
+    }
+
+    /// The deployer settings of `dex`, when `user` deployed it.
+    fn deployer_meta(&mut self, user: Address, dex: &str) -> Result<&mut DexMeta, String> {
+        match self.dex_meta.get_mut(dex) {
+            Some(m) if m.deployer == user => Ok(m),
+            Some(_) => Err(format!("Only the deployer of dex {dex} may do that.")),
+            None => Err(format!(
+                "Unknown dex {dex}, or not deployed with perpDeploy."
+            )),
+        }
+    }
+
+    fn register_asset(&mut self, user: Address, r: &Value) -> Result<(), String> {
+        let dex = r["dex"].as_str().unwrap_or_default().to_string();
+        let req = &r["assetRequest"];
+        let name = req["coin"].as_str().unwrap_or_default();
+        let coin = if name.contains(':') {
+            name.to_string()
+        } else {
+            format!("{dex}:{name}")
+        };
+        let (Some(sz_decimals), Some(price), Some(table)) = (
+            req["szDecimals"].as_u64(),
+            req["oraclePx"]
+                .as_str()
+                .and_then(|p| Decimal::from_str(p).ok())
+                .filter(|p| *p > Decimal::ZERO),
+            req["marginTableId"].as_u64(),
+        ) else {
+            return Err("Invalid assetRequest: szDecimals, oraclePx and marginTableId.".into());
+        };
+        if dex.is_empty() || dex.len() > 6 || !dex.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err("Invalid dex name: 1 to 6 letters or digits.".into());
+        }
+        if coin.split_once(':').map(|(d, _)| d) != Some(dex.as_str()) {
+            return Err(format!("Coin {name} is not on dex {dex}."));
+        }
+        if self.assets.contains_key(&coin) {
+            return Err(format!("{coin} already exists."));
+        }
+        if sz_decimals > 5 || !(1..=50).contains(&table) {
+            return Err("Invalid szDecimals (at most 5) or marginTableId (1 to 50).".into());
+        }
+        let isolated = req["onlyIsolated"].as_bool().unwrap_or(false)
+            || matches!(
+                req["marginMode"].as_str(),
+                Some("strictIsolated" | "noCross")
+            );
+        if !isolated {
+            return Err(
+                "The simulator's HIP-3 markets are isolated only: set onlyIsolated.".into(),
+            );
+        }
+        match (
+            self.dex_meta.get(&dex),
+            r.get("schema").filter(|s| !s.is_null()),
+        ) {
+            (None, None) if self.dexes.contains(&dex) => {
+                return Err(format!("Dex {dex} is not a deployed dex."));
+            }
+            (None, None) => return Err(format!("Dex {dex} does not exist: give its schema.")),
+            (Some(_), Some(_)) | (None, Some(_)) if self.dexes.contains(&dex) => {
+                return Err(format!("Dex {dex} already exists."));
+            }
+            (Some(m), None) if m.deployer != user => {
+                return Err(format!("Only the deployer of dex {dex} may do that."));
+            }
+            (_, Some(s)) if s["collateralToken"].as_u64().unwrap_or(0) != 0 => {
+                return Err(
+                    "The simulator's HIP-3 dexes take USDC (token 0) as collateral.".into(),
+                );
+            }
+            _ => {}
+        }
+        // The deployer's stake, then the auction's gas, from its spot HYPE.
+        let a = &self.accounts[&user];
+        let staked = a.staking.undelegated
+            + a.staking
+                .delegations
+                .values()
+                .map(|(d, _)| *d)
+                .sum::<Decimal>();
+        if staked < self.hip3.deployer_stake {
+            return Err(format!(
+                "Deploying a perp dex needs {} HYPE staked; {user} has {staked}.",
+                self.hip3.deployer_stake
+            ));
+        }
+        let auction = self.auction_at_now();
+        let gas = self.gas_of(&auction);
+        if auction.sold_for.is_some() {
+            return Err(format!(
+                "This deploy auction's slot is taken: the next starts at {} s.",
+                (auction.start_ms + AUCTION_MS) / 1_000
+            ));
+        }
+        if let Some(max) = r["maxGas"].as_u64() {
+            if Decimal::new(max as i64, HYPE_WEI) < gas {
+                return Err(format!("Deploy gas {gas} HYPE is above maxGas."));
+            }
+        }
+        let hype = self.accounts[&user]
+            .spot
+            .get(super::staking::NATIVE)
+            .map_or(Decimal::ZERO, |b| b.total);
+        if hype < gas {
+            return Err(format!(
+                "Insufficient HYPE for deploy gas {gas}: {hype} held."
+            ));
+        }
+        let b = self
+            .accounts
+            .get_mut(&user)
+            .expect("account")
+            .spot
+            .get_mut(super::staking::NATIVE)
+            .expect("HYPE");
+        b.entry_ntl = (b.entry_ntl * (b.total - gas) / b.total).round_dp(6);
+        b.total -= gas;
+        self.auction = Auction {
+            sold_for: Some(gas),
+            ..auction
+        };
+        if let Some(s) = r.get("schema").filter(|s| !s.is_null()) {
+            let updater = s["oracleUpdater"]
+                .as_str()
+                .and_then(Address::parse)
+                .unwrap_or(user);
+            self.dex_meta.insert(
+                dex.clone(),
+                DexMeta {
+                    full_name: s["fullName"].as_str().unwrap_or_default().to_string(),
+                    deployer: user,
+                    oracle_updater: updater,
+                    fee_recipient: None,
+                    last_oracle_ms: 0,
+                },
+            );
+        }
+        let spec = crate::sim::market::MarketSpec::deployed(
+            &coin,
+            sz_decimals as u32,
+            price,
+            table as u32,
+        );
+        self.add_deployed(Deployed {
+            spec,
+            oracle: price,
+            halted: false,
+        });
+        Ok(())
+    }
+
+    /// Lists a deployed market (at registration, and again on a restore): its dex after the
+    /// others, its asset id the next on that dex.
+    pub(super) fn add_deployed(&mut self, d: Deployed) {
+        let dex = crate::venue::hyperliquid::info::dex_of(&d.spec.coin).to_string();
+        if !self.dexes.contains(&dex) {
+            self.dexes.push(dex.clone());
+        }
+        let dex_index = self.dexes.iter().position(|x| *x == dex).expect("dex") as u32 + 1;
+        let on_dex = self
+            .assets
+            .keys()
+            .filter(|c| crate::venue::hyperliquid::info::dex_of(c) == dex)
+            .count() as u32;
+        let asset = 100_000 + dex_index * 10_000 + on_dex;
+        // Its own generator: listing a market leaves every other market's path as it was.
+        let mut rng = Rng::new(d.spec.coin.bytes().fold(0x3D, |h, b| h * 31 + u64::from(b)));
+        let mut m = SimMarket::new(d.spec.clone(), &mut rng);
+        m.oracle = d.oracle;
+        m.halted = d.halted;
+        self.assets
+            .insert(d.spec.coin.clone(), (asset, self.markets.len()));
+        self.markets.push(m);
+        self.deployed.push(d.spec.coin);
+    }
+
+    fn set_oracle(&mut self, user: Address, o: &Value) -> Result<(), String> {
+        let dex = o["dex"].as_str().unwrap_or_default().to_string();
+        let now = self.now_ms;
+        let Some(meta) = self.dex_meta.get(&dex) else {
+            return Err(format!(
+                "Unknown dex {dex}, or not deployed with perpDeploy."
+            ));
+        };
+        if meta.oracle_updater != user {
+            return Err(format!(
+                "Only the oracle updater of dex {dex} may set its oracle."
+            ));
+        }
+        if now < meta.last_oracle_ms + ORACLE_EVERY_MS {
+            return Err("setOracle at most every 2.5 seconds.".into());
+        }
+        let mut updates = Vec::new();
+        for pair in o["oraclePxs"].as_array().into_iter().flatten() {
+            let (Some(name), Some(px)) = (
+                pair[0].as_str(),
+                pair[1].as_str().and_then(|p| Decimal::from_str(p).ok()),
+            ) else {
+                return Err("Invalid oraclePxs: [coin, price] pairs.".into());
+            };
+            let coin = if name.contains(':') {
+                name.to_string()
+            } else {
+                format!("{dex}:{name}")
+            };
+            let i = self
+                .market_index(&coin)
+                .filter(|_| crate::venue::hyperliquid::info::dex_of(&coin) == dex)
+                .ok_or_else(|| format!("Unknown asset {coin} on dex {dex}."))?;
+            if px <= Decimal::ZERO {
+                return Err(format!("Invalid oracle price for {coin}."));
+            }
+            updates.push((i, px));
+        }
+        for (i, px) in updates {
+            let m = &mut self.markets[i];
+            let (lo, hi) = (
+                m.oracle * (Decimal::ONE - ORACLE_STEP),
+                m.oracle * (Decimal::ONE + ORACLE_STEP),
+            );
+            m.oracle = px.clamp(lo, hi).round_dp(6);
+        }
+        self.dex_meta.get_mut(&dex).expect("dex").last_oracle_ms = now;
+        Ok(())
+    }
+
+    fn halt_trading(
+        &mut self,
+        user: Address,
+        h: &Value,
+        pushes: &mut Vec<Push>,
+    ) -> Result<(), String> {
+        let coin = h["coin"].as_str().unwrap_or_default().to_string();
+        let halted = h["isHalted"].as_bool().ok_or("Invalid isHalted.")?;
+        let dex = crate::venue::hyperliquid::info::dex_of(&coin).to_string();
+        self.deployer_meta(user, &dex)?;
+        let i = self
+            .market_index(&coin)
+            .ok_or_else(|| format!("Unknown asset {coin}."))?;
+        self.markets[i].halted = halted;
+        if halted {
+            self.cancel_all_in(&coin, pushes);
+        }
+        Ok(())
+    }
+
+    /// Cancels every resting and trigger order in `coin` (a halt).
+    fn cancel_all_in(&mut self, coin: &str, pushes: &mut Vec<Push>) {
+        let now = self.now_ms;
+        for (user, a) in self.accounts.iter_mut() {
+            let (gone, kept): (Vec<RestingOrder>, Vec<RestingOrder>) =
+                a.orders.drain(..).partition(|o| o.coin == coin);
+            a.orders = kept;
+            let (fired, waiting): (Vec<_>, Vec<_>) =
+                a.triggers.drain(..).partition(|t| t.coin == coin);
+            a.triggers = waiting;
+            let updates: Vec<Value> = gone
+                .iter()
+                .map(|o| o.wire())
+                .chain(fired.iter().map(|t| t.frontend()))
+                .map(|o| json!({"order": o, "status": "canceled", "statusTimestamp": now}))
+                .collect();
+            if !updates.is_empty() {
+                pushes.push(Push {
+                    user: *user,
+                    frame: json!({"channel": "orderUpdates", "data": updates}).to_string(),
+                });
+            }
+        }
+    }
+
+    /// What is kept of the deployed markets for a restart.
+    pub(super) fn deployed_markets(&self) -> Vec<Deployed> {
+        self.deployed
+            .iter()
+            .filter_map(|c| self.market_index(c))
+            .map(|i| {
+                let m = &self.markets[i];
+                Deployed {
+                    spec: m.spec.clone(),
+                    oracle: m.oracle,
+                    halted: m.halted,
+                }
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::account::SpotBalance;
+    use crate::sim::tests::{KEY, ex, l1, raw};
+    use crate::venue::hyperliquid::signing::PrivateKey;
+
+    fn register(coin: &str, schema: bool, max_gas: Option<u64>) -> Value {
+        let schema = if schema {
+            json!({"fullName": "Test", "collateralToken": 0, "oracleUpdater": null})
+        } else {
+            Value::Null
+        };
+        json!({"type": "perpDeploy", "registerAsset": {"maxGas": max_gas, "assetRequest": {"coin": coin,
+            "szDecimals": 1, "oraclePx": "20.0", "marginTableId": 5, "onlyIsolated": true}, "dex": "tst", "schema": schema}})
+    }
+
+    /// The stake and the gas a deployment needs, the Dutch auction's fall and the next one's
+    /// start at twice the price paid, who may set the oracle and halt, and a deployed market
+    /// surviving a save and restore.
+    #[test]
+    fn deploying_needs_stake_and_gas_and_the_auction_falls_then_doubles() {
+        let mut e = ex();
+        e.hip3 = Hip3Rules {
+            deployer_stake: Decimal::from(10),
+            gas_floor: Decimal::from(100),
+        };
+        let owner = PrivateKey::from_hex(KEY).unwrap().address();
+        let r = raw(&mut e, register("tst:AAA", true, None));
+        assert!(
+            r["response"].as_str().unwrap().contains("HYPE staked"),
+            "{r}"
+        );
+        let a = e.accounts.get_mut(&owner).unwrap();
+        a.staking.undelegated = Decimal::from(10);
+        a.spot.insert(
+            super::super::staking::NATIVE.into(),
+            SpotBalance {
+                total: Decimal::from(1_000),
+                entry_ntl: Decimal::ZERO,
+            },
+        );
+        // The first auction starts at the floor; a day in it is still at the floor.
+        let t0 = e.now_ms;
+        e.tick(t0 + 3_600_000);
+        let st = e.perp_deploy_auction_status();
+        assert_eq!(
+            (st["startGas"].as_str(), st["currentGas"].as_str()),
+            (Some("100.0"), Some("100.0"))
+        );
+        let r = raw(&mut e, register("tst:AAA", true, Some(99 * 100_000_000)));
+        assert!(
+            r["response"].as_str().unwrap().contains("above maxGas"),
+            "{r}"
+        );
+        l1(&mut e, register("tst:AAA", true, None));
+        assert_eq!(
+            e.accounts[&owner].spot[super::super::staking::NATIVE].total,
+            Decimal::from(900)
+        );
+        assert_eq!(e.perp_deploy_auction_status()["endGas"], "100.0");
+        let r = raw(&mut e, register("tst:BBB", false, None));
+        assert!(
+            r["response"].as_str().unwrap().contains("slot is taken"),
+            "{r}"
+        );
+        // The next auction starts at 200 and falls linearly to the floor over 31 hours.
+        e.tick(t0 + AUCTION_MS + AUCTION_MS / 2);
+        let st = e.perp_deploy_auction_status();
+        assert_eq!(
+            (st["startGas"].as_str(), st["currentGas"].as_str()),
+            (Some("200.0"), Some("150.0")),
+            "{st}"
+        );
+        l1(&mut e, register("tst:BBB", false, None));
+        assert_eq!(
+            e.accounts[&owner].spot[super::super::staking::NATIVE].total,
+            Decimal::from(750)
+        );
+        let (a, b) = (e.assets["tst:AAA"].0, e.assets["tst:BBB"].0);
+        assert_eq!((a, b), (120_000, 120_001), "dex 2 after the config's xyz");
+
+        // Only the oracle updater sets the oracle, only the deployer halts.
+        let stranger = Address([5; 20]);
+        e.accounts.insert(stranger, Account::new(Decimal::ONE));
+        let oracle = json!({"dex": "tst", "oraclePxs": [["tst:AAA", "20.1"]], "markPxs": []});
+        assert!(
+            e.set_oracle(stranger, &oracle)
+                .unwrap_err()
+                .contains("oracle updater")
+        );
+        e.set_oracle(owner, &oracle).unwrap();
+        let halt = json!({"coin": "tst:AAA", "isHalted": true});
+        assert!(
+            e.halt_trading(stranger, &halt, &mut Vec::new())
+                .unwrap_err()
+                .contains("deployer")
+        );
+        e.halt_trading(owner, &halt, &mut Vec::new()).unwrap();
+
+        // Saved and restored: the markets, their dex, the oracle and the halt come back.
+        let text = serde_json::to_string(&e.snapshot()).unwrap();
+        let mut f = ex();
+        f.restore(serde_json::from_str(&text).unwrap());
+        let i = f.market_index("tst:AAA").unwrap();
+        assert_eq!(
+            (
+                f.assets["tst:AAA"].0,
+                f.markets[i].oracle,
+                f.markets[i].halted
+            ),
+            (120_000, Decimal::new(201, 1), true)
+        );
+        assert_eq!(
+            f.info(&json!({"type": "perpDexs"})).unwrap()[2]["deployer"],
+            owner.to_string()
+        );
+        assert_eq!(f.perp_deploy_auction_status()["endGas"], "150.0");
+    }
+}
