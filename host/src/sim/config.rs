@@ -108,6 +108,7 @@ impl SpotSpec {
             dislocation_bps: Decimal::ZERO,
             dislocation_ms: 1,
             max_leverage: 1,
+            oi_cap: None,
         }
     }
 }

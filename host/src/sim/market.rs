@@ -60,6 +60,10 @@ pub struct MarketSpec {
     pub dislocation_ms: u64,
     #[serde(default = "default_leverage")]
     pub max_leverage: u32,
+    /// A HIP-3 market's notional open interest cap, USDC (`perpDexs`' `assetToStreamingOiCap`;
+    /// unset: 1,000,000,000, none in practice). Not used on the main dex.
+    #[serde(default)]
+    pub oi_cap: Option<Decimal>,
 }
 
 impl MarketSpec {
@@ -77,6 +81,7 @@ impl MarketSpec {
             dislocation_bps: Decimal::ZERO,
             dislocation_ms: default_duration(),
             max_leverage,
+            oi_cap: None,
         }
     }
 }
@@ -120,8 +125,33 @@ pub struct SimMarket {
     pub stalled: bool,
     /// A spot pair (`[[sim.spot]]`): no funding, no positions, spot tick rules.
     pub spot: bool,
-    /// Halted by its HIP-3 deployer (`haltTrading`): orders refused.
+    /// What a HIP-3 deployer set (`perpDeploy`).
+    pub deployer: DeployerSettings,
+}
+
+/// What a HIP-3 deployer sets on a market of its dex.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct DeployerSettings {
+    /// `haltTrading`: orders refused.
     pub halted: bool,
+    /// `setFundingMultipliers`: the funding rate is the simulator's times this.
+    pub funding_multiplier: Decimal,
+    /// `setMarginModes`: `strictIsolated` or `noCross` (both isolated only here).
+    pub margin_mode: String,
+    /// `setPerpAnnotation`: category, description, display name, keywords.
+    pub annotation: Option<serde_json::Value>,
+}
+
+impl Default for DeployerSettings {
+    fn default() -> Self {
+        DeployerSettings {
+            halted: false,
+            funding_multiplier: Decimal::ONE,
+            margin_mode: "strictIsolated".into(),
+            annotation: None,
+        }
+    }
 }
 
 impl SimMarket {
@@ -139,7 +169,7 @@ impl SimMarket {
             next_episode_ms: first,
             stalled: false,
             spot: false,
-            halted: false,
+            deployer: DeployerSettings::default(),
         }
     }
 
@@ -197,7 +227,12 @@ impl SimMarket {
 
     /// The hourly funding rate the market pays (constant in the simulator).
     pub fn funding_rate(&self) -> Decimal {
-        Decimal::new(125, 7)
+        Decimal::new(125, 7) * self.deployer.funding_multiplier
+    }
+
+    /// A HIP-3 market's notional open interest cap.
+    pub fn oi_cap(&self) -> Decimal {
+        self.spec.oi_cap.unwrap_or(Decimal::from(1_000_000_000))
     }
 
     /// The book's mid (= the mark).

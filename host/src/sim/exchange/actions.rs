@@ -344,8 +344,11 @@ impl Exchange {
         if self.markets[i].stalled {
             return Err("Market data unavailable (simulated stall).".into());
         }
-        if self.markets[i].halted {
+        if self.markets[i].deployer.halted {
             return Err(format!("Trading is halted for {coin}."));
+        }
+        if !reduce_only && self.past_oi_cap(&user, i, is_buy, px, sz) {
+            return Err("Order would increase open interest while open interest is capped".into());
         }
         let (bids, asks) = self.markets[i].levels(self.now_ms);
         let book = if is_buy { asks } else { bids };

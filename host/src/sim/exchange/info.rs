@@ -36,10 +36,16 @@ impl Exchange {
         Ok(match req["type"].as_str().ok_or("missing `type`")? {
             "perpDexs" => {
                 let mut v = vec![Value::Null];
-                v.extend(self.dexes.iter().map(|d| match self.dex_meta.get(d) {
-                    Some(m) => json!({"name": d, "fullName": m.full_name, "deployer": m.deployer.to_string(),
-                        "oracleUpdater": m.oracle_updater.to_string(), "feeRecipient": m.fee_recipient.map(|f| f.to_string())}),
-                    None => json!({"name": d, "fullName": format!("{d} (simulated)"), "deployer": "0x0000000000000000000000000000000000000000", "oracleUpdater": null, "feeRecipient": null}),
+                v.extend(self.dexes.iter().map(|d| {
+                    let mut e = match self.dex_meta.get(d) {
+                        Some(m) => json!({"name": d, "fullName": m.full_name, "deployer": m.deployer.to_string(),
+                            "oracleUpdater": m.oracle_updater.to_string(), "feeRecipient": m.fee_recipient.map(|f| f.to_string())}),
+                        None => json!({"name": d, "fullName": format!("{d} (simulated)"), "deployer": "0x0000000000000000000000000000000000000000", "oracleUpdater": null, "feeRecipient": null}),
+                    };
+                    let (caps, multipliers) = self.dex_market_lists(d);
+                    e["assetToStreamingOiCap"] = caps;
+                    e["assetToFundingMultiplier"] = multipliers;
+                    e
                 }));
                 Value::Array(v)
             }
@@ -488,7 +494,7 @@ impl Exchange {
                     "marginTableId": m.spec.max_leverage, "onlyIsolated": !dex.is_empty()});
                 // A HIP-3 market's mode, as the reference's recorded meta shows it.
                 if !dex.is_empty() {
-                    a["marginMode"] = json!("strictIsolated");
+                    a["marginMode"] = json!(m.deployer.margin_mode);
                 }
                 a
             })

@@ -3,9 +3,9 @@
 //! `userTwapSliceFillsByTime`, `tokenDetails` (a token's supply: what the simulator's accounts
 //! hold, its book being an unlimited counterparty), and the lists that are empty here because
 //! nothing in the simulator fills them: `liquidatable` (accounts are liquidated on the tick they
-//! fall under maintenance), `perpCategories`, `perpConciseAnnotations` and `perpAnnotation` (no
-//! deployer annotated a market), `validatorL1Votes` (no vote is open), `gossipRootIps` (no
-//! gossip network), `isVip` (null: no VIP tier).
+//! fall under maintenance), `validatorL1Votes` (no vote is open), `gossipRootIps` (no gossip
+//! network), `isVip` (null: no VIP tier); and the deployers' annotations (`perpAnnotation`,
+//! `perpCategories`, `perpConciseAnnotations`, set with `perpDeploy` `setPerpAnnotation`).
 
 use super::*;
 
@@ -104,6 +104,21 @@ impl Exchange {
         )
     }
 
+    /// [coin, what] of every market a deployer annotated (`setPerpAnnotation`).
+    fn annotations(&self, what: impl Fn(&Value) -> Value) -> Value {
+        Value::Array(
+            self.markets
+                .iter()
+                .filter_map(|m| {
+                    m.deployer
+                        .annotation
+                        .as_ref()
+                        .map(|n| json!([m.spec.coin, what(n)]))
+                })
+                .collect(),
+        )
+    }
+
     /// The info requests of this module (None: not one of them).
     pub(super) fn lookup(&self, req: &Value) -> Option<Result<Value, String>> {
         let user = || {
@@ -148,12 +163,22 @@ impl Exchange {
                 .ok_or("missing `tokenId`".to_string())
                 .and_then(|t| self.token_details(t)),
             "isVip" => user().map(|_| Value::Null),
-            "perpAnnotation" => Ok(Value::Null),
-            "liquidatable"
-            | "perpCategories"
-            | "perpConciseAnnotations"
-            | "validatorL1Votes"
-            | "gossipRootIps" => Ok(json!([])),
+            "perpAnnotation" => Ok(req["coin"]
+                .as_str()
+                .and_then(|c| self.market_index(c))
+                .and_then(|i| self.markets[i].deployer.annotation.clone())
+                .unwrap_or(Value::Null)),
+            "perpCategories" => Ok(self.annotations(|n| n["category"].clone())),
+            "perpConciseAnnotations" => Ok(self.annotations(|n| {
+                let mut c = json!({"category": n["category"]});
+                for k in ["displayName", "keywords"] {
+                    if !n[k].is_null() {
+                        c[k] = n[k].clone();
+                    }
+                }
+                c
+            })),
+            "liquidatable" | "validatorL1Votes" | "gossipRootIps" => Ok(json!([])),
             _ => return None,
         })
     }

@@ -52,8 +52,12 @@ impl Exchange {
                 .as_u64()
                 .ok_or("missing `id`".to_string())
                 .and_then(|id| self.margin_table(id)),
-            // The simulator has no open-interest caps.
-            "perpsAtOpenInterestCap" => Ok(json!([])),
+            "perpsAtOpenInterestCap" => {
+                Ok(self.perps_at_oi_cap(req.get("dex").and_then(Value::as_str).unwrap_or("")))
+            }
+            "perpDexLimits" => {
+                Ok(self.perp_dex_limits(req.get("dex").and_then(Value::as_str).unwrap_or("")))
+            }
             "exchangeStatus" => Ok(json!({"time": self.now_ms, "specialStatuses": null})),
             "approvedBuilders" => user().map(|u| {
                 let mut b: Vec<String> = self
