@@ -843,6 +843,9 @@ def _():
     other = "0x000000000000000000000000000000000000beef"
     assert exchange.send_asset(other, "", "", "USDC", 2)["status"] == "ok"
     assert perp_value(other) == 2
+    assert exchange.send_asset(other, "", "xyz", "USDC", 3)["status"] == "ok"
+    theirs = info.user_state(other, "xyz")
+    assert D(theirs["withdrawable"]) == 3 and perp_value(other) == 2, theirs
     # What xyz holds beyond its position's margin can come back, and no more.
     main_before = perp_value()
     idle = D(info.user_state(addr, "xyz")["withdrawable"])
@@ -1052,8 +1055,8 @@ def _():
         elif t == "accountClassTransfer":
             flows += D(d["usdc"]) if d["toPerp"] else -D(d["usdc"])
         elif t in ("internalTransfer", "subAccountTransfer", "send"):
-            if t == "send" and (d["sourceDex"] != "" or d["destinationDex"] != ""):
-                continue
+            if t == "send" and d["destination"] == d["user"]:
+                continue  # between the account's own dexes
             flows += D(d.get("usdc", d.get("amount"))) * ((d["destination"] == me) - (d["user"] == me))
         elif t in ("vaultCreate", "vaultDeposit"):
             flows -= D(d["usdc"])

@@ -371,11 +371,11 @@ impl Exchange {
             },
             (s, d)
                 if name == "USDC"
-                    && to == from
                     && (s.is_empty() || self.dexes.iter().any(|x| x == s))
                     && (d.is_empty() || self.dexes.iter().any(|x| x == d)) =>
             {
-                // Between two perp dexes of one account: the collateral a HIP-3 dex holds.
+                // Between perp dexes, of one account or to another's: the collateral a HIP-3
+                // dex holds.
                 let free = if s.is_empty() {
                     self.perp_free(&from)
                 } else {
@@ -388,20 +388,27 @@ impl Exchange {
                     return err("Insufficient balance for transfer.");
                 }
                 let a = self.accounts.get_mut(&from).expect("account");
+                a.usdc -= amt;
                 if !s.is_empty() {
                     *a.dex_collateral.entry(s.to_string()).or_default() -= amt;
                 }
-                if !d.is_empty() {
-                    *a.dex_collateral.entry(d.to_string()).or_default() += amt;
-                }
                 a.dex_collateral.retain(|_, c| !c.is_zero());
-                self.ledger(
-                    from,
-                    json!({"type": "send", "user": from.to_string(), "destination": to.to_string(),
-                        "sourceDex": s, "destinationDex": d, "token": "USDC", "amount": wire(amt),
-                        "usdcValue": wire(amt), "fee": "0.0", "nativeTokenFee": "0.0",
-                        "nonce": action["nonce"], "feeToken": ""}),
-                );
+                let b = self
+                    .accounts
+                    .entry(to)
+                    .or_insert_with(|| Account::new(Decimal::ZERO));
+                b.usdc += amt;
+                if !d.is_empty() {
+                    *b.dex_collateral.entry(d.to_string()).or_default() += amt;
+                }
+                let delta = json!({"type": "send", "user": from.to_string(), "destination": to.to_string(),
+                    "sourceDex": s, "destinationDex": d, "token": "USDC", "amount": wire(amt),
+                    "usdcValue": wire(amt), "fee": "0.0", "nativeTokenFee": "0.0",
+                    "nonce": action["nonce"], "feeToken": ""});
+                if to != from {
+                    self.ledger(to, delta.clone());
+                }
+                self.ledger(from, delta);
                 ok()
             }
             (s, d) => err(format!(
