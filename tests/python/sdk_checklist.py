@@ -928,7 +928,7 @@ def _():
     assert D(s["delegated"]) == D("0.25") and D(s["undelegated"]) == D("0.15"), s
     d = info.user_staking_delegations(addr)
     assert d[0]["validator"] == validator and D(d[0]["amount"]) == D("0.25"), d
-    assert info.user_staking_rewards(addr) == [], "no rewards are paid"
+    assert info.user_staking_rewards(addr) == [], "none yet: rewards are distributed at 00:00 UTC"
     h = info.delegator_history(addr)
     assert "delegate" in h[0]["delta"] and "cDeposit" in h[1]["delta"], h
     assert D(spot_balances()["HYPE"]["total"]) == 1 - D([f for f in info.user_fills(addr) if f["coin"] == "@1"][0]["fee"]) - D("0.4")

@@ -257,3 +257,64 @@ fn a_staking_withdrawal_reaches_the_spot_wallet_after_seven_days() {
         "finalized"
     );
 }
+
+/// Staking rewards at the venue's rate (2.37% a year at 400M HYPE staked, the simulator's
+/// default network), accrued by the minute, distributed at 00:00 UTC and redelegated: the
+/// second day's reward is on the first's too.
+#[test]
+fn staking_rewards_accrue_by_the_minute_and_compound_daily() {
+    let mut e = ex();
+    let owner = PrivateKey::from_hex(KEY).unwrap().address();
+    let validator =
+        crate::venue::hyperliquid::signing::Address::parse(super::exchange::staking::VALIDATOR)
+            .unwrap();
+    let t0 = e.now_ms;
+    let thousand = Decimal::from(1_000);
+    e.accounts
+        .get_mut(&owner)
+        .unwrap()
+        .staking
+        .delegations
+        .insert(validator, (thousand, t0));
+    e.tick(t0 + 1);
+    let day = 86_400_000u64;
+    let midnight = (t0 / day + 1) * day;
+    e.tick(midnight + day);
+    let q = json!({"type": "delegatorRewards", "user": owner.to_string()});
+    let rewards = e.info(&q).unwrap();
+    let r = rewards.as_array().unwrap();
+    assert_eq!(r.len(), 2, "{rewards}");
+    let amount = |x: &serde_json::Value| {
+        x["totalAmount"]
+            .as_str()
+            .unwrap()
+            .parse::<Decimal>()
+            .unwrap()
+    };
+    // Newest first: the day after the first midnight, then the partial first day.
+    assert_eq!(
+        (r[0]["time"].as_u64(), r[1]["time"].as_u64()),
+        (Some(midnight + day), Some(midnight))
+    );
+    let per_minute = thousand * Decimal::new(237, 4) / Decimal::from(525_600);
+    let first_minutes = Decimal::from((midnight - (t0 / 60_000 + 1) * 60_000) / 60_000 + 1);
+    let close = |got: Decimal, want: Decimal| (got - want).abs() < Decimal::new(1, 7);
+    assert!(
+        close(amount(&r[1]), per_minute * first_minutes),
+        "{rewards}"
+    );
+    let second = per_minute * Decimal::from(1_440) * (thousand + amount(&r[1])) / thousand;
+    assert!(close(amount(&r[0]), second), "{rewards}: {second}");
+    assert_eq!(
+        e.accounts[&owner].staking.delegations[&validator].0,
+        thousand + amount(&r[0]) + amount(&r[1]),
+        "redelegated"
+    );
+    let apr =
+        e.info(&json!({"type": "validatorSummaries"})).unwrap()[0]["stats"][0][1]["predictedApr"]
+            .as_str()
+            .unwrap()
+            .parse::<Decimal>()
+            .unwrap();
+    assert!(close(apr, Decimal::new(237, 4)), "{apr}");
+}

@@ -25,6 +25,9 @@ pub struct SimConfig {
     /// What deploying a HIP-3 dex asks of a deployer.
     #[serde(default)]
     pub hip3: super::exchange::deploy::Hip3Rules,
+    /// The staking network the simulator's validator stands in for.
+    #[serde(default)]
+    pub staking: super::exchange::staking::StakingRules,
 }
 
 fn default_seed() -> u64 {

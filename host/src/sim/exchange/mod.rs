@@ -106,6 +106,8 @@ pub struct Exchange {
     builder_fee: Option<(Address, u64)>,
     /// What deploying a HIP-3 dex asks (`[sim.hip3]`).
     pub hip3: deploy::Hip3Rules,
+    /// The staking network the simulator's validator stands in for (`[sim.staking]`).
+    pub staking: staking::StakingRules,
     /// The deployed dexes' settings, the deploy auction, and the markets deployers listed.
     dex_meta: BTreeMap<String, deploy::DexMeta>,
     auction: deploy::Auction,
@@ -192,6 +194,7 @@ impl Exchange {
             twap_filling: None,
             builder_fee: None,
             hip3: deploy::Hip3Rules::default(),
+            staking: staking::StakingRules::default(),
             dex_meta: BTreeMap::new(),
             auction: deploy::Auction {
                 start_ms: now_ms,

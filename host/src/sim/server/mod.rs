@@ -220,6 +220,7 @@ pub async fn spawn(cfg: SimConfig, port: u16) -> Result<SimHandle, SimError> {
     exchange.add_spot(&cfg.spot);
     exchange.reject_every = cfg.faults.reject_every;
     exchange.hip3 = cfg.hip3.clone();
+    exchange.staking = cfg.staking.clone();
     exchange.tick(now);
     let listener = TcpListener::bind(("127.0.0.1", port))
         .await
