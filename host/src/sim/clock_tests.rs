@@ -318,3 +318,49 @@ fn staking_rewards_accrue_by_the_minute_and_compound_daily() {
             .unwrap();
     assert!(close(apr, Decimal::new(237, 4)), "{apr}");
 }
+
+/// A TWAP that fell behind catches up by at most 3 times its standard suborder, as the venue's
+/// docs give it; a randomized one varies each suborder's size, by at most ±20% here.
+#[test]
+fn twap_catch_up_is_capped_at_three_suborders_and_randomize_varies_them() {
+    let run = |randomize: bool, stall_slices: u64| {
+        let mut e = ex();
+        let owner = PrivateKey::from_hex(KEY).unwrap().address();
+        let t0 = e.now_ms;
+        e.markets[0].stalled = stall_slices > 0;
+        let r = raw(
+            &mut e,
+            json!({"type": "twapOrder", "twap": {"a": 0, "b": true, "s": "5", "r": false, "m": 5, "t": randomize}}),
+        );
+        assert_eq!(r["status"], "ok", "{r}");
+        for k in 1..=12 {
+            if k == stall_slices {
+                e.markets[0].stalled = false;
+            }
+            e.tick(t0 + k * 30_000);
+        }
+        let sizes: Vec<Decimal> = e.accounts[&owner]
+            .twap_slice_fills
+            .iter()
+            .map(|s| s["fill"]["sz"].as_str().unwrap().parse().unwrap())
+            .collect();
+        (sizes, e.accounts[&owner].position("BTC"))
+    };
+    // Stalled for its first 9 suborders: the last one takes 3 × 0.5, not the 5 left.
+    let (sizes, pos) = run(false, 9);
+    assert_eq!(
+        (sizes, pos),
+        (vec![Decimal::new(15, 1)], Decimal::new(15, 1))
+    );
+    let (plain, _) = run(false, 0);
+    let (random, pos) = run(true, 0);
+    assert!(plain.iter().all(|s| *s == Decimal::new(5, 1)), "{plain:?}");
+    assert_ne!(random, plain);
+    assert!(
+        random
+            .iter()
+            .all(|s| *s >= Decimal::new(4, 1) && *s <= Decimal::new(15, 1)),
+        "{random:?}"
+    );
+    assert!(pos > Decimal::ZERO);
+}

@@ -140,13 +140,18 @@ impl Exchange {
     }
 
     /// Sends the user's due suborders: each `(size − executed) / slices left`, rounded down to
-    /// the lot (the last one takes what is left), as an Ioc 3% through the mark.
+    /// the lot (the last one takes what is left), but never more than 3 times the standard
+    /// suborder (size / slices), as the venue's docs give it; with `randomize`, each one but the
+    /// last varies its size by up to ±20% (the venue's docs say only "slightly"); sent as an Ioc
+    /// 3% through the mark.
     pub(super) fn run_twaps(&mut self, user: Address, pushes: &mut Vec<Push>) {
         let now = self.now_ms;
         let twaps = std::mem::take(&mut self.accounts.get_mut(&user).expect("account").twaps);
         let mut keep = Vec::new();
         for mut t in twaps {
+            // Its minutes hold minutes × 2 suborders, the first at once: none at the end.
             if t.next_slice_ms <= now
+                && t.next_slice_ms < t.end_ms()
                 && let Some(i) = self.market_index(&t.coin)
             {
                 let left = t.sz - t.executed_sz;
@@ -160,7 +165,19 @@ impl Exchange {
                         .max(Decimal::ONE)
                         * lot
                 };
-                let sz = sz.min(left);
+                let standard = t.sz / Decimal::from((t.minutes * 60_000).div_ceil(SLICE_MS).max(1));
+                let sz = if t.randomize && slices_left > 1 {
+                    // The same suborder varies the same way each run: from the TWAP's id and time.
+                    let mut r = Rng::new(t.id ^ now.rotate_left(17));
+                    (sz * (Decimal::ONE + r.unit() / Decimal::from(5)) / lot).floor() * lot
+                } else {
+                    sz
+                };
+                let cap = ((standard * Decimal::from(3)) / lot)
+                    .floor()
+                    .max(Decimal::ONE)
+                    * lot;
+                let sz = sz.min(left).min(cap).max(lot.min(left));
                 let mark = self.markets[i].mid(now);
                 let through = if t.is_buy {
                     mark * Decimal::new(103, 2)
