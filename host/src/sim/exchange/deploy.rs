@@ -4,9 +4,10 @@
 //!   name, collateral token, oracle updater), or one more market on the deployer's dex. The
 //!   deployer must have staked the required HYPE (`[sim.hip3] deployer_stake`; the venue's
 //!   mainnet figure, 500,000, unless set), and pays the deploy auction's current gas in HYPE
-//!   from its spot wallet, at most `maxGas` (wei). The auction is Dutch: 31 hours from twice
-//!   the last auction's final price (never under `[sim.hip3] gas_floor`, 500 HYPE unless set)
-//!   down to the floor, one deployment each; `perpDeployAuctionStatus` shows it.
+//!   from its spot wallet, at most `maxGas` (wei). The auction is Dutch, as the venue's HIP-1
+//!   page gives its own: 31 hours from twice the last price paid (the floor when the last did
+//!   not sell; `[sim.hip3] gas_floor`, 500 HYPE unless set) down to the floor, one deployment
+//!   each; `perpDeployAuctionStatus` shows it.
 //! - `setOracle`: by the dex's oracle updater (its deployer unless named), at least 2.5 s
 //!   apart; each market's oracle moves to the price given, by at most 1% an update. A deployed
 //!   market's book is centred on its oracle and moves only with it.
@@ -114,11 +115,12 @@ impl Exchange {
         if a.start_gas.is_zero() {
             a.start_gas = floor;
         }
+        // As the venue's HIP-1 page gives it: the next starts at twice the last price paid,
+        // or at the floor when the last did not sell.
         while self.now_ms >= a.start_ms + AUCTION_MS {
-            let last = a.sold_for.unwrap_or(floor);
             a = Auction {
                 start_ms: a.start_ms + AUCTION_MS,
-                start_gas: (last * Decimal::TWO).max(floor),
+                start_gas: a.sold_for.map_or(floor, |p| (p * Decimal::TWO).max(floor)),
                 sold_for: None,
             };
         }
