@@ -669,6 +669,22 @@ await check("info.webData2, subAccounts2, userTwapSliceFillsByTime, tokenDetails
   }
 });
 
+await check("explorer: userDetails, txDetails, blockDetails (every signed action a transaction, every tick a block)", async () => {
+  const rpc = new hl.HttpTransport({ isTestnet: true, apiUrl: baseUrl, rpcUrl: baseUrl, timeout: 10_000 });
+  const explorer = new hl.InfoClient({ transport: rpc });
+  const u = await explorer.userDetails({ user });
+  assert(u.type === "userDetails" && u.txs.length > 10, u.txs.length);
+  const order = u.txs.find((t) => t.action.type === "order");
+  assert(order && order.user === user && /^0x[0-9a-f]{64}$/.test(order.hash) && order.block > 0 && order.error === null, order);
+  assert(u.txs.every((t, i) => i === 0 || t.time <= u.txs[i - 1].time), "newest first");
+  const t = await explorer.txDetails({ hash: order.hash });
+  assert(t.type === "txDetails" && t.tx.hash === order.hash && JSON.stringify(t.tx.action) === JSON.stringify(order.action), t);
+  const b = await explorer.blockDetails({ height: order.block });
+  const d = b.blockDetails;
+  assert(d.height === order.block && d.numTxs === d.txs.length && d.txs.some((x) => x.hash === order.hash), d);
+  assert(d.blockTime >= order.time && /^0x[0-9a-f]{64}$/.test(d.hash), d);
+});
+
 await check("multi-sig: convertToMultiSigUser, userToMultiSigSigners, a multi-sig ExchangeClient's order and usdSend, back to normal", async () => {
   const [ms, a1, a2] = [Wallet.createRandom(), Wallet.createRandom(), Wallet.createRandom()];
   for (const w of [ms, a1, a2]) await exchange.usdSend({ destination: w.address.toLowerCase(), amount: "100" });

@@ -10,8 +10,10 @@ impl Exchange {
     /// Handles a signed `/exchange` request. Returns the response and the pushes.
     pub fn exchange(&mut self, req: &Value) -> (Value, Vec<Push>) {
         let mut pushes = Vec::new();
+        self.signed_by = None;
         let resp = self.exchange_inner(req, &mut pushes);
         self.log_updates(&pushes);
+        self.record_tx(req, &resp);
         (resp, pushes)
     }
 
@@ -58,6 +60,7 @@ impl Exchange {
         if expires.is_some_and(|t| t < self.now_ms) {
             return err("Action expired");
         }
+        self.signed_by = Some(user);
         if self.accounts[&user].multi_sig.is_some() {
             return err(multisig::DIRECT);
         }
@@ -194,14 +197,16 @@ impl Exchange {
         let Some(signer) = sig.recover(&digest) else {
             return err("invalid signature");
         };
-        let Some(acct) = self.accounts.get_mut(&signer) else {
+        if !self.accounts.contains_key(&signer) {
             return err(format!(
                 "User {signer} does not exist (user-signed actions are signed by the account, not an agent)."
             ));
-        };
-        if acct.multi_sig.is_some() {
+        }
+        self.signed_by = Some(signer);
+        if self.accounts[&signer].multi_sig.is_some() {
             return err(multisig::DIRECT);
         }
+        let acct = self.accounts.get_mut(&signer).expect("account");
         if let Err(e) = acct.check_nonce(nonce, self.now_ms) {
             return err(e);
         }

@@ -21,6 +21,7 @@ use std::str::FromStr;
 
 mod actions;
 pub mod deploy;
+pub mod explorer;
 pub mod history;
 mod info;
 mod lookups;
@@ -112,6 +113,9 @@ pub struct Exchange {
     dex_meta: BTreeMap<String, deploy::DexMeta>,
     auction: deploy::Auction,
     deployed: Vec<String>,
+    /// The explorer's blocks and transactions, and who signed the request being handled.
+    chain: explorer::Chain,
+    signed_by: Option<Address>,
 }
 
 fn err(msg: impl Into<String>) -> Value {
@@ -201,6 +205,8 @@ impl Exchange {
                 ..Default::default()
             },
             deployed: Vec::new(),
+            chain: explorer::Chain::default(),
+            signed_by: None,
         }
     }
 
@@ -264,6 +270,7 @@ impl Exchange {
     /// scheduled cancels. Returns the pushes that produced.
     pub fn tick(&mut self, now_ms: u64) -> Vec<Push> {
         let pushes = self.tick_inner(now_ms);
+        self.new_block();
         self.log_updates(&pushes);
         pushes
     }

@@ -133,6 +133,7 @@ impl Exchange {
         } else {
             return err(format!("User or API Wallet {outer} does not exist."));
         };
+        self.signed_by = Some(leader);
         if expires.is_some_and(|t| t < self.now_ms) {
             return err("Action expired");
         }

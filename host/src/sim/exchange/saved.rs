@@ -28,6 +28,8 @@ pub struct Snapshot {
     pub deployed: Vec<super::deploy::Deployed>,
     pub dex_meta: BTreeMap<String, super::deploy::DexMeta>,
     pub auction: super::deploy::Auction,
+    /// The explorer's blocks and transactions.
+    pub chain: super::explorer::Chain,
 }
 
 /// What `restore` brought back, and what it had to leave out.
@@ -73,6 +75,7 @@ impl Exchange {
             deployed: self.deployed_markets(),
             dex_meta: self.dex_meta.clone(),
             auction: self.auction.clone(),
+            chain: self.chain.clone(),
         }
     }
 
@@ -89,6 +92,9 @@ impl Exchange {
             }
         }
         self.dex_meta.extend(saved.dex_meta);
+        if saved.chain.height >= self.chain.height {
+            self.chain = saved.chain;
+        }
         if saved.auction.start_ms != 0 {
             self.auction = saved.auction;
         }

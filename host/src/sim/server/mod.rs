@@ -477,6 +477,17 @@ async fn handle_connection(mut tcp: TcpStream, state: Arc<Mutex<State>>) {
             ),
         },
         ("POST", "/exchange", Ok(v)) => (200, exchange(&state, &v).await.to_string()),
+        ("POST", "/explorer", Ok(v)) => {
+            let mut s = state.lock().expect("sim state");
+            stamp(&mut s);
+            match s.exchange.explorer(&v) {
+                Ok(data) => (200, data.to_string()),
+                Err(e) => (
+                    422,
+                    format!("Failed to deserialize the JSON body into the target type: {e}"),
+                ),
+            }
+        }
         ("POST", _, Err(e)) => (400, json!({"error": format!("bad JSON: {e}")}).to_string()),
         _ => (404, "{}".to_string()),
     };
