@@ -22,7 +22,8 @@ async fn sdk_script(
     let cfg: SimConfig = toml::from_str(&format!(
         "markets = [{{ coin = \"BTC\", sz_decimals = 5, price = 64000, dislocation_every_ms = 0 }}, {{ coin = \"xyz:TSLA\", sz_decimals = 2, price = 250 }}]\n\
          accounts = [{{ address = \"{address}\", usdc = 100000 }}]\n\
-         hip3 = {{ deployer_stake = \"0.4\", gas_floor = \"0.1\" }}\n"
+         hip3 = {{ deployer_stake = \"0.4\", gas_floor = \"0.1\" }}\n\
+         staking = {{ validator_self_delegation = \"0.1\" }}\n"
     ))
     .unwrap();
     let sim = spawn(cfg, 0).await.unwrap();
@@ -108,7 +109,7 @@ async fn the_official_python_sdk_trades_on_the_simulator() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_python_sdk_check_list_passes_on_the_simulator() {
     let (sim, stdout) = sdk_script("python3", "python/sdk_checklist.py").await;
-    all_ok(&stdout, 70);
+    all_ok(&stdout, 71);
     sim.stop();
 }
 

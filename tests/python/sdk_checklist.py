@@ -981,6 +981,44 @@ def _():
     assert ex3.send_asset(addr, "pyd", "", "USDC", float(idle))["status"] == "ok"
 
 
+@check("validators: c_validator_register, delegating to it, c_validator_change_profile, c_signer_jail_self/unjail_self, c_validator_unregister")
+def _():
+    me = addr.lower()
+    undelegated = D(info.user_staking_summary(addr)["undelegated"])
+    r = exchange.c_validator_register("127.0.0.2", "py validator", "a test", False, 300, me, True, 10_000_000)
+    assert r["status"] == "ok", r
+    assert D(info.user_staking_summary(addr)["undelegated"]) == undelegated - D("0.1")
+    vals = {v["validator"]: v for v in info.post("/info", {"type": "validatorSummaries"})}
+    mine = vals[me]
+    assert mine["name"] == "py validator" and mine["commission"] == "0.03" and mine["isActive"] and not mine["isJailed"], mine
+    assert mine["stake"] == 10_000_000, mine
+    # Another account delegates to it.
+    friend = Account.create()
+    f_ex = Exchange(friend, base_url, perp_dexs=DEXES)
+    assert exchange.usd_transfer(50, friend.address)["status"] == "ok"
+    assert exchange.spot_transfer(0.05, friend.address, "HYPE:" + [t for t in info.spot_meta()["tokens"] if t["name"] == "HYPE"][0]["tokenId"])["status"] == "ok"
+    from hyperliquid.utils.signing import get_timestamp_ms, sign_user_signed_action
+    ts = get_timestamp_ms()
+    dep = {"type": "cDeposit", "wei": 5_000_000, "nonce": ts}
+    sig = sign_user_signed_action(friend, dep, [{"name": "hyperliquidChain", "type": "string"},
+        {"name": "wei", "type": "uint64"}, {"name": "nonce", "type": "uint64"}], "HyperliquidTransaction:CDeposit", False)
+    assert f_ex._post_action(dep, sig, ts)["status"] == "ok"
+    assert f_ex.token_delegate(me, 5_000_000, False)["status"] == "ok"
+    assert info.user_staking_delegations(friend.address)[0]["validator"] == me
+    # A commission rises only to at most 1%; lowering it is fine.
+    r = exchange.c_validator_change_profile(None, None, None, False, None, 500, None)
+    assert r["status"] == "err" and "1%" in r["response"], r
+    assert exchange.c_validator_change_profile(None, "renamed", None, False, None, 100, None)["status"] == "ok"
+    assert exchange.c_signer_jail_self()["status"] == "ok"
+    v = {v["validator"]: v for v in info.post("/info", {"type": "validatorSummaries"})}[me]
+    assert v["isJailed"] and not v["isActive"] and v["name"] == "renamed" and v["commission"] == "0.01", v
+    assert exchange.c_signer_unjail_self()["status"] == "ok"
+    assert exchange.c_validator_unregister()["status"] == "ok"
+    assert me not in {v["validator"] for v in info.post("/info", {"type": "validatorSummaries"})}
+    assert D(info.user_staking_summary(friend.address)["undelegated"]) == D("0.05"), "the delegation came back"
+    assert D(info.user_staking_summary(addr)["undelegated"]) == undelegated
+
+
 @check("multi-sig: convert_to_multi_sig_user, userToMultiSigSigners, multi_sig wrapping an order and a usdSend, back to normal")
 def _():
     from hyperliquid.utils.signing import (

@@ -147,6 +147,7 @@ impl Exchange {
             }
             Some("noop") => ok(),
             Some("perpDeploy") => self.perp_deploy(user, action, pushes),
+            Some("CValidatorAction" | "CSignerAction") => self.validator_action(user, action),
             // The agent's way to set its account's abstraction: `i` disabled, `u` unified, `p`
             // portfolio margin.
             Some("agentSetAbstraction") => match action["abstraction"].as_str() {

@@ -37,6 +37,7 @@ mod subaccounts;
 pub(in crate::sim) mod transfers;
 pub mod triggers;
 pub mod twap;
+pub mod validators;
 pub mod vaults;
 
 const BPS: Decimal = Decimal::from_parts(10_000, 0, 0, false, 0);
@@ -116,6 +117,8 @@ pub struct Exchange {
     /// The explorer's blocks and transactions, and who signed the request being handled.
     chain: explorer::Chain,
     signed_by: Option<Address>,
+    /// Validators registered with `CValidatorAction`.
+    validators: BTreeMap<Address, validators::Validator>,
 }
 
 fn err(msg: impl Into<String>) -> Value {
@@ -207,6 +210,7 @@ impl Exchange {
             deployed: Vec::new(),
             chain: explorer::Chain::default(),
             signed_by: None,
+            validators: BTreeMap::new(),
         }
     }
 

@@ -30,6 +30,8 @@ pub struct Snapshot {
     pub auction: super::deploy::Auction,
     /// The explorer's blocks and transactions.
     pub chain: super::explorer::Chain,
+    /// Validators registered with `CValidatorAction`.
+    pub validators: BTreeMap<Address, super::validators::Validator>,
 }
 
 /// What `restore` brought back, and what it had to leave out.
@@ -76,6 +78,7 @@ impl Exchange {
             dex_meta: self.dex_meta.clone(),
             auction: self.auction.clone(),
             chain: self.chain.clone(),
+            validators: self.validators.clone(),
         }
     }
 
@@ -92,6 +95,7 @@ impl Exchange {
             }
         }
         self.dex_meta.extend(saved.dex_meta);
+        self.validators.extend(saved.validators);
         if saved.chain.height >= self.chain.height {
             self.chain = saved.chain;
         }

@@ -30,6 +30,8 @@ pub struct Staking {
     pub history: Vec<Value>,
     /// Rewards accrued by the minute and not yet distributed, by validator.
     pub accrued: BTreeMap<Address, Decimal>,
+    /// The validators' commissions on those rewards, paid to them with the rewards.
+    pub commission_accrued: BTreeMap<Address, Decimal>,
     /// The next minute rewards accrue on (ms; 0: not started).
     pub next_minute_ms: u64,
     /// `delegatorRewards` entries, oldest first.
@@ -51,6 +53,14 @@ pub struct StakingRules {
     /// The simulator's validator's commission on its delegators' rewards.
     #[serde(default)]
     pub commission: Decimal,
+    /// The self-delegation a registered validator needs to be active, HYPE (the venue's
+    /// 10,000 unless set).
+    #[serde(default = "default_self_delegation")]
+    pub validator_self_delegation: Decimal,
+}
+
+fn default_self_delegation() -> Decimal {
+    Decimal::from(10_000)
 }
 
 fn default_network_stake() -> Decimal {
@@ -62,6 +72,7 @@ impl Default for StakingRules {
         StakingRules {
             network_stake: default_network_stake(),
             commission: Decimal::ZERO,
+            validator_self_delegation: default_self_delegation(),
         }
     }
 }
@@ -144,12 +155,13 @@ impl Exchange {
                 );
             }
             "tokenDelegate" => {
-                let validator = action["validator"].as_str().and_then(Address::parse);
-                if validator != Address::parse(VALIDATOR) {
+                let Some(validator) = action["validator"].as_str().and_then(Address::parse) else {
                     return err("Unknown validator.");
-                }
-                let validator = validator.expect("validator");
+                };
                 let undelegate = action["isUndelegate"].as_bool().unwrap_or(false);
+                if !undelegate && let Err(e) = self.may_delegate(&user, &validator) {
+                    return err(e);
+                }
                 let a = self.accounts.get_mut(&user).expect("account");
                 let d = a.staking.delegations.entry(validator).or_default();
                 if undelegate {
@@ -172,7 +184,7 @@ impl Exchange {
                 a.staking.delegations.retain(|_, (x, _)| !x.is_zero());
                 self.staking_event(
                     user,
-                    json!({"delegate": {"validator": VALIDATOR, "amount": wire(amt), "isUndelegate": undelegate}}),
+                    json!({"delegate": {"validator": validator.to_string(), "amount": wire(amt), "isUndelegate": undelegate}}),
                 );
             }
             other => return err(format!("unknown action type {other:?}")),
@@ -212,7 +224,18 @@ impl Exchange {
             return;
         }
         let per_minute = self.staking_rate() / Decimal::from(MINUTES_A_YEAR);
-        let keep = Decimal::ONE - self.staking.commission;
+        let terms: BTreeMap<Address, (Decimal, bool)> = a
+            .staking
+            .delegations
+            .keys()
+            .map(|v| {
+                (
+                    *v,
+                    self.validator_terms(v).unwrap_or((Decimal::ZERO, false)),
+                )
+            })
+            .collect();
+        let mut commissions = Vec::new();
         let s = &mut self.accounts.get_mut(&user).expect("account").staking;
         if s.next_minute_ms == 0 {
             s.next_minute_ms = (now / MINUTE_MS + 1) * MINUTE_MS;
@@ -220,11 +243,25 @@ impl Exchange {
         while s.next_minute_ms <= now {
             let t = s.next_minute_ms;
             for (v, (x, _)) in &s.delegations {
-                *s.accrued.entry(*v).or_default() += *x * per_minute;
+                let Some((commission, true)) = terms.get(v).copied() else {
+                    continue;
+                };
+                let gross = *x * per_minute;
+                // A validator takes no commission on its own stake.
+                let cut = if *v == user {
+                    Decimal::ZERO
+                } else {
+                    gross * commission
+                };
+                *s.accrued.entry(*v).or_default() += gross - cut;
+                *s.commission_accrued.entry(*v).or_default() += cut;
             }
             if t % DAY_MS == 0 {
+                for (v, c) in std::mem::take(&mut s.commission_accrued) {
+                    commissions.push((v, c.round_dp(WEI_DECIMALS), t));
+                }
                 for (v, acc) in std::mem::take(&mut s.accrued) {
-                    let paid = (acc * keep).round_dp(WEI_DECIMALS);
+                    let paid = acc.round_dp(WEI_DECIMALS);
                     if paid.is_zero() {
                         continue;
                     }
@@ -235,6 +272,18 @@ impl Exchange {
                 }
             }
             s.next_minute_ms += MINUTE_MS;
+        }
+        // Commissions go to the validators' own accounts, redelegated to themselves.
+        for (v, c, t) in commissions {
+            if c.is_zero() {
+                continue;
+            }
+            if let Some(va) = self.accounts.get_mut(&v) {
+                va.staking.delegations.entry(v).or_default().0 += c;
+                va.staking
+                    .rewards
+                    .push(json!({"time": t, "source": "commission", "totalAmount": wire(c)}));
+            }
         }
     }
 
@@ -292,19 +341,26 @@ impl Exchange {
         })
     }
 
-    /// `validatorSummaries`: the simulator's one validator, with every account's delegations.
+    /// `validatorSummaries`: the simulator's own validator, with every account's delegations to
+    /// it, then the registered ones.
     pub(super) fn validator_summaries(&self) -> Value {
+        let own = Address::parse(VALIDATOR).expect("address");
         let stake: Decimal = self
             .accounts
             .values()
-            .flat_map(|a| a.staking.delegations.values().map(|(x, _)| *x))
+            .filter_map(|a| a.staking.delegations.get(&own).map(|(x, _)| *x))
             .sum();
         let apr = (self.staking_rate() * (Decimal::ONE - self.staking.commission)).round_dp(8);
         let stats = json!({"uptimeFraction": "1.0", "predictedApr": wire(apr), "nSamples": 0});
-        json!([{"validator": VALIDATOR, "signer": VALIDATOR, "name": "simulator",
+        let stats = json!([["day", stats], ["week", stats], ["month", stats]]);
+        let mut all = vec![
+            json!({"validator": VALIDATOR, "signer": VALIDATOR, "name": "simulator",
             "description": "The simulator's own validator",
             "nRecentBlocks": 0, "stake": (stake * Decimal::from(10u64.pow(WEI_DECIMALS))).trunc().to_u64().unwrap_or(0),
             "isJailed": false, "unjailableAfter": null, "isActive": true, "commission": wire(self.staking.commission),
-            "stats": [["day", stats], ["week", stats], ["month", stats]]}])
+            "stats": stats}),
+        ];
+        all.extend(self.registered_summaries(&stats));
+        Value::Array(all)
     }
 }
