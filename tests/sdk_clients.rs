@@ -119,6 +119,6 @@ async fn the_python_sdk_check_list_passes_on_the_simulator() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_typescript_sdk_check_list_passes_on_the_simulator() {
     let (sim, stdout) = sdk_script("node", "ts/sdk_checklist.mjs").await;
-    all_ok(&stdout, 62);
+    all_ok(&stdout, 63);
     sim.stop();
 }

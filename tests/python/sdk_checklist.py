@@ -846,6 +846,9 @@ def _():
     assert exchange.send_asset(other, "", "xyz", "USDC", 3)["status"] == "ok"
     theirs = info.user_state(other, "xyz")
     assert D(theirs["withdrawable"]) == 3 and perp_value(other) == 2, theirs
+    before = perp_value()
+    assert exchange.send_asset(other, "", "spot", "USDC", 4)["status"] == "ok"
+    assert D(spot_balances(other)["USDC"]["total"]) == 4 and perp_value() == before - 4
     # What xyz holds beyond its position's margin can come back, and no more.
     main_before = perp_value()
     idle = D(info.user_state(addr, "xyz")["withdrawable"])
@@ -1092,9 +1095,13 @@ def _():
             flows -= D(d["usdc"])
         elif t == "accountClassTransfer":
             flows += D(d["usdc"]) if d["toPerp"] else -D(d["usdc"])
-        elif t in ("internalTransfer", "subAccountTransfer", "send"):
-            if t == "send" and d["destination"] == d["user"]:
-                continue  # between the account's own dexes
+        elif t == "send":
+            # Perp USDC in or out: not between the account's own dexes, not a spot wallet's.
+            if d["destination"] != d["user"]:
+                into = d["destination"] == me and d["destinationDex"] != "spot"
+                out = d["user"] == me and d["sourceDex"] != "spot"
+                flows += D(d["amount"]) * (into - out)
+        elif t in ("internalTransfer", "subAccountTransfer"):
             flows += D(d.get("usdc", d.get("amount"))) * ((d["destination"] == me) - (d["user"] == me))
         elif t in ("vaultCreate", "vaultDeposit"):
             flows -= D(d["usdc"])

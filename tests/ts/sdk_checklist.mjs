@@ -716,6 +716,12 @@ await check("multi-sig: convertToMultiSigUser, userToMultiSigSigners, a multi-si
   await own.usdSend({ destination: user, amount: "1" });
 });
 
+await check("evmUserModify is accepted (HyperEVM itself is not simulated)", async () => {
+  const r = await exchange.evmUserModify({ usingBigBlocks: true });
+  assert(r.status === "ok", r);
+  await exchange.evmUserModify({ usingBigBlocks: false });
+});
+
 await check("ws an unknown coin is refused", async () => {
   try {
     await subs.bbo({ coin: "NOPE" }, () => {});

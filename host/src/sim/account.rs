@@ -157,6 +157,8 @@ pub struct Account {
     pub abstraction: Option<String>,
     /// Set when the account is a multi-sig user (`convertToMultiSigUser`): who may sign for it.
     pub multi_sig: Option<crate::sim::exchange::multisig::MultiSig>,
+    /// `evmUserModify`: its HyperEVM transactions go in big blocks.
+    pub evm_big_blocks: bool,
 }
 
 /// One token of the spot wallet.

@@ -148,6 +148,14 @@ impl Exchange {
             Some("noop") => ok(),
             Some("perpDeploy") => self.perp_deploy(user, action, pushes),
             Some("CValidatorAction" | "CSignerAction") => self.validator_action(user, action),
+            // HyperEVM's block size for the user's EVM transactions: nothing on HyperCore shows it.
+            Some("evmUserModify") => match action["usingBigBlocks"].as_bool() {
+                Some(big) => {
+                    self.accounts.get_mut(&user).expect("account").evm_big_blocks = big;
+                    ok()
+                }
+                None => err("Invalid usingBigBlocks."),
+            },
             // The agent's way to set its account's abstraction: `i` disabled, `u` unified, `p`
             // portfolio margin.
             Some("agentSetAbstraction") => match action["abstraction"].as_str() {

@@ -365,6 +365,40 @@ impl Exchange {
                     "nonce": action["nonce"], "feeToken": ""});
                 self.send_usdc(from, to, amt, delta)
             }
+            ("", "spot") | ("spot", "") if name == "USDC" => {
+                // Perp USDC to another's spot wallet, or spot USDC to another's perp balance.
+                let to_spot = dst == "spot";
+                let free = if to_spot {
+                    self.perp_free(&from)
+                } else {
+                    self.spot_free(&from, "USDC")
+                };
+                if free < amt {
+                    return err("Insufficient balance for transfer.");
+                }
+                let a = self.accounts.get_mut(&from).expect("account");
+                if to_spot {
+                    a.usdc -= amt;
+                } else {
+                    a.spot.entry("USDC".into()).or_default().total -= amt;
+                }
+                let b = self
+                    .accounts
+                    .entry(to)
+                    .or_insert_with(|| Account::new(Decimal::ZERO));
+                if to_spot {
+                    b.spot.entry("USDC".into()).or_default().total += amt;
+                } else {
+                    b.usdc += amt;
+                }
+                let delta = json!({"type": "send", "user": from.to_string(), "destination": to.to_string(),
+                    "sourceDex": src, "destinationDex": dst, "token": "USDC", "amount": wire(amt),
+                    "usdcValue": wire(amt), "fee": "0.0", "nativeTokenFee": "0.0",
+                    "nonce": action["nonce"], "feeToken": ""});
+                self.ledger(to, delta.clone());
+                self.ledger(from, delta);
+                ok()
+            }
             ("spot", "spot") => match self.move_spot(from, to, &name, amt) {
                 Ok(()) => ok(),
                 Err(e) => err(e),
