@@ -151,7 +151,10 @@ impl Exchange {
             // HyperEVM's block size for the user's EVM transactions: nothing on HyperCore shows it.
             Some("evmUserModify") => match action["usingBigBlocks"].as_bool() {
                 Some(big) => {
-                    self.accounts.get_mut(&user).expect("account").evm_big_blocks = big;
+                    self.accounts
+                        .get_mut(&user)
+                        .expect("account")
+                        .evm_big_blocks = big;
                     ok()
                 }
                 None => err("Invalid usingBigBlocks."),
