@@ -148,6 +148,13 @@ pub struct Account {
     /// Referral rewards earned and not yet claimed, and claimed (USDC).
     pub referral_unclaimed: Decimal,
     pub referral_claimed: Decimal,
+    /// The same for rewards in other tokens (fees a referred spot buy paid in the token bought).
+    pub referral_tokens: crate::sim::exchange::referrals::TokenRewards,
+    /// Referral rewards earned on the current UTC day (`referral_day`), in USDC, and the
+    /// `rewardHistory` entries of the days before.
+    pub referral_day_earned: Decimal,
+    pub referral_day: u64,
+    pub referral_history: Vec<Value>,
     /// `approveBuilderFee`: the most each builder may charge, in tenths of a basis point.
     pub builder_fees: HashMap<crate::venue::hyperliquid::signing::Address, u64>,
     /// The account's abstraction mode (`userSetAbstraction`, `userDexAbstraction`): unset is the

@@ -353,6 +353,7 @@ impl Exchange {
             self.fire_triggers(user, &mut pushes);
             self.run_twaps(user, &mut pushes);
             self.settle_staking(user);
+            self.close_referral_day(user);
             self.liquidate(user, &mut pushes);
             let due = self.accounts[&user]
                 .scheduled_cancel
@@ -468,11 +469,7 @@ impl Exchange {
         let fee_token = fee_token.to_string();
         // A referred account's discount, and its referrer's reward.
         let volume = self.accounts[&user].volume;
-        let fee = if fee_token == "USDC" {
-            self.referral_fee(user, fee, volume)
-        } else {
-            fee
-        };
+        let fee = self.referral_fee(user, fee, &fee_token, volume);
         // A builder's fee, in USDC, on top of the venue's (`fee` includes it, as on the venue).
         let builder_fee = self
             .builder_fee
