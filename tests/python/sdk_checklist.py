@@ -848,6 +848,8 @@ def _():
     assert D(theirs["withdrawable"]) == 3 and perp_value(other) == 2, theirs
     before = perp_value()
     assert exchange.send_asset(other, "", "spot", "USDC", 4)["status"] == "ok"
+    r = exchange.send_asset(addr, "", "xyz", "PURR", 1)
+    assert r["status"] == "err" and "collateral" in r["response"], r
     assert D(spot_balances(other)["USDC"]["total"]) == 4 and perp_value() == before - 4
     # What xyz holds beyond its position's margin can come back, and no more.
     main_before = perp_value()

@@ -137,6 +137,9 @@ pub struct DeployerSettings {
     pub halted: bool,
     /// `setFundingMultipliers`: the funding rate is the simulator's times this.
     pub funding_multiplier: Decimal,
+    /// `setFundingInterestRates`: the hourly rate in place of the simulator's (its funding is
+    /// all interest: the book's mid does not pull it).
+    pub interest_rate: Option<Decimal>,
     /// `setMarginModes`: `strictIsolated` or `noCross` (both isolated only here).
     pub margin_mode: String,
     /// `setPerpAnnotation`: category, description, display name, keywords.
@@ -148,6 +151,7 @@ impl Default for DeployerSettings {
         DeployerSettings {
             halted: false,
             funding_multiplier: Decimal::ONE,
+            interest_rate: None,
             margin_mode: "strictIsolated".into(),
             annotation: None,
         }
@@ -227,7 +231,8 @@ impl SimMarket {
 
     /// The hourly funding rate the market pays (constant in the simulator).
     pub fn funding_rate(&self) -> Decimal {
-        Decimal::new(125, 7) * self.deployer.funding_multiplier
+        self.deployer.interest_rate.unwrap_or(Decimal::new(125, 7))
+            * self.deployer.funding_multiplier
     }
 
     /// A HIP-3 market's notional open interest cap.

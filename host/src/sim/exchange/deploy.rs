@@ -20,7 +20,10 @@
 //!   modes are isolated only here), and `setPerpAnnotation`.
 //! - `setSubDeployers`: who else may run a variant on the dex.
 //!
-//! `setFundingInterestRates`, `setFeeScale` and `setGrowthModes` are refused as not simulated.
+//! - `setFundingInterestRates`: the market's hourly funding rate (the simulator's funding is all
+//!   interest), before its multiplier.
+//!
+//! `setFeeScale` and `setGrowthModes` are refused as not simulated.
 
 use super::transfers::ok;
 use super::*;
@@ -169,6 +172,7 @@ impl Exchange {
             }
         } else if let Some((key, list)) = [
             "setFundingMultipliers",
+            "setFundingInterestRates",
             "setMarginTableIds",
             "setOpenInterestCaps",
             "setMarginModes",
@@ -220,15 +224,21 @@ impl Exchange {
             let coin = pair[0].as_str().ok_or("expected [coin, value]")?;
             let i = self.deployed_market(user, coin, key)?;
             let v = &pair[1];
-            let number = || {
+            let signed = || {
                 v.as_str()
                     .and_then(|s| Decimal::from_str(s).ok())
                     .or_else(|| v.as_u64().map(Decimal::from))
+                    .ok_or_else(|| format!("Invalid value for {coin}: {v}"))
+            };
+            let number = || {
+                signed()
+                    .ok()
                     .filter(|d| *d >= Decimal::ZERO)
                     .ok_or_else(|| format!("Invalid value for {coin}: {v}"))
             };
             let ok_value = match key {
                 "setFundingMultipliers" => number().map(|_| ()),
+                "setFundingInterestRates" => signed().map(|_| ()),
                 "setOpenInterestCaps" => number().map(|_| ()),
                 "setMarginTableIds" => v
                     .as_u64()
@@ -242,12 +252,13 @@ impl Exchange {
                 _ => unreachable!("the keys dispatched here"),
             };
             ok_value?;
-            changes.push((i, v.clone(), number().ok()));
+            changes.push((i, v.clone(), signed().ok()));
         }
         for (i, v, n) in changes {
             let m = &mut self.markets[i];
             match key {
                 "setFundingMultipliers" => m.deployer.funding_multiplier = n.expect("checked"),
+                "setFundingInterestRates" => m.deployer.interest_rate = n,
                 "setOpenInterestCaps" => m.spec.oi_cap = n,
                 "setMarginTableIds" => m.spec.max_leverage = v.as_u64().expect("checked") as u32,
                 _ => m.deployer.margin_mode = v.as_str().expect("checked").to_string(),
@@ -910,6 +921,17 @@ mod tests {
         );
         let rate = e.markets[e.market_index("tst:AAA").unwrap()].funding_rate();
         assert_eq!(rate, Decimal::new(25, 6));
+        deploy(
+            &mut e,
+            owner,
+            json!({"setFundingInterestRates": [["tst:AAA", "-0.0001"]]}),
+        );
+        let rate = e.markets[e.market_index("tst:AAA").unwrap()].funding_rate();
+        assert_eq!(
+            rate,
+            Decimal::new(-2, 4),
+            "its own rate, times the multiplier"
+        );
         assert_eq!(
             e.info(&json!({"type": "perpCategories"})).unwrap(),
             json!([["tst:AAA", "stocks"]])

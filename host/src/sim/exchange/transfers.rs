@@ -445,9 +445,16 @@ impl Exchange {
                 self.ledger(from, delta);
                 ok()
             }
-            (s, d) => err(format!(
-                "Unknown dex `{s}` or `{d}`, or a move the simulator does not make."
-            )),
+            (s, d)
+                if (s.is_empty() || self.dexes.iter().any(|x| x == s))
+                    && (d.is_empty() || self.dexes.iter().any(|x| x == d)) =>
+            {
+                // Every simulated perp dex's collateral is USDC (token 0).
+                err(format!(
+                    "{name} is not the collateral token of dex `{s}` or `{d}`."
+                ))
+            }
+            (s, d) => err(format!("Unknown dex `{s}` or `{d}`.")),
         }
     }
 
