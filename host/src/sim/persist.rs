@@ -197,17 +197,43 @@ mod tests {
 
     /// Balances, positions with their added margin, leverage, spot wallets and sub-accounts
     /// come back as they were saved.
-    #[tokio::test]
-    async fn a_saved_simulator_comes_back_as_it_was() {
-        let owner = Address::parse("0x14791697260e4c9a71f18484c9f997b308e59325").unwrap();
-        let sub = Address([7; 20]);
+    const OWNER: &str = "0x14791697260e4c9a71f18484c9f997b308e59325";
+
+    /// A one-market simulator config with `OWNER`'s account, and a fresh directory (named for
+    /// `test`) with the state file's path in it.
+    fn setup(test: &str) -> (SimConfig, PathBuf, PathBuf) {
         let cfg: SimConfig = toml::from_str(&format!(
-            "markets = [{{ coin = \"BTC\", sz_decimals = 5, price = 64000 }}]\naccounts = [{{ address = \"{owner}\" }}]\n"
+            "markets = [{{ coin = \"BTC\", sz_decimals = 5, price = 64000 }}]\naccounts = [{{ address = \"{OWNER}\" }}]\n"
         ))
         .unwrap();
-        let dir = std::env::temp_dir().join(format!("sh-persist-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("sh-persist-{test}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("j.db.sim-a.json");
+        (cfg, dir, path)
+    }
+
+    /// What both tests save of the owner's account: a balance, a short with added margin and
+    /// isolated 5x leverage, PURR in the spot wallet, collateral on xyz.
+    fn the_owner_as_saved(a: &crate::sim::account::Account) {
+        assert_eq!(a.usdc, Decimal::new(12_345, 1));
+        let p = &a.positions["BTC"];
+        assert_eq!(
+            (p.szi, p.entry_px, p.margin_extra),
+            (Decimal::new(-2, 2), Decimal::from(64_100), Decimal::from(7))
+        );
+        assert_eq!(a.leverage["BTC"], (false, 5));
+        assert_eq!(
+            (a.spot["PURR"].total, a.spot["PURR"].entry_ntl),
+            (Decimal::from(99), Decimal::new(198, 1))
+        );
+        assert_eq!(a.dex_collateral["xyz"], Decimal::from(30));
+    }
+
+    #[tokio::test]
+    async fn a_saved_simulator_comes_back_as_it_was() {
+        let owner = Address::parse(OWNER).unwrap();
+        let sub = Address([7; 20]);
+        let (cfg, dir, path) = setup("v2");
         let first = spawn(cfg.clone(), 0).await.unwrap();
         {
             let mut st = first.state.lock().unwrap();
@@ -242,16 +268,7 @@ mod tests {
         let second = spawn(cfg, 0).await.unwrap();
         assert_eq!(restore(&second, "a", &path).unwrap(), Some(1));
         let st = second.state.lock().unwrap();
-        let a = &st.exchange.accounts[&owner];
-        assert_eq!(a.usdc, Decimal::new(12_345, 1));
-        let p = &a.positions["BTC"];
-        assert_eq!(
-            (p.szi, p.entry_px, p.margin_extra),
-            (Decimal::new(-2, 2), Decimal::from(64_100), Decimal::from(7))
-        );
-        assert_eq!(a.leverage["BTC"], (false, 5));
-        assert_eq!(a.spot["PURR"].total, Decimal::from(99));
-        assert_eq!(a.dex_collateral["xyz"], Decimal::from(30));
+        the_owner_as_saved(&st.exchange.accounts[&owner]);
         let s = &st.exchange.accounts[&sub];
         assert_eq!((s.master, s.name.as_deref()), (Some(owner), Some("alpha")));
         assert_eq!(s.usdc, Decimal::from(40));
@@ -264,15 +281,9 @@ mod tests {
     /// their added margin, leverage, spot wallet, HIP-3 collateral and sub-account.
     #[tokio::test]
     async fn a_version_1_file_still_loads() {
-        let owner = "0x14791697260e4c9a71f18484c9f997b308e59325";
+        let owner = OWNER;
         let sub = "0x0707070707070707070707070707070707070707";
-        let cfg: SimConfig = toml::from_str(&format!(
-            "markets = [{{ coin = \"BTC\", sz_decimals = 5, price = 64000 }}]\naccounts = [{{ address = \"{owner}\" }}]\n"
-        ))
-        .unwrap();
-        let dir = std::env::temp_dir().join(format!("sh-persist-v1-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("j.db.sim-a.json");
+        let (cfg, dir, path) = setup("v1");
         let v1 = json!({"version": 1, "venue": "a", "oracles": {"BTC": "65000"}, "accounts": {
             owner: {"usdc": "1234.5", "positions": {"BTC": ["-0.02", "64100"]},
                 "margin_added": {"BTC": "7"}, "leverage": {"BTC": [false, 5]},
@@ -284,16 +295,7 @@ mod tests {
         {
             let st = sim.state.lock().unwrap();
             let ex = &st.exchange;
-            let a = &ex.accounts[&Address::parse(owner).unwrap()];
-            assert_eq!(a.usdc, Decimal::new(12_345, 1));
-            let p = &a.positions["BTC"];
-            assert_eq!(
-                (p.szi, p.entry_px, p.margin_extra),
-                (Decimal::new(-2, 2), Decimal::from(64_100), Decimal::from(7))
-            );
-            assert_eq!(a.leverage["BTC"], (false, 5));
-            assert_eq!(a.spot["PURR"].entry_ntl, Decimal::new(198, 1));
-            assert_eq!(a.dex_collateral["xyz"], Decimal::from(30));
+            the_owner_as_saved(&ex.accounts[&Address::parse(owner).unwrap()]);
             let s = &ex.accounts[&Address::parse(sub).unwrap()];
             assert_eq!(
                 (s.master, s.name.as_deref()),

@@ -64,12 +64,7 @@ impl Exchange {
         if amount > Decimal::ZERO && !self.margin_free_for(&user, &coin, amount) {
             return err("Insufficient margin to add to the position.");
         }
-        let acct = self.accounts.get_mut(&user).expect("account");
-        acct.positions
-            .get_mut(&coin)
-            .expect("position")
-            .margin_extra += amount;
-        ok()
+        self.add_isolated_margin(user, &coin, amount)
     }
 
     /// Whether `amount` more margin for a position in `coin` is free: on a HIP-3 dex, in the
@@ -120,11 +115,13 @@ impl Exchange {
         if !self.margin_free_for(&user, &coin, add) {
             return err("Insufficient margin to top up.");
         }
+        self.add_isolated_margin(user, &coin, add)
+    }
+
+    /// Adds `amount` (negative: takes it back) to an open isolated position's margin.
+    fn add_isolated_margin(&mut self, user: Address, coin: &str, amount: Decimal) -> Value {
         let acct = self.accounts.get_mut(&user).expect("account");
-        acct.positions
-            .get_mut(&coin)
-            .expect("position")
-            .margin_extra += add;
+        acct.positions.get_mut(coin).expect("position").margin_extra += amount;
         ok()
     }
 
