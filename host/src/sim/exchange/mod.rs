@@ -21,6 +21,7 @@ use std::str::FromStr;
 
 mod actions;
 pub mod deploy;
+mod deployer;
 pub mod explorer;
 pub mod history;
 mod info;
