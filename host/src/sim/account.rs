@@ -140,8 +140,6 @@ pub struct Account {
     pub dex_collateral: std::collections::BTreeMap<String, Decimal>,
     /// Staked native token (`cDeposit`, `tokenDelegate`, `cWithdraw`).
     pub staking: crate::sim::exchange::staking::Staking,
-    /// `setDisplayName`.
-    pub display_name: String,
     /// The referral code this account registered, and the code and referrer that referred it.
     pub referral_code: Option<String>,
     pub referred: Option<crate::sim::exchange::referrals::Referred>,
@@ -164,8 +162,6 @@ pub struct Account {
     pub abstraction: Option<String>,
     /// Set when the account is a multi-sig user (`convertToMultiSigUser`): who may sign for it.
     pub multi_sig: Option<crate::sim::exchange::multisig::MultiSig>,
-    /// `evmUserModify`: its HyperEVM transactions go in big blocks.
-    pub evm_big_blocks: bool,
 }
 
 /// One token of the spot wallet.

@@ -148,15 +148,10 @@ impl Exchange {
             Some("noop") => ok(),
             Some("perpDeploy") => self.perp_deploy(user, action, pushes),
             Some("CValidatorAction" | "CSignerAction") => self.validator_action(user, action),
-            // HyperEVM's block size for the user's EVM transactions: nothing on HyperCore shows it.
+            // HyperEVM's block size for the user's EVM transactions: nothing on HyperCore shows
+            // it, so nothing keeps it.
             Some("evmUserModify") => match action["usingBigBlocks"].as_bool() {
-                Some(big) => {
-                    self.accounts
-                        .get_mut(&user)
-                        .expect("account")
-                        .evm_big_blocks = big;
-                    ok()
-                }
+                Some(_) => ok(),
                 None => err("Invalid usingBigBlocks."),
             },
             // The agent's way to set its account's abstraction: `i` disabled, `u` unified, `p`
@@ -188,8 +183,7 @@ impl Exchange {
                 if name.chars().count() > 20 {
                     return err("Display name must be at most 20 characters.");
                 }
-                // Shown on the venue's leaderboard, which the simulator has not.
-                self.accounts.get_mut(&user).expect("account").display_name = name.to_string();
+                // Shown on the venue's leaderboard, which the simulator has not: nothing keeps it.
                 ok()
             }
             other => err(format!("unknown action type {other:?}")),

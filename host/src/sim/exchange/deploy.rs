@@ -30,8 +30,6 @@ use super::transfers::ok;
 use super::*;
 
 const AUCTION_MS: u64 = 31 * 3_600_000;
-/// HYPE's wei per token.
-const HYPE_WEI: u32 = 8;
 
 /// `[sim.hip3]`: what deploying asks of a deployer.
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -92,6 +90,15 @@ pub struct Deployed {
     pub settings: crate::sim::market::DeployerSettings,
 }
 
+/// A coin as the simulator names it, `dex:NAME`, from a deployer's `NAME` or `dex:NAME`.
+pub(super) fn on_dex(dex: &str, name: &str) -> String {
+    if name.contains(':') {
+        name.to_string()
+    } else {
+        format!("{dex}:{name}")
+    }
+}
+
 impl Exchange {
     /// The auction running now (a new one starts each time the last has run its 31 hours).
     fn auction_at_now(&self) -> Auction {
@@ -117,7 +124,7 @@ impl Exchange {
     fn gas_of(&self, a: &Auction) -> Decimal {
         let floor = self.hip3.gas_floor;
         let left = Decimal::from(a.start_ms + AUCTION_MS - self.now_ms) / Decimal::from(AUCTION_MS);
-        (floor + (a.start_gas - floor) * left).round_dp(HYPE_WEI)
+        (floor + (a.start_gas - floor) * left).round_dp(super::staking::WEI_DECIMALS)
     }
 
     /// `perpDeployAuctionStatus`.
@@ -191,11 +198,7 @@ impl Exchange {
         let dex = r["dex"].as_str().unwrap_or_default().to_string();
         let req = &r["assetRequest"];
         let name = req["coin"].as_str().unwrap_or_default();
-        let coin = if name.contains(':') {
-            name.to_string()
-        } else {
-            format!("{dex}:{name}")
-        };
+        let coin = on_dex(&dex, name);
         let (Some(sz_decimals), Some(price), Some(table)) = (
             req["szDecimals"].as_u64(),
             req["oraclePx"]
@@ -251,12 +254,7 @@ impl Exchange {
         }
         // The deployer's stake, then the auction's gas, from its spot HYPE.
         let a = &self.accounts[&user];
-        let staked = a.staking.undelegated
-            + a.staking
-                .delegations
-                .values()
-                .map(|(d, _)| *d)
-                .sum::<Decimal>();
+        let staked = a.staking.staked();
         if staked < self.hip3.deployer_stake {
             return Err(format!(
                 "Deploying a perp dex needs {} HYPE staked; {user} has {staked}.",
@@ -272,7 +270,7 @@ impl Exchange {
             ));
         }
         if let Some(max) = r["maxGas"].as_u64() {
-            if Decimal::new(max as i64, HYPE_WEI) < gas {
+            if Decimal::new(max as i64, super::staking::WEI_DECIMALS) < gas {
                 return Err(format!("Deploy gas {gas} HYPE is above maxGas."));
             }
         }

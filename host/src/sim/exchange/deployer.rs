@@ -161,11 +161,7 @@ impl Exchange {
             ) else {
                 return Err("Invalid oraclePxs: [coin, price] pairs.".into());
             };
-            let coin = if name.contains(':') {
-                name.to_string()
-            } else {
-                format!("{dex}:{name}")
-            };
+            let coin = super::deploy::on_dex(&dex, name);
             let i = self
                 .market_index(&coin)
                 .filter(|_| crate::venue::hyperliquid::info::dex_of(&coin) == dex)
@@ -234,10 +230,10 @@ impl Exchange {
 
     /// A market's open interest: the sizes of all positions in it, and their notional at the
     /// mark.
-    pub(super) fn open_interest(&self, i: usize) -> (Decimal, Decimal) {
-        let coin = &self.markets[i].spec.coin;
+    fn open_interest(&self, m: &SimMarket) -> (Decimal, Decimal) {
+        let coin = &m.spec.coin;
         let size: Decimal = self.accounts.values().map(|a| a.position(coin).abs()).sum();
-        (size, size * self.markets[i].mid(self.now_ms))
+        (size, size * m.mid(self.now_ms))
     }
 
     /// Whether an order of `sz` at `px` by `user` in HIP-3 market `i` would take its open
@@ -264,20 +260,8 @@ impl Exchange {
         if adds.is_zero() {
             return false;
         }
-        let (size, ntl) = self.open_interest(i);
+        let (size, ntl) = self.open_interest(m);
         ntl + adds * px > m.oi_cap() || size + adds > Decimal::from(OI_SIZE_CAP)
-    }
-
-    /// The dex's markets, as (coin, index).
-    pub(super) fn dex_markets(&self, dex: &str) -> Vec<(String, usize)> {
-        let mut v: Vec<(u32, String, usize)> = self
-            .assets
-            .iter()
-            .filter(|(c, _)| crate::venue::hyperliquid::info::dex_of(c) == dex)
-            .map(|(c, (a, i))| (*a, c.clone(), *i))
-            .collect();
-        v.sort();
-        v.into_iter().map(|(_, c, i)| (c, i)).collect()
     }
 
     /// `perpsAtOpenInterestCap`: the dex's markets whose open interest is at its cap.
@@ -286,10 +270,10 @@ impl Exchange {
             return json!([]);
         }
         Value::Array(
-            self.dex_markets(dex)
+            self.sorted(dex)
                 .into_iter()
-                .filter(|(_, i)| self.open_interest(*i).1 >= self.markets[*i].oi_cap())
-                .map(|(c, _)| json!(c))
+                .filter(|m| self.open_interest(m).1 >= m.oi_cap())
+                .map(|m| json!(m.spec.coin))
                 .collect(),
         )
     }
@@ -300,28 +284,27 @@ impl Exchange {
         if dex.is_empty() || !self.dexes.iter().any(|d| d == dex) {
             return Value::Null;
         }
-        let caps: Vec<(String, Decimal)> = self
-            .dex_markets(dex)
-            .into_iter()
-            .map(|(c, i)| (c, self.markets[i].oi_cap()))
-            .collect();
-        let total: Decimal = caps.iter().map(|(_, c)| *c).sum();
+        let markets = self.sorted(dex);
+        let total: Decimal = markets.iter().map(|m| m.oi_cap()).sum();
         json!({"totalOiCap": wire(total), "oiSzCapPerPerp": wire(Decimal::from(OI_SIZE_CAP)),
             "maxTransferNtl": wire(total),
-            "coinToOiCap": caps.iter().map(|(c, cap)| json!([c, wire(*cap)])).collect::<Vec<_>>()})
+            "coinToOiCap": markets.iter().map(|m| json!([m.spec.coin, wire(m.oi_cap())])).collect::<Vec<_>>()})
     }
 
     /// A dex's `perpDexs` lists: each market's open interest cap and funding multiplier, by its
     /// name on the dex (without the prefix, as the venue's answer shows them).
     pub(super) fn dex_market_lists(&self, dex: &str) -> (Value, Value) {
-        let short = |c: &str| c.split_once(':').map_or(c, |(_, n)| n).to_string();
-        let ms = self.dex_markets(dex);
+        let short = |m: &SimMarket| {
+            let c = &m.spec.coin;
+            c.split_once(':').map_or(c.as_str(), |(_, n)| n).to_string()
+        };
+        let ms = self.sorted(dex);
         (
             ms.iter()
-                .map(|(c, i)| json!([short(c), wire(self.markets[*i].oi_cap())]))
+                .map(|m| json!([short(m), wire(m.oi_cap())]))
                 .collect(),
             ms.iter()
-                .map(|(c, i)| json!([short(c), wire(self.markets[*i].deployer.funding_multiplier)]))
+                .map(|m| json!([short(m), wire(m.deployer.funding_multiplier)]))
                 .collect(),
         )
     }

@@ -474,7 +474,8 @@ impl Exchange {
         free
     }
 
-    fn sorted(&self, dex: &str) -> Vec<&SimMarket> {
+    /// A perp dex's markets, by asset id.
+    pub(super) fn sorted(&self, dex: &str) -> Vec<&SimMarket> {
         let mut v: Vec<(u32, &SimMarket)> = self
             .markets
             .iter()

@@ -86,11 +86,7 @@ impl Exchange {
             })
             .sum();
         let now = self.now_ms;
-        let pair = self
-            .spot_pairs
-            .iter()
-            .find(|(_, b)| b == name)
-            .and_then(|(c, _)| self.market_index(c));
+        let pair = self.spot_pair_of(name);
         let (mid, prev) = pair.map_or((Value::Null, Value::Null), |i| {
             let m = &self.markets[i];
             (json!(wire(m.mid(now))), json!(wire(m.spec.price)))

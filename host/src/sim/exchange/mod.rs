@@ -43,6 +43,7 @@ pub mod vaults;
 
 const BPS: Decimal = Decimal::from_parts(10_000, 0, 0, false, 0);
 const HOUR_MS: u64 = 3_600_000;
+const DAY_MS: u64 = 86_400_000;
 
 /// A frame to push to the WebSocket subscribers of one user.
 #[derive(Debug, Clone, PartialEq)]

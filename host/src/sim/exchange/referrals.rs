@@ -30,8 +30,6 @@ pub struct Referred {
 /// A referrer's rewards in a token other than USDC: unclaimed, claimed.
 pub type TokenRewards = BTreeMap<String, (Decimal, Decimal)>;
 
-const DAY_MS: u64 = 86_400_000;
-
 impl Exchange {
     /// A fill's venue fee after the referral discount, and the referrer's reward on it (credited
     /// here). `volume` is the account's volume before this fill.
@@ -93,10 +91,7 @@ impl Exchange {
         if token == "USDC" {
             return Decimal::ONE;
         }
-        self.spot_pairs
-            .iter()
-            .find(|(_, b)| b == token)
-            .and_then(|(c, _)| self.market_index(c))
+        self.spot_pair_of(token)
             .map_or(Decimal::ZERO, |i| self.markets[i].mid(self.now_ms))
     }
 

@@ -16,6 +16,14 @@ impl Exchange {
         }
     }
 
+    /// The market of the spot pair whose base is `token` (its index in `markets`).
+    pub(super) fn spot_pair_of(&self, token: &str) -> Option<usize> {
+        self.spot_pairs
+            .iter()
+            .find(|(_, b)| b == token)
+            .and_then(|(c, _)| self.market_index(c))
+    }
+
     /// The base token of a spot pair's coin (None: a perp).
     pub(super) fn spot_base(&self, coin: &str) -> Option<&str> {
         self.spot_pairs

@@ -11,9 +11,9 @@ use rust_decimal::prelude::ToPrimitive;
 
 /// The native token's name, and its wei per token (the venue's HYPE: 8 decimals).
 pub const NATIVE: &str = "HYPE";
-const WEI_DECIMALS: u32 = 8;
+pub(super) const WEI_DECIMALS: u32 = 8;
 const UNSTAKE_MS: u64 = 7 * 86_400_000;
-const DELEGATION_LOCK_MS: u64 = 86_400_000;
+pub(super) const DELEGATION_LOCK_MS: u64 = 86_400_000;
 /// The simulator's one validator.
 pub const VALIDATOR: &str = "0x000000000000000000000000000000000000a11d";
 
@@ -39,7 +39,6 @@ pub struct Staking {
 }
 
 const MINUTE_MS: u64 = 60_000;
-const DAY_MS: u64 = 86_400_000;
 const MINUTES_A_YEAR: u64 = 365 * 24 * 60;
 
 /// `[sim.staking]`: the network the simulator's validator stands in for.
@@ -100,10 +99,21 @@ fn sqrt(x: Decimal) -> Decimal {
 impl Staking {
     /// All the staked tokens: undelegated, delegated and in the withdrawal queue.
     pub fn total(&self) -> Decimal {
-        self.undelegated
-            + self.delegations.values().map(|(d, _)| *d).sum::<Decimal>()
-            + self.pending.iter().map(|(p, _)| *p).sum::<Decimal>()
+        self.staked() + self.pending.iter().map(|(p, _)| *p).sum::<Decimal>()
     }
+
+    /// What is staked and not on its way out: undelegated and delegated.
+    pub fn staked(&self) -> Decimal {
+        self.undelegated + self.delegations.values().map(|(d, _)| *d).sum::<Decimal>()
+    }
+}
+
+/// HYPE in wei (8 decimals), as `validatorSummaries`' `stake` is written.
+pub(super) fn wei(hype: Decimal) -> u64 {
+    (hype * Decimal::from(10u64.pow(WEI_DECIMALS)))
+        .trunc()
+        .to_u64()
+        .unwrap_or(0)
 }
 
 impl Exchange {
@@ -356,7 +366,7 @@ impl Exchange {
         let mut all = vec![
             json!({"validator": VALIDATOR, "signer": VALIDATOR, "name": "simulator",
             "description": "The simulator's own validator",
-            "nRecentBlocks": 0, "stake": (stake * Decimal::from(10u64.pow(WEI_DECIMALS))).trunc().to_u64().unwrap_or(0),
+            "nRecentBlocks": 0, "stake": wei(stake),
             "isJailed": false, "unjailableAfter": null, "isActive": true, "commission": wire(self.staking.commission),
             "stats": stats}),
         ];

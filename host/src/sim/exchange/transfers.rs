@@ -154,9 +154,15 @@ pub(super) fn ok() -> Value {
 }
 
 impl Exchange {
-    /// The perp USDC an account can move out: what its margin does not use.
+    /// The perp USDC an account can move out of the main dex: what its margin does not use.
     pub(super) fn perp_free(&self, user: &Address) -> Decimal {
-        self.clearinghouse_state(user, "")["withdrawable"]
+        self.dex_free(user, "")
+    }
+
+    /// What an account can move out of perp dex `dex`: its `clearinghouseState`'s
+    /// `withdrawable` (on a HIP-3 dex, the collateral its positions do not use).
+    pub(super) fn dex_free(&self, user: &Address, dex: &str) -> Decimal {
+        self.clearinghouse_state(user, dex)["withdrawable"]
             .as_str()
             .and_then(|w| Decimal::from_str(w).ok())
             .unwrap_or_default()
@@ -410,15 +416,7 @@ impl Exchange {
             {
                 // Between perp dexes, of one account or to another's: the collateral a HIP-3
                 // dex holds.
-                let free = if s.is_empty() {
-                    self.perp_free(&from)
-                } else {
-                    self.clearinghouse_state(&from, s)["withdrawable"]
-                        .as_str()
-                        .and_then(|w| Decimal::from_str(w).ok())
-                        .unwrap_or_default()
-                };
-                if free < amt {
+                if self.dex_free(&from, s) < amt {
                     return err("Insufficient balance for transfer.");
                 }
                 let a = self.accounts.get_mut(&from).expect("account");

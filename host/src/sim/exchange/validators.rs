@@ -12,14 +12,12 @@ use super::transfers::ok;
 use super::*;
 
 const BPS_ONE: Decimal = Decimal::from_parts(10_000, 0, 0, false, 0);
-const WEI: u32 = 8;
 
 /// A registered validator.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Validator {
     pub name: String,
     pub description: String,
-    pub node_ip: String,
     pub signer: Address,
     /// A fraction (`commission_bps` / 10,000).
     pub commission: Decimal,
@@ -63,7 +61,7 @@ impl Exchange {
                 "Invalid register: profile.signer, profile.commission_bps, initial_wei.".into(),
             );
         };
-        let stake = Decimal::new(wei as i64, WEI);
+        let stake = Decimal::new(wei as i64, super::staking::WEI_DECIMALS);
         let needed = self.staking.validator_self_delegation;
         if stake < needed {
             return Err(format!(
@@ -81,13 +79,12 @@ impl Exchange {
         let now = self.now_ms;
         let d = s.delegations.entry(user).or_default();
         d.0 += stake;
-        d.1 = now + 86_400_000;
+        d.1 = now + super::staking::DELEGATION_LOCK_MS;
         self.validators.insert(
             user,
             Validator {
                 name: p["name"].as_str().unwrap_or_default().to_string(),
                 description: p["description"].as_str().unwrap_or_default().to_string(),
-                node_ip: p["node_ip"]["Ip"].as_str().unwrap_or_default().to_string(),
                 signer,
                 commission: Decimal::from(bps) / BPS_ONE,
                 delegations_disabled: p["delegations_disabled"].as_bool().unwrap_or(false),
@@ -114,9 +111,6 @@ impl Exchange {
         }
         if let Some(d) = c["description"].as_str() {
             v.description = d.to_string();
-        }
-        if let Some(ip) = c["node_ip"]["Ip"].as_str() {
-            v.node_ip = ip.to_string();
         }
         if let Some(s) = c["signer"].as_str() {
             v.signer = Address::parse(s).ok_or("Invalid signer.")?;
@@ -201,7 +195,7 @@ impl Exchange {
                 let (_, active) = self.validator_terms(addr).unwrap_or_default();
                 json!({"validator": addr.to_string(), "signer": v.signer.to_string(), "name": v.name,
                     "description": v.description, "nRecentBlocks": 0,
-                    "stake": (stake * Decimal::from(10u64.pow(WEI))).trunc().to_string().parse::<u64>().unwrap_or(0),
+                    "stake": super::staking::wei(stake),
                     "isJailed": v.jailed, "unjailableAfter": null, "isActive": active,
                     "commission": wire(v.commission), "stats": stats})
             })
