@@ -205,7 +205,8 @@ impl Account {
         self.positions.get(coin).map_or(Decimal::ZERO, |p| p.szi)
     }
 
-    /// Applies a fill of `sz` (> 0) to the position and the balance.
+    /// Applies a fill of `sz` (> 0) to the position and the balance (and, on a HIP-3 dex that
+    /// margins alone, to its collateral).
     pub fn apply_fill(
         &mut self,
         coin: &str,
@@ -241,6 +242,7 @@ impl Account {
             }
         }
         self.usdc += closed - fee;
+        self.settle_on_dex(coin, closed - fee);
         self.volume += px * sz;
         Applied {
             closed_pnl: closed,

@@ -485,11 +485,7 @@ impl Exchange {
         let acct = self.accounts.get_mut(&user).expect("account");
         let applied = match &base {
             Some(b) => acct.apply_spot_fill(b, is_buy, px, sz, fee),
-            None => {
-                let applied = acct.apply_fill(coin, is_buy, px, sz, fee);
-                acct.settle_on_dex(coin, applied.closed_pnl - fee);
-                applied
-            }
+            None => acct.apply_fill(coin, is_buy, px, sz, fee),
         };
         let tid = self.next_tid;
         self.next_tid += 1;
