@@ -5,13 +5,23 @@ use super::*;
 /// The entries of `list` whose `time` is in the request's [`startTime`, `endTime`] (no end:
 /// to now), oldest first, at most `cap`.
 pub(super) fn in_window(list: &[Value], req: &Value, cap: usize) -> Result<Value, String> {
+    in_window_by(list, req, cap, |f| f["time"].as_u64())
+}
+
+/// `in_window`, with each entry's time read by `time`.
+pub(super) fn in_window_by(
+    list: &[Value],
+    req: &Value,
+    cap: usize,
+    time: impl Fn(&Value) -> Option<u64>,
+) -> Result<Value, String> {
     let start = req["startTime"]
         .as_u64()
         .ok_or("missing or bad `startTime`")?;
     let end = req["endTime"].as_u64().unwrap_or(u64::MAX);
     Ok(Value::Array(
         list.iter()
-            .filter(|f| f["time"].as_u64().is_some_and(|t| t >= start && t <= end))
+            .filter(|f| time(f).is_some_and(|t| t >= start && t <= end))
             .take(cap)
             .cloned()
             .collect(),

@@ -132,27 +132,7 @@ impl Exchange {
                     .get(&u)
                     .map_or(&[][..], |a| &a.twap_slice_fills[..]);
                 // The window is the fills' time.
-                let timed: Vec<Value> = list
-                    .iter()
-                    .map(|e| {
-                        let mut e = e.clone();
-                        e["time"] = e["fill"]["time"].clone();
-                        e
-                    })
-                    .collect();
-                super::info::in_window(&timed, req, 2_000).map(|v| {
-                    Value::Array(
-                        v.as_array()
-                            .into_iter()
-                            .flatten()
-                            .map(|e| {
-                                let mut e = e.clone();
-                                e.as_object_mut().map(|o| o.shift_remove("time"));
-                                e
-                            })
-                            .collect(),
-                    )
-                })
+                super::info::in_window_by(list, req, 2_000, |e| e["fill"]["time"].as_u64())
             }),
             "tokenDetails" => req["tokenId"]
                 .as_str()
